@@ -55,7 +55,7 @@ sealed class SeanetDecoder
         return new SeanetDecoder(input, lstm, stages.ToArray(), output);
     }
 
-    /// <param name="trace">Optional observer of module outputs, keyed "decoder.model.{i}" as in the reference.</param>
+    /// <param name="trace">Optional observer of module outputs (valid during the call only; clone to keep), keyed "decoder.model.{i}" as in the reference.</param>
     public Tensor Forward(Tensor latent, Action<string, Tensor>? trace = null)
     {
         var x = _input.Forward(latent, eluInput: false);
@@ -66,7 +66,7 @@ sealed class SeanetDecoder
         {
             x = stage.Upsample.Forward(x, eluInput: true);
             trace?.Invoke($"decoder.model.{stage.Index}", x);
-            foreach (var block in stage.Blocks) x = block.Forward(x);
+            foreach (var block in stage.Blocks) block.ForwardInPlace(x);
         }
         return _output.Forward(x, eluInput: true);
     }

@@ -57,13 +57,13 @@ sealed class SeanetEncoder
 
     public int LstmIndex => _stages[^1].Index + 1;
 
-    /// <param name="trace">Optional observer of the module outputs, keyed "encoder.model.{i}" as in the reference.</param>
+    /// <param name="trace">Optional observer of the module outputs (valid during the call only; clone to keep), keyed "encoder.model.{i}" as in the reference.</param>
     public Tensor Forward(Tensor audio, Action<string, Tensor>? trace = null)
     {
         var x = _input.Forward(audio, eluInput: false);
         foreach (var stage in _stages)
         {
-            foreach (var block in stage.Blocks) x = block.Forward(x);
+            foreach (var block in stage.Blocks) block.ForwardInPlace(x);
             x = stage.Downsample.Forward(x, eluInput: true);
             trace?.Invoke($"encoder.model.{stage.Index}", x);
         }

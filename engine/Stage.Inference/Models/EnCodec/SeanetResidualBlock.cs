@@ -28,12 +28,10 @@ sealed class SeanetResidualBlock
         return new SeanetResidualBlock(compress, expand);
     }
 
-    /// <summary>Returns x + block(x) (x itself is left unchanged).</summary>
-    public Tensor Forward(Tensor x)
+    /// <summary>x ← x + block(x), in place: the identity shortcut needs no copy of x.</summary>
+    public void ForwardInPlace(Tensor x)
     {
         var hidden = _compress.Forward(x, eluInput: true);
-        var y = x.Clone();
-        _expand.ForwardAdd(hidden, eluInput: true, y);
-        return y;
+        _expand.ForwardAdd(hidden, eluInput: true, x);
     }
 }
