@@ -37,6 +37,7 @@ internal static class EncodecBenchmark
             var audio = TestSignal(config.SampleRate * Seconds, config.SampleRate);
             CodeMatrix codes = null!;
             Report($"encode {Seconds} s ({audio.Length} samples -> {model.FramesFor(audio.Length)} frames)", () => codes = model.Encode(audio));
+            Report("  of which the SEANet encoder alone (latent)", () => model.EncodeLatent(audio));
             float[] decoded = [];
             Report($"decode {codes.Frames} frames -> {codes.Frames * model.HopLength} samples", () => decoded = model.Decode(codes));
             Breakdown("encode", trace => model.EncodeLatent(audio, trace));
