@@ -130,6 +130,24 @@ public sealed class EncodecGoldenTests(ITestOutputHelper output, EncodecGoldenTe
     }
 
     [Fact]
+    public void ResultsDoNotDependOnTheThreadCount()
+    {
+        // Work is split over rows and output panels, never over the reduction, so every sum is
+        // formed in the same order whatever the thread count.
+        var codes = Codes(_golden, "encodec.codes");
+        var latent = _model.EncodeLatent(Signal).ReadOnlySpan.ToArray();
+        var audio = _model.Decode(codes);
+        int saved = Stage.Inference.Kernels.KernelThreads.Count;
+        try
+        {
+            Stage.Inference.Kernels.KernelThreads.Count = 1;
+            Assert.Equal(latent, _model.EncodeLatent(Signal).ReadOnlySpan.ToArray());
+            Assert.Equal(audio, _model.Decode(codes));
+        }
+        finally { Stage.Inference.Kernels.KernelThreads.Count = saved; }
+    }
+
+    [Fact]
     public void OutOfRangeCodeIsRejected()
     {
         var codes = new CodeMatrix(4, 2);
