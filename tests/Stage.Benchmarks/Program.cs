@@ -6,6 +6,7 @@ internal static class Program
     private static readonly (string Name, string Description, Action<string[]> Run)[] Benchmarks =
     [
         ("audio", "resample 10 s stereo 32k->48k (whole and streamed), WAV write+read 10 s", AudioBenchmark.Run),
+        ("lm", "STAGE LM full size, random weights: prefill + guided steps/s for 10 s context + 10 s stem [context] [stem] [text]", LmBenchmark.Run),
     ];
 
     private static int Main(string[] args)
