@@ -38,12 +38,17 @@ static class LmBenchmark
         int steps = 0;
         TimeSpan prefill = default, firstFrame = default;
         long allocatedBeforeSteps = 0, allocatedAfterSteps = 0;
+        var process = Process.GetCurrentProcess();
+        TimeSpan cpuAtFirstStep = default;
+        var cpuAtStart = process.TotalProcessorTime;
         clock.Restart();
         generator.GuidedLogits = (_, _) =>
         {
             if (steps++ == 0)
             {
                 prefill = clock.Elapsed;
+                process.Refresh();
+                cpuAtFirstStep = process.TotalProcessorTime;
                 allocatedBeforeSteps = GC.GetAllocatedBytesForCurrentThread();
             }
         };
@@ -52,17 +57,27 @@ static class LmBenchmark
             (frame, _) => { if (frame == 0) firstFrame = clock.Elapsed; },
             CancellationToken.None);
         var total = clock.Elapsed;
+        process.Refresh();
+        var decodeCpu = process.TotalProcessorTime - cpuAtFirstStep;
         var decode = total - prefill;
         int decodeSteps = steps - 1; // forward passes after the prefill (the first step samples the prefill's logits)
 
-        var process = Process.GetCurrentProcess();
         var gc = GC.GetGCMemoryInfo();
         Console.WriteLine($"context {contextFrames} frames + stem {stemFrames} frames, {textTokens} text tokens, guidance 3.0, top-k 250, {Environment.ProcessorCount} cores");
-        Console.WriteLine($"prefill ({contextFrames + 1} conditional + 1 unconditional steps): {prefill.TotalSeconds:F2} s");
+        Console.WriteLine($"prefill ({contextFrames + 1} conditional + 1 unconditional steps): {prefill.TotalSeconds:F2} s ({(cpuAtFirstStep - cpuAtStart).TotalSeconds:F2} s CPU)");
         Console.WriteLine($"decode: {decodeSteps} guided steps in {decode.TotalSeconds:F1} s = {decodeSteps / decode.TotalSeconds:F2} steps/s "
             + $"({decode.TotalMilliseconds / decodeSteps:F0} ms/step, weights streamed at {dims.StepParameters * 4.0 * decodeSteps / decode.TotalSeconds / 1e9:F1} GB/s)");
+        Console.WriteLine($"decode CPU time {decodeCpu.TotalMilliseconds / decodeSteps:F0} ms/step over all threads "
+            + $"(wall/CPU {decode.TotalMilliseconds / decodeCpu.TotalMilliseconds:F2}; machine load average {LoadAverage()})");
         Console.WriteLine($"first complete frame (first streamable audio): {firstFrame.TotalSeconds:F2} s; total {total.TotalSeconds:F1} s for {stemFrames / 50.0:F1} s of stem");
         Console.WriteLine($"allocated on the generating thread during the steps: {allocatedAfterSteps - allocatedBeforeSteps} bytes");
         Console.WriteLine($"peak working set {process.PeakWorkingSet64 / 1048576.0:F0} MiB; GC heap {GC.GetTotalMemory(false) / 1048576.0:F0} MiB, GC committed {gc.TotalCommittedBytes / 1048576.0:F0} MiB");
+    }
+
+    static string LoadAverage()
+    {
+        try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
+        catch (IOException) { return "n/a"; }
+        catch (UnauthorizedAccessException) { return "n/a"; }
     }
 }

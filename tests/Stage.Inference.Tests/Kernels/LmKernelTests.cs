@@ -64,15 +64,16 @@ public unsafe class LmKernelTests
         }
     }
 
-    [Fact]
-    public void CachedAttentionIsSoftmaxWeightedValuesOverThePassedSteps()
+    [Theory]
+    [InlineData(8, 24, 5)]
+    [InlineData(64, 80, 37)]   // STAGE's head dimension (vectorised path)
+    public void CachedAttentionIsSoftmaxWeightedValuesOverThePassedSteps(int d, int stride, int length)
     {
-        const int d = 8, stride = 24, length = 5;
         var q = Random(d, 1).Array;
-        var k = Random(stride * 7, 2).Array;
-        var v = Random(stride * 7, 3).Array;
+        var k = Random(stride * (length + 2), 2).Array;
+        var v = Random(stride * (length + 2), 3).Array;
         var output = new float[d];
-        CachedCausalAttention.Attend(q, k.AsSpan(4), v.AsSpan(4), stride, length, 0.125f, new float[7], output);
+        CachedCausalAttention.Attend(q, k.AsSpan(4), v.AsSpan(4), stride, length, 0.125f, new float[length + 2], output);
         var scores = new double[length];
         for (int t = 0; t < length; t++)
         {
