@@ -214,7 +214,6 @@ public sealed unsafe class MusicGenLm
             ws.Slots[r] = slot;
             ws.RowStreams[r] = stream;
         }
-        ws.Rows = rows.Length;
     }
 
     // ---- Weights ----
