@@ -20,7 +20,7 @@ public class FilterResponseTests(ITestOutputHelper output)
         var (up, taps) = (filter.UpFactor, filter.TapCount);
         var lowerNyquist = Math.Min(inputRate, outputRate) / 2.0;
         var prototypeRate = (double)inputRate * up;
-        var points = up > 100 ? 400 : 2000;
+        var points = up > 100 ? 250 : 2000;
         // Sidelobes only fall with frequency: the stopband is searched from its edge to twice the higher rate.
         var stopTo = Math.Min(prototypeRate / 2, 2.0 * Math.Max(inputRate, outputRate));
 
