@@ -50,16 +50,19 @@ public class FilterResponseTests(ITestOutputHelper output)
     {
         double re = 0, im = 0, dc = 0;
         var (up, taps) = (filter.UpFactor, filter.TapCount);
+        var omega = 2 * Math.PI * hz / inputRate;
+        var (stepRe, stepIm) = (Math.Cos(omega), Math.Sin(omega)); // τ falls by one per tap: e^{−iωτ} turns by e^{iω}
         for (var p = 0; p < up; p++)
         {
             var phase = filter.Phase(p);
+            var tau0 = taps / 2 - 1 + (double)p / up;
+            var (rotRe, rotIm) = (Math.Cos(omega * tau0), -Math.Sin(omega * tau0));
             for (var j = 0; j < taps; j++)
             {
-                var tau = taps / 2 - 1 - j + (double)p / up;
-                var angle = 2 * Math.PI * hz / inputRate * tau;
-                re += phase[j] * Math.Cos(angle);
-                im -= phase[j] * Math.Sin(angle);
+                re += phase[j] * rotRe;
+                im += phase[j] * rotIm;
                 dc += phase[j];
+                (rotRe, rotIm) = (rotRe * stepRe - rotIm * stepIm, rotRe * stepIm + rotIm * stepRe);
             }
         }
         return 20 * Math.Log10(Math.Sqrt(re * re + im * im) / dc);
