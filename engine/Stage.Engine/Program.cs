@@ -8,6 +8,8 @@ public static class Program
     // One line per command; each command lives in its own file under Cli/.
     public static readonly Command[] Commands =
     [
+        CodecCommand.Definition,
+        TokenizeCommand.Definition,
     ];
 
     public static int Main(string[] args)
