@@ -1,4 +1,5 @@
 using Stage.Inference.Checkpoints;
+using Stage.Inference.Kernels;
 using Stage.Inference.Tensors;
 
 namespace Stage.Inference.Models.EnCodec;
@@ -32,19 +33,21 @@ public sealed class EncodecModel
     public int FramesFor(int samples) => (samples + HopLength - 1) / HopLength;
 
     /// <summary>Builds the codec from the <c>encodec_model.*</c> tensors of a STAGE checkpoint.</summary>
-    public static EncodecModel Load(SafetensorsFile file, EncodecConfig config)
+    /// <param name="backend">Where the layers run; null = <see cref="CpuBackend.Instance"/>.</param>
+    public static EncodecModel Load(SafetensorsFile file, EncodecConfig config, IComputeBackend? backend = null)
     {
+        backend ??= CpuBackend.Instance;
         if (config.Channels != 1) throw new CheckpointException($"{file.Path}: EnCodec with {config.Channels} channels is not supported (STAGE uses mono)");
-        var encoder = SeanetEncoder.Load(file, config);
+        var encoder = SeanetEncoder.Load(backend, file, config);
         var quantizer = ResidualVectorQuantizer.Load(file, config);
-        var decoder = SeanetDecoder.Load(file, config);
+        var decoder = SeanetDecoder.Load(backend, file, config);
         return new EncodecModel(config, encoder, quantizer, decoder);
     }
 
-    public static EncodecModel Load(ModelFolder folder)
+    public static EncodecModel Load(ModelFolder folder, IComputeBackend? backend = null)
     {
         using var file = folder.OpenWeights();
-        return Load(file, folder.Config.Encodec);
+        return Load(file, folder.Config.Encodec, backend);
     }
 
     /// <summary>Mono audio at <see cref="SampleRate"/> → codes [codebooks, ceil(L/640)].</summary>
