@@ -56,14 +56,19 @@ internal static class EncodecBenchmark
     {
         action(); // warm-up: JIT, page-in of the weights, pooled buffers
         var times = new double[Repeats];
+        var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
         for (int i = 0; i < Repeats; i++)
         {
             var sw = Stopwatch.StartNew();
             action();
             times[i] = sw.Elapsed.TotalSeconds;
         }
+        process.Refresh();
+        double cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds / Repeats;
         Array.Sort(times);
-        Console.WriteLine($"  {name,-55} best {times[0]:0.000} s, median {times[Repeats / 2]:0.000} s");
+        double load = File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) : double.NaN;
+        Console.WriteLine($"  {name,-55} best {times[0]:0.000} s, median {times[Repeats / 2]:0.000} s, cpu {cpu:0.000} s/run, load {load:0.0}");
     }
 
     /// <summary>Seconds between the traced module outputs of one run (where the time goes).</summary>
