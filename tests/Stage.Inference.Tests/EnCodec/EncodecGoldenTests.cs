@@ -147,6 +147,22 @@ public sealed class EncodecGoldenTests(ITestOutputHelper output, EncodecGoldenTe
         finally { Stage.Inference.Kernels.KernelThreads.Count = saved; }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(7)]
+    [InlineData(639)]
+    [InlineData(640)]
+    [InlineData(641)]
+    public void ShortAndUnalignedSignalsGiveCeilFrames(int samples)
+    {
+        var codes = _model.Encode(Signal.AsSpan(1000, samples));
+        Assert.Equal((samples + 639) / 640, codes.Frames);
+        Assert.Equal(4, codes.Codebooks);
+        Assert.Equal(codes.Frames * 640, _model.Decode(codes).Length);
+        Assert.Equal(0, _model.Encode(ReadOnlySpan<float>.Empty).Frames);
+    }
+
     [Fact]
     public void OutOfRangeCodeIsRejected()
     {
