@@ -50,39 +50,6 @@ public unsafe class LmKernelTests
         }
     }
 
-    [Theory]
-    [InlineData(2, 1024, 70)]
-    [InlineData(9, 48, 13)]
-    public void HalfWeightsMultiplyAsTheirFloatValues(int rows, int inputs, int outputs)
-    {
-        var x = Random(rows * inputs, 4);
-        var w = Random(outputs * inputs, 5);
-        var half = GC.AllocateArray<Half>(outputs * inputs, pinned: true);
-        for (int i = 0; i < half.Length; i++) half[i] = (Half)w.Span[i];
-        using var pool = new WorkerPool(2);
-        var linear = new RowsLinear(pool);
-        foreach (var mode in new[] { LinearOutput.Store, LinearOutput.Accumulate, LinearOutput.Gelu })
-        {
-            var y = new PinnedFloats(rows * outputs);
-            y.Span.Fill(0.5f);
-            fixed (Half* pw = half)
-                linear.Run(x.Pointer, inputs, rows, pw, inputs, outputs, y.Pointer, outputs, mode);
-            for (int r = 0; r < rows; r++)
-                for (int o = 0; o < outputs; o++)
-                {
-                    double s = 0;
-                    for (int i = 0; i < inputs; i++) s += (double)x.Span[r * inputs + i] * (float)half[o * inputs + i];
-                    double expected = mode switch
-                    {
-                        LinearOutput.Accumulate => 0.5 + s,
-                        LinearOutput.Gelu => 0.5 * s * (1 + Erf.Of(s / Math.Sqrt(2))),
-                        _ => s,
-                    };
-                    Assert.True(Math.Abs(y.Span[r * outputs + o] - expected) < 2e-5 * Math.Sqrt(inputs), $"{mode} row {r} out {o}");
-                }
-        }
-    }
-
     [Fact]
     public void GeluIsExactToFloatPrecision()
     {
