@@ -8,12 +8,19 @@ namespace Stage.Benchmarks;
 /// STAGE's LM at full size (MusicGen-Small: dim 1024, 24 layers, 16 heads, FFN 4096, 4 codebooks,
 /// cross-attention to 1024-d text states) with random weights made in-process: prefill of the context
 /// prefix, then guided top-250 sampling steps of both streams.
-/// Arguments: [context frames = 500] [stem frames = 500] [text tokens = 20].
+/// Arguments: [context frames = 500] [stem frames = 500] [text tokens = 20] [--variations N (candidates batched in one pass)].
 /// </summary>
 static class LmBenchmark
 {
     public static void Run(string[] args)
     {
+        int variations = 1;
+        int flag = Array.IndexOf(args, "--variations");
+        if (flag >= 0)
+        {
+            variations = int.Parse(args[flag + 1]);
+            args = args.Where((_, i) => i != flag && i != flag + 1).ToArray();
+        }
         int contextFrames = args.Length > 0 ? int.Parse(args[0]) : 500;
         int stemFrames = args.Length > 1 ? int.Parse(args[1]) : 500;
         int textTokens = args.Length > 2 ? int.Parse(args[2]) : 20;
@@ -52,7 +59,7 @@ static class LmBenchmark
                 allocatedBeforeSteps = GC.GetAllocatedBytesForCurrentThread();
             }
         };
-        generator.Generate(lm, context, text, options, 1,
+        generator.Generate(lm, context, text, options, variations,
             (done, total) => { if (done == total) allocatedAfterSteps = GC.GetAllocatedBytesForCurrentThread(); },
             (frame, _) => { if (frame == 0) firstFrame = clock.Elapsed; },
             CancellationToken.None);
@@ -63,7 +70,8 @@ static class LmBenchmark
         int decodeSteps = steps - 1; // forward passes after the prefill (the first step samples the prefill's logits)
 
         var gc = GC.GetGCMemoryInfo();
-        Console.WriteLine($"context {contextFrames} frames + stem {stemFrames} frames, {textTokens} text tokens, guidance 3.0, top-k 250, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"context {contextFrames} frames + stem {stemFrames} frames, {textTokens} text tokens, guidance 3.0, top-k 250, "
+            + $"{variations} candidate(s) batched ({2 * variations} rows per step), {Environment.ProcessorCount} cores");
         Console.WriteLine($"prefill ({contextFrames + 1} conditional + 1 unconditional steps): {prefill.TotalSeconds:F2} s ({(cpuAtFirstStep - cpuAtStart).TotalSeconds:F2} s CPU)");
         Console.WriteLine($"decode: {decodeSteps} guided steps in {decode.TotalSeconds:F1} s = {decodeSteps / decode.TotalSeconds:F2} steps/s "
             + $"({decode.TotalMilliseconds / decodeSteps:F0} ms/step, weights streamed at {dims.StepParameters * 4.0 * decodeSteps / decode.TotalSeconds / 1e9:F1} GB/s)");
