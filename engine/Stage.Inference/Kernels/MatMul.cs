@@ -61,7 +61,7 @@ public static unsafe class MatMul
         {
             nint xa = (nint)px, wa = (nint)pw, ba = (nint)pb, ya = (nint)py;
             bool hasBias = !bias.IsEmpty;
-            int tasks = Math.Min(rows * outFeatures / 4096 + 1, 4 * KernelThreads.Count);
+            int tasks = (int)Math.Min((long)rows * outFeatures * k / 65536 + 1, 4L * KernelThreads.Count);
             if (rows >= tasks)
             {
                 KernelThreads.For(tasks, t =>

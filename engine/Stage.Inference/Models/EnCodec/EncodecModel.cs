@@ -54,6 +54,7 @@ public sealed class EncodecModel
     public CodeMatrix Encode(ReadOnlySpan<float> audio) => _quantizer.Encode(EncodeLatent(audio));
 
     /// <summary>The continuous encoder output [frames, dimension] (time-major; the reference's [1, dim, T] transposed).</summary>
+    /// <param name="trace">Optional observer of module outputs ("encoder.model.{i}"), valid during the call only.</param>
     public Tensor EncodeLatent(ReadOnlySpan<float> audio, Action<string, Tensor>? trace = null)
     {
         // Signals shorter than the first conv's reach produce no frame; the reference does the same.
@@ -76,7 +77,26 @@ public sealed class EncodecModel
     /// </summary>
     public float[] Decode(CodeMatrix codes) => DecodeLatent(Dequantize(codes));
 
+    /// <summary>
+    /// Audio of frames [start, start + count) only, for decoding a long matrix in pieces: decodes the
+    /// piece with up to <paramref name="context"/> extra frames on each side and returns the
+    /// count·640 samples of the piece. With context ≥ the distance to both ends it equals the
+    /// whole decode exactly; with less, the edges of the piece approach it as context grows (the
+    /// SEANet receptive field is a few frames; the LSTM's memory fades).
+    /// </summary>
+    public float[] DecodeFrames(CodeMatrix codes, int start, int count, int context)
+    {
+        if (start < 0 || count < 0 || start + count > codes.Frames)
+            throw new ArgumentOutOfRangeException(nameof(start), $"frames [{start}, {start + count}) outside [0, {codes.Frames})");
+        ArgumentOutOfRangeException.ThrowIfNegative(context);
+        if (count == 0) return [];
+        int from = Math.Max(0, start - context), to = Math.Min(codes.Frames, start + count + context);
+        var audio = Decode(codes.Slice(from, to - from));
+        return audio.AsSpan((start - from) * HopLength, count * HopLength).ToArray();
+    }
+
     /// <summary>Latent [frames, dimension] → audio.</summary>
+    /// <param name="trace">Optional observer of module outputs ("decoder.model.{i}"), valid during the call only.</param>
     public float[] DecodeLatent(Tensor latent, Action<string, Tensor>? trace = null)
     {
         if (latent.Dim(0) == 0) return [];
