@@ -104,13 +104,38 @@ public unsafe class LmKernelTests
         Assert.All(work.Counts, c => Assert.Equal(2, c));
     }
 
+    [Fact]
+    public void WorkerPoolSurvivesManyShortDispatchesFromSeveralThreads()
+    {
+        // Short jobs are where the caller finishes first and withdraws helpers that have not woken yet;
+        // helpers then wake late into a later job. Every chunk must still run exactly once per job.
+        using var pool = new WorkerPool(3);
+        var failures = 0;
+        var callers = Enumerable.Range(0, 3).Select(seed => new Thread(() =>
+        {
+            var random = new Random(seed);
+            for (int job = 0; job < 1500; job++)
+            {
+                int chunks = 2 + random.Next(4);
+                var work = new CountingWork(chunks) { Spin = random.Next(3) == 0 ? 200 : 0 };
+                pool.Run(work, chunks);
+                if (work.Counts.Any(c => c != 1)) Interlocked.Increment(ref failures);
+            }
+        })).ToArray();
+        foreach (var t in callers) t.Start();
+        foreach (var t in callers) Assert.True(t.Join(TimeSpan.FromSeconds(60)), "a dispatch hung");
+        Assert.Equal(0, failures);
+    }
+
     sealed class CountingWork(int n) : IChunkedWork
     {
         public readonly int[] Counts = new int[n];
         public int FailAt = -1;
+        public int Spin;
         public void RunChunk(int chunk, int worker)
         {
             if (chunk == FailAt) throw new InvalidOperationException($"chunk {chunk}");
+            Thread.SpinWait(Spin);
             Interlocked.Increment(ref Counts[chunk]);
         }
     }
