@@ -9,7 +9,7 @@ internal static class Program
         ("matmul", "GEMM throughput on the networks' shapes [threads]", MatMulBenchmark.Run),
         ("encodec", "EnCodec 32 kHz real size, random weights: encode + decode 10 s [threads]", EncodecBenchmark.Run),
         ("text", "tokenizer throughput (fixture spiece.model) and t5-base encode of a 20-word prompt (random weights)", TextBenchmark.Run),
-        ("lm", "STAGE LM full size, random weights: prefill + guided steps/s for 10 s context + 10 s stem [context] [stem] [text] [--fp16]", LmBenchmark.Run),
+        ("lm", "STAGE LM full size, random weights: prefill + guided steps/s for 10 s context + 10 s stem [context] [stem] [text] [--variations N]", LmBenchmark.Run),
     ];
 
     private static int Main(string[] args)
