@@ -13,9 +13,9 @@ sealed class TestServer : IAsyncDisposable
     readonly TextWriter _logWriter;
     readonly Task _running;
 
-    TestServer(IStemGenerator generator)
+    TestServer(IStemGenerator generator, string? pipeName)
     {
-        PipeName = $"stage-test-{Guid.NewGuid():N}";
+        PipeName = pipeName ?? $"stage-test-{Guid.NewGuid():N}";
         _logWriter = TextWriter.Synchronized(_log);
         Log = new EngineLog(_logWriter);
         Server = new PipeServer(PipeName, generator, Log);
@@ -29,9 +29,9 @@ sealed class TestServer : IAsyncDisposable
     /// <summary>Where .NET puts the Unix socket behind the named pipe (for clients written in other languages).</summary>
     public string SocketPath => Path.Combine(Path.GetTempPath(), $"CoreFxPipe_{PipeName}");
 
-    public static async Task<TestServer> StartAsync(IStemGenerator generator)
+    public static async Task<TestServer> StartAsync(IStemGenerator generator, string? pipeName = null)
     {
-        var server = new TestServer(generator);
+        var server = new TestServer(generator, pipeName);
         await server.Server.Listening.WaitAsync(TimeSpan.FromSeconds(10));
         return server;
     }
