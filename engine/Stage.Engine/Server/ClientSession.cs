@@ -22,6 +22,9 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
 
     static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a closing session waits for a last write before abandoning it.</summary>
+    static readonly TimeSpan WriteGrace = TimeSpan.FromSeconds(2);
+
     static readonly string[] Capabilities =
     [
         EngineCapability.Generate, EngineCapability.Cancel, EngineCapability.Progress,
@@ -35,6 +38,10 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
     readonly Lock _gate = new();
     readonly HashSet<long> _queued = [];
     readonly HashSet<long> _cancelledWhileQueued = [];
+    // Frames are never cut off halfway (that would garble the stream); writes stop only when the
+    // session is being torn down and a client has stopped reading.
+    readonly CancellationTokenSource _abortWrites = new();
+    bool _refused;
     (long RequestId, CancellationTokenSource Cancel)? _running;
     string _client = $"client {id}";
 
@@ -66,10 +73,13 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
             // Whatever ended the session: stop its running job, drop its queue, free the pipe.
             session.Cancel();
             _queue.Writer.TryComplete();
+            if (await Task.WhenAny(jobs, Task.Delay(WriteGrace, CancellationToken.None)).ConfigureAwait(false) != jobs)
+                _abortWrites.Cancel(); // a write is stuck on a client that no longer reads
             try { await jobs.ConfigureAwait(false); }
             catch (Exception e) { log.Error($"{_client}: job loop failed", e); }
             await pipe.DisposeAsync().ConfigureAwait(false);
             _sendBuffer.Dispose();
+            _abortWrites.Dispose();
             log.Info($"{_client} disconnected");
         }
     }
@@ -145,7 +155,7 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
                     break;
             }
         }
-        log.Info($"{_client} closed the connection");
+        if (!_refused) log.Info($"{_client} closed the connection");
     }
 
     /// <summary>Reads a frame; a broken frame is answered (if the pipe still takes it) and ends the session.</summary>
@@ -164,6 +174,7 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
 
     async Task RefuseAsync(string code, string message, CancellationToken cancel)
     {
+        _refused = true;
         log.Warn($"{_client}: {message}; disconnecting");
         try { await SendAsync(new Failed(0, code, message), cancel).ConfigureAwait(false); }
         catch (Exception e) when (e is IOException or ObjectDisposedException) { }
@@ -305,13 +316,18 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException) { }
     }
 
+    /// <summary>
+    /// Sends one message. <paramref name="cancel"/> stops the wait for the pipe (another frame is being
+    /// written), not a frame already started: a Cancel arriving mid-chunk must not leave half a frame.
+    /// </summary>
     async ValueTask SendAsync(ProtocolMessage message, CancellationToken cancel)
     {
         await _sendLock.WaitAsync(cancel).ConfigureAwait(false);
         try
         {
+            cancel.ThrowIfCancellationRequested();
             _sendBuffer.Encode(message);
-            await Frame.WriteAsync(pipe, _sendBuffer, cancel).ConfigureAwait(false);
+            await Frame.WriteAsync(pipe, _sendBuffer, _abortWrites.Token).ConfigureAwait(false);
         }
         finally
         {
