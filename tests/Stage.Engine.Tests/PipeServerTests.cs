@@ -209,6 +209,23 @@ public class PipeServerTests
     }
 
     [Fact]
+    public async Task AClientCannotQueueWithoutBound()
+    {
+        var generator = new ScriptedGenerator();
+        await using var server = await TestServer.StartAsync(generator);
+        await using var client = await server.ConnectAsync();
+        await client.SendAsync(Requests.Echo(1, prompt: "block queue"));
+        await generator.Started("block queue").WaitAsync(TimeSpan.FromSeconds(10));
+        for (int id = 2; id <= 10; id++) await client.SendAsync(Requests.Echo(id, seconds: 0.1));
+        var refused = Assert.IsType<Failed>(await client.NextAsync());
+        Assert.Equal((10L, FailureCode.BadRequest), (refused.RequestId, refused.Code));
+        Assert.StartsWith("8 requests are already waiting on this connection", refused.Message);
+        await client.SendAsync(new Cancel(1));
+        Assert.Equal(FailureCode.Cancelled, Assert.IsType<Failed>((await Requests.CollectAsync(client, 1)).Final).Code);
+        for (int id = 2; id <= 9; id++) Assert.IsType<Completed>((await Requests.CollectAsync(client, id)).Final);
+    }
+
+    [Fact]
     public async Task ShutdownCancelsRunningRequestsAndTellsTheirClients()
     {
         var generator = new ScriptedGenerator();

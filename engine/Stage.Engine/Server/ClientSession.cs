@@ -17,8 +17,11 @@ namespace Stage.Engine.Server;
 /// </summary>
 sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator generator, EngineLog log)
 {
-    /// <summary>Requests waiting behind the running one; more are refused rather than buffered.</summary>
-    const int MaxQueuedRequests = 16;
+    /// <summary>
+    /// Requests waiting behind the running one; more are refused rather than buffered (each may hold up
+    /// to a frame's worth of context audio).
+    /// </summary>
+    const int MaxQueuedRequests = 8;
 
     static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
 
