@@ -209,6 +209,20 @@ public class PipeServerTests
     }
 
     [Fact]
+    public async Task AClientThatStopsReadingDoesNotHoldUpShutdown()
+    {
+        var generator = new ScriptedGenerator();
+        var server = await TestServer.StartAsync(generator);
+        await using var client = await server.ConnectAsync();
+        await client.SendAsync(Requests.Echo(1, seconds: 2, prompt: "stream"));
+        await generator.Started("streaming").WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.Delay(300); // the pipe fills up; the engine's next write blocks
+        var clock = Stopwatch.StartNew();
+        await server.DisposeAsync(); // fails the test if shutdown takes over 10 s
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"shutdown took {clock.Elapsed}");
+    }
+
+    [Fact]
     public async Task AClientCannotQueueWithoutBound()
     {
         var generator = new ScriptedGenerator();

@@ -25,7 +25,7 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
 
     static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long a closing session waits for a last write before abandoning it.</summary>
+    /// <summary>How long an ending session lets a write (e.g. the last Failed) finish before giving it up.</summary>
     static readonly TimeSpan WriteGrace = TimeSpan.FromSeconds(2);
 
     static readonly string[] Capabilities =
@@ -51,6 +51,8 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
     public async Task RunAsync(CancellationToken shutdown)
     {
         using var session = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+        // Once the session ends, a write still blocked on a client that stopped reading is given up.
+        using var abortWritesAtEnd = session.Token.UnsafeRegister(_ => _abortWrites.CancelAfter(WriteGrace), null);
         Task jobs = Task.CompletedTask;
         try
         {
@@ -76,8 +78,6 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
             // Whatever ended the session: stop its running job, drop its queue, free the pipe.
             session.Cancel();
             _queue.Writer.TryComplete();
-            if (await Task.WhenAny(jobs, Task.Delay(WriteGrace, CancellationToken.None)).ConfigureAwait(false) != jobs)
-                _abortWrites.Cancel(); // a write is stuck on a client that no longer reads
             try { await jobs.ConfigureAwait(false); }
             catch (Exception e) { log.Error($"{_client}: job loop failed", e); }
             await pipe.DisposeAsync().ConfigureAwait(false);
