@@ -8,12 +8,9 @@ public static class Program
     // One line per command; each command lives in its own file under Cli/.
     public static readonly Command[] Commands =
     [
-<<<<<<< HEAD
+        ServeCommand.Command,
         CodecCommand.Definition,
         TokenizeCommand.Definition,
-=======
-        ServeCommand.Command,
->>>>>>> protocol
     ];
 
     public static int Main(string[] args)
