@@ -22,8 +22,3 @@ public enum ParameterId : uint
     Loop = 13,
     Status = 14,
 }
-
-public enum Instrument { Drums = 0, Bass = 1 }
-
-/// <summary>What the model hears as context: the captured mix, a click at the host tempo, or both.</summary>
-public enum ContextMode { Mixture = 0, Click = 1, Both = 2 }

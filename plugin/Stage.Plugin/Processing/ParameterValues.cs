@@ -1,3 +1,5 @@
+using Stage.Shared.Protocol;
+
 namespace Stage.Plugin.Processing;
 
 /// <summary>
