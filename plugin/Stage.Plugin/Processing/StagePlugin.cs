@@ -84,16 +84,16 @@ public sealed class StagePlugin
     {
         var grid = transport.Grid;
         var ring = Volatile.Read(ref capture);
-        if (ring == null || ring.Capacity < CaptureSamplesFor(grid, l.Length))
+        // The ring must hold the longest region plus one block; it is asked for with headroom so that
+        // small tempo changes do not reallocate it (a new ring starts an empty run).
+        long needed = Math.Min(MaxCaptureSamples, (long)Math.Ceiling(StageParameters.BarChoices[^1] * grid.SamplesPerBar) + l.Length);
+        if (ring == null || ring.Capacity < needed)
         {
-            Volatile.Write(ref captureSamplesWanted, CaptureSamplesFor(grid, l.Length));
+            Volatile.Write(ref captureSamplesWanted, (int)Math.Min(MaxCaptureSamples, needed * CaptureHeadroom));
             if (ring == null || ring.Capacity < l.Length) return;   // the engine link allocates a bigger one
         }
         ring.Write(grid.SampleAt(transport.Ppq), grid, l, r);
     }
-
-    static int CaptureSamplesFor(in BarGrid grid, int block) =>
-        (int)Math.Min(MaxCaptureSamples, Math.Ceiling(StageParameters.BarChoices[^1] * grid.SamplesPerBar * CaptureHeadroom) + block);
 
     static bool Overlaps(ReadOnlySpan<float> a, Span<float> b) => a.Overlaps(b);
 
