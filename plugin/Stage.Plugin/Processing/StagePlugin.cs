@@ -102,6 +102,19 @@ public sealed class StagePlugin
     /// <summary>The ring the audio thread captures into (null until the transport first plays armed).</summary>
     public CaptureBuffer? CaptureBuffer => Volatile.Read(ref capture);
 
+    /// <summary>
+    /// Host thread, before processing: allocates a capture ring for 16 bars of 4/4 at 60 BPM, so capture
+    /// starts with the first block even when the host renders faster than real time. Slower songs grow
+    /// the ring on the worker. Skipped for rates above 192 kHz, where the ring would be huge.
+    /// </summary>
+    public void PrepareCapture(double sampleRate)
+    {
+        if (!(sampleRate > 0) || sampleRate > 192_000) return;
+        var grid = new BarGrid(60, 4, 4, sampleRate);
+        int wanted = (int)Math.Min(MaxCaptureSamples, Math.Ceiling(StageParameters.BarChoices[^1] * grid.SamplesPerBar * CaptureHeadroom));
+        if ((Volatile.Read(ref capture)?.Capacity ?? 0) < wanted) Volatile.Write(ref capture, new CaptureBuffer(wanted));
+    }
+
     /// <summary>Worker side: allocates the capture ring the audio thread asked for. True if it changed.</summary>
     public bool ProvideCaptureBuffer()
     {

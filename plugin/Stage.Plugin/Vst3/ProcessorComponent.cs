@@ -87,7 +87,11 @@ sealed unsafe class ProcessorComponent : ComObject, IConnectionEndpoint
 
     int SetActive(byte state)
     {
-        if (state != 0) engine ??= new EngineConnection(plugin);
+        if (state != 0)
+        {
+            plugin.PrepareCapture(sampleRate);
+            engine ??= new EngineConnection(plugin);
+        }
         return Result.Ok;
     }
 
