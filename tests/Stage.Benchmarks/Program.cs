@@ -1,1 +1,32 @@
-class Program { static void Main() {} }
+namespace Stage.Benchmarks;
+
+/// <summary>
+/// `dotnet run -c Release --project tests/Stage.Benchmarks -- NAME [args]` runs one benchmark; without a
+/// name it lists them. Each benchmark lives in its own file and is added here with one line.
+/// </summary>
+static class Program
+{
+    static readonly (string Name, string Summary, Func<string[], int> Run)[] Benchmarks =
+    [
+        ("stemchunk-codec", "encode + decode a StemChunk of 10 s stereo 48 kHz float32", StemChunkCodecBenchmark.Run),
+        ("pipe-roundtrip", "10 s stereo 48 kHz to the engine and back over the named pipe", PipeRoundTripBenchmark.Run),
+    ];
+
+    static int Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help")
+        {
+            Console.WriteLine("usage: Stage.Benchmarks NAME [args]");
+            foreach (var b in Benchmarks) Console.WriteLine($"  {b.Name,-18} {b.Summary}");
+            return args.Length == 0 ? 2 : 0;
+        }
+        foreach (var b in Benchmarks)
+        {
+            if (b.Name != args[0]) continue;
+            Console.WriteLine($"{b.Name}: {b.Summary} ({Environment.ProcessorCount} logical cores)");
+            return b.Run(args[1..]);
+        }
+        Console.Error.WriteLine($"unknown benchmark '{args[0]}'");
+        return 2;
+    }
+}
