@@ -12,9 +12,22 @@ public class HostCollection { }
 /// DAW drives it. The engine, when a test wants one, is the test engine started by the plugin itself
 /// through STAGE_ENGINE.
 /// </summary>
-[Collection("Host")]
-public unsafe class HostTests
+/// <summary>Stops every test engine and removes the test folder when the host tests are done.</summary>
+public sealed class HostCleanup : IDisposable
 {
+    public void Dispose()
+    {
+        HostEnvironment.KillEngines();
+        try { Directory.Delete(HostEnvironment.Root, recursive: true); } catch (IOException) { }
+        File.Delete(Path.Combine(Path.GetTempPath(), "CoreFxPipe_" + HostEnvironment.PipeName));   // left by killed engines
+    }
+}
+
+[Collection("Host")]
+public unsafe class HostTests : IClassFixture<HostCleanup>, IDisposable
+{
+    public void Dispose() => HostEnvironment.KillEngines();
+
     const double Rate = 48000;
     const int StatusSteps = 7;
     static double StatusValue(int kind) => kind / (double)StatusSteps;
@@ -295,6 +308,7 @@ public unsafe class HostTests
         Assert.Contains("press Generate to retry", stage.StatusText);
 
         // What arrived plays; the rest is silence, never garbage.
+        stage.Automate(HostedStage.Loop, 0);
         var silence = new float[4096];
         int nonZero = 0;
         for (long at = 0; at < 96_000 * 4; at += 4096)
@@ -310,7 +324,8 @@ public unsafe class HostTests
         Assert.InRange(nonZero, 1, 96_000 * 4 - 4801);
 
         HostEnvironment.SetChunkDelay(0);
-        Play(stage, 0, 96_000 * 4 + 10, seed: 52);   // transparent: Stem level applies only to the stem, input is unchanged
+        stage.Automate(HostedStage.StemLevel, 0);   // −60 dB: the partial stem is muted, the input passes unchanged
+        Play(stage, 0, 96_000 * 4 + 10, seed: 52);
         PressGenerate(stage, 2);
         WaitForStatus(stage, TimeSpan.FromSeconds(60), StemReady);
         Assert.True(HostEnvironment.EnginePids().Length > pids.Length, "the plugin should have started a new engine");
