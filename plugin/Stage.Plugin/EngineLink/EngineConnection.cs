@@ -175,6 +175,9 @@ sealed class EngineConnection : IDisposable
         }
         catch (OperationCanceledException)
         {
+            // A read cancelled mid-frame leaves the stream out of step: start the next request on a new connection.
+            client?.Dispose();
+            client = null;
             PluginLog.Write($"request {requestId}: cancelled");
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or ProtocolException or MessagePackException)

@@ -53,6 +53,12 @@ sealed unsafe class PluginFactory : ComObject
     [UnmanagedCallersOnly]
     static int GetFactoryInfo(void* self, PFactoryInfo* info)
     {
+        try { return GetFactoryInfoCore(info); }
+        catch (Exception e) { PluginLog.Failure("GetFactoryInfo", e); return Result.InternalError; }
+    }
+
+    static int GetFactoryInfoCore(PFactoryInfo* info)
+    {
         if (info == null) return Result.InvalidArgument;
         *info = default;
         FixedString.Ascii(info->Vendor, 64, Vendor);
@@ -68,6 +74,12 @@ sealed unsafe class PluginFactory : ComObject
     [UnmanagedCallersOnly]
     static int GetClassInfo(void* self, int index, PClassInfo* info)
     {
+        try { return GetClassInfoCore(index, info); }
+        catch (Exception e) { PluginLog.Failure("GetClassInfo", e); return Result.InternalError; }
+    }
+
+    static int GetClassInfoCore(int index, PClassInfo* info)
+    {
         if (info == null || (uint)index >= (uint)classes.Length) return Result.InvalidArgument;
         var c = classes[index];
         *info = default;
@@ -80,6 +92,12 @@ sealed unsafe class PluginFactory : ComObject
 
     [UnmanagedCallersOnly]
     static int GetClassInfo2(void* self, int index, PClassInfo2* info)
+    {
+        try { return GetClassInfo2Core(index, info); }
+        catch (Exception e) { PluginLog.Failure("GetClassInfo2", e); return Result.InternalError; }
+    }
+
+    static int GetClassInfo2Core(int index, PClassInfo2* info)
     {
         if (info == null || (uint)index >= (uint)classes.Length) return Result.InvalidArgument;
         var c = classes[index];
@@ -98,6 +116,12 @@ sealed unsafe class PluginFactory : ComObject
 
     [UnmanagedCallersOnly]
     static int GetClassInfoUnicode(void* self, int index, PClassInfoW* info)
+    {
+        try { return GetClassInfoUnicodeCore(index, info); }
+        catch (Exception e) { PluginLog.Failure("GetClassInfoUnicode", e); return Result.InternalError; }
+    }
+
+    static int GetClassInfoUnicodeCore(int index, PClassInfoW* info)
     {
         if (info == null || (uint)index >= (uint)classes.Length) return Result.InvalidArgument;
         var c = classes[index];
