@@ -129,12 +129,30 @@ sealed class EngineConnection : IDisposable
             WriteWav = true,
         };
         string what = $"{bars} bar{(bars == 1 ? "" : "s")} of {InstrumentName.Of(instrument)} at {grid.Tempo.BeatsPerMinute:0.##} BPM";
-
-        var engine = await ConnectAsync(cancel);
-        if (engine == null) return;
-        plugin.Status = new StatusReport(StatusKind.Generating, $"Generating {what}");
         PluginLog.Write($"request {requestId}: {what} from bar {r.FirstBar + 1} (PPQ {r.StartPpq}), {variations} variation(s), seed {request.Seed}");
+        // An engine that died while idle is only noticed on the next request: if a kept connection breaks
+        // before the engine answered anything, connect afresh (starting the engine) and send once more.
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            bool reused = client != null;
+            var engine = await ConnectAsync(cancel);
+            if (engine == null) return;
+            plugin.Status = new StatusReport(StatusKind.Generating, $"Generating {what}");
+            var outcome = await ExchangeAsync(engine, request, r, what, cancel);
+            if (outcome == Outcome.Done) return;
+            if (!reused || attempt == 1) break;
+            PluginLog.Write($"request {requestId}: the kept connection was dead; reconnecting");
+        }
+        Fail(StatusKind.EngineLost, $"The engine closed the connection before answering the request for {what}; press Generate to retry (it restarts the engine)");
+    }
 
+    enum Outcome { Done, LostBeforeReply }
+
+    /// <summary>Sends the request and plays what comes back; sets the status for every ending.</summary>
+    async Task<Outcome> ExchangeAsync(EngineClient engine, GenerateRequest request, CaptureRegion r, string what, CancellationToken cancel)
+    {
+        long requestId = request.RequestId;
+        bool answered = false;
         Stem? stem = null;
         try
         {
@@ -144,32 +162,31 @@ sealed class EngineConnection : IDisposable
                 ProtocolMessage? message;
                 using (cancel.Register(() => _ = engine.SendAsync(new Cancel(requestId))))
                     message = await engine.ReceiveAsync(cancel);
+                if (message == null) return Lost(what, answered);
+                answered = true;
                 switch (message)
                 {
-                    case null:
-                        Lost(what);
-                        return;
                     case Progress progress when progress.RequestId == requestId:
                         plugin.Status = new StatusReport(StatusKind.Generating, $"Generating {what}: {progress.Step} {progress.Fraction:P0}");
                         break;
                     case StemChunk chunk when chunk.RequestId == requestId:
                         if (stem == null)
                         {
-                            stem = new Stem(variations, (int)r.Length, r.StartPpq, r.LengthQuarters, rate);
+                            stem = new Stem(request.Variations, (int)r.Length, r.StartPpq, r.LengthQuarters, request.OutputSampleRate);
                             plugin.PublishStem(stem);
                         }
                         WriteChunk(stem, chunk);
                         break;
                     case Completed done when done.RequestId == requestId:
                         if (done.WavPaths.Count > 0)
-                            plugin.LastStem = new StemReference(done.WavPaths, r.StartPpq, r.LengthQuarters, rate);
+                            plugin.LastStem = new StemReference(done.WavPaths, r.StartPpq, r.LengthQuarters, request.OutputSampleRate);
                         string where = done.WavPaths.Count > 0 ? done.WavPaths[0] : "(no WAV written)";
                         plugin.Status = new StatusReport(StatusKind.StemReady, $"Stem ready: {where}");
                         PluginLog.Write($"request {requestId}: completed, {done.TotalSamples} samples, WAV {string.Join(", ", done.WavPaths)}");
-                        return;
+                        return Outcome.Done;
                     case Failed failed when failed.RequestId == requestId || failed.RequestId == 0:
                         Fail(StatusKind.Failed, $"The engine could not generate: {failed.Message}");
-                        return;
+                        return Outcome.Done;
                 }
             }
         }
@@ -179,11 +196,12 @@ sealed class EngineConnection : IDisposable
             client?.Dispose();
             client = null;
             PluginLog.Write($"request {requestId}: cancelled");
+            return Outcome.Done;
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or ProtocolException or MessagePackException)
         {
             PluginLog.Failure($"request {requestId}", e);
-            Lost(what);
+            return Lost(what, answered);
         }
     }
 
@@ -251,11 +269,13 @@ sealed class EngineConnection : IDisposable
         }
     }
 
-    void Lost(string what)
+    Outcome Lost(string what, bool answered)
     {
         client?.Dispose();
         client = null;
+        if (!answered) return Outcome.LostBeforeReply;   // the caller may retry on a fresh connection
         Fail(StatusKind.EngineLost, $"The engine stopped while generating {what}; press Generate to retry (it restarts the engine)");
+        return Outcome.Done;
     }
 
     void Fail(StatusKind kind, string text)

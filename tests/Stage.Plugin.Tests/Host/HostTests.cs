@@ -53,7 +53,10 @@ public unsafe class HostTests : IClassFixture<HostCleanup>, IDisposable
     }
 
     /// <summary>Processes stopped blocks (as hosts do) until the controller's Status reaches one of the kinds.</summary>
-    static int WaitForStatus(HostedStage stage, TimeSpan timeout, params int[] kinds)
+    static int WaitForStatus(HostedStage stage, TimeSpan timeout, params int[] kinds) => WaitForStatus(stage, null, timeout, kinds);
+
+    /// <summary>As above, and the status sentence must differ from <paramref name="previous"/> (a new event).</summary>
+    static int WaitForStatus(HostedStage stage, string? previous, TimeSpan timeout, params int[] kinds)
     {
         var deadline = DateTime.UtcNow + timeout;
         var silence = new float[256];
@@ -62,7 +65,7 @@ public unsafe class HostTests : IClassFixture<HostCleanup>, IDisposable
             var (outL, _) = stage.Process(silence, silence, new HostTransport(0, Playing: false));
             Assert.All(outL, v => Assert.Equal(0f, v));
             int kind = (int)Math.Round(stage.ParamNormalized(HostedStage.Status) * StatusSteps);
-            if (kinds.Contains(kind)) return kind;
+            if (kinds.Contains(kind) && (previous == null || stage.StatusText != previous)) return kind;
             Thread.Sleep(10);
         }
         Assert.Fail($"Status did not reach {string.Join("/", kinds)} within {timeout.TotalSeconds} s; it says: {stage.StatusText}");
@@ -261,6 +264,20 @@ public unsafe class HostTests : IClassFixture<HostCleanup>, IDisposable
 
             AssertStemPlays(stage, grid, regionStart, length, seed: 42);
             saved = stage.GetState();
+        }
+
+        using (var again = new HostedStage())
+        {
+            // An engine that dies while idle is restarted by the next Generate, which then succeeds.
+            Play(again, -1000, (long)(grid.SamplesPerBar * 5.5), seed: 44, tempo: tempo, num: 3, den: 4);
+            PressGenerate(again, 1);
+            WaitForStatus(again, TimeSpan.FromSeconds(60), StemReady);
+            int engines = HostEnvironment.EnginePids().Length;
+            HostEnvironment.KillEngines();
+            string before = again.StatusText;
+            PressGenerate(again, 1);
+            WaitForStatus(again, before, TimeSpan.FromSeconds(60), StemReady);
+            Assert.Equal(engines + 1, HostEnvironment.EnginePids().Length);
         }
 
         using var reopened = new HostedStage();
