@@ -27,6 +27,7 @@ sealed class EngineConnection : IDisposable
     long nextRequestId;
     Task? generation;
     CancellationTokenSource? generationCancel;
+    double convertedFor;
 
     public EngineConnection(StagePlugin plugin)
     {
@@ -54,6 +55,7 @@ sealed class EngineConnection : IDisposable
                 try { plugin.ProvideCaptureBuffer(); }
                 catch (OutOfMemoryException e) { Fail(StatusKind.Failed, $"Not enough memory for the capture buffer: {e.Message}"); }
                 while (reloads.TryDequeue(out var stem)) StemFiles.Reload(plugin, stem);
+                ConvertStemToHostRate();
                 if (plugin.GenerateRequests.TryRead(out var ticket)) StartGeneration(ticket);
                 stopping.Token.WaitHandle.WaitOne(Tick);
             }
@@ -65,6 +67,19 @@ sealed class EngineConnection : IDisposable
         {
             PluginLog.Failure("engine link", e);
             Fail(StatusKind.Failed, $"The engine link stopped: {e.Message}");
+        }
+    }
+
+    /// <summary>A saved stem made at another rate than the host now runs at is reloaded, converted, once per rate.</summary>
+    void ConvertStemToHostRate()
+    {
+        double rate = plugin.HostSampleRate;
+        if (rate <= 0 || rate == convertedFor || generation is { IsCompleted: false }) return;
+        if (plugin.Stem is { } stem && stem.SampleRate != rate && plugin.LastStem is { } saved)
+        {
+            convertedFor = rate;
+            PluginLog.Write($"the stem was made at {stem.SampleRate} Hz, the host runs at {rate} Hz: converting");
+            StemFiles.Reload(plugin, saved);
         }
     }
 
@@ -85,7 +100,7 @@ sealed class EngineConnection : IDisposable
     {
         var p = ticket.Parameters;
         int bars = StageParameters.BarChoices[(int)p.Plain(ParameterId.Bars)];
-        var capture = plugin.CaptureBuffer;
+        var capture = ticket.Ring;
         if (!ticket.HasCapture || capture == null)
         {
             Fail(StatusKind.NeedsCapture, "Nothing captured yet: arm Capture and play the song, then press Generate");

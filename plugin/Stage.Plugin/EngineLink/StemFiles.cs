@@ -1,13 +1,19 @@
 using Stage.Plugin.Processing;
 using Stage.Shared.Audio;
+using Stage.Shared.Audio.Resampling;
 
 namespace Stage.Plugin.EngineLink;
 
-/// <summary>Reloads a saved stem from its WAVs (one per variation) when a project is reopened.</summary>
+/// <summary>
+/// Reloads a saved stem from its WAVs (one per variation) when a project is reopened, converted to the
+/// host's current sample rate when that differs from the rate the stem was made at.
+/// </summary>
 static class StemFiles
 {
     public static void Reload(StagePlugin plugin, StemReference reference)
     {
+        double hostRate = plugin.HostSampleRate;
+        int rate = hostRate == Math.Floor(hostRate) && hostRate is >= 8_000 and <= 384_000 ? (int)hostRate : 0;
         string current = reference.WavPaths[0];
         try
         {
@@ -17,6 +23,7 @@ static class StemFiles
                 current = reference.WavPaths[v];
                 var audio = WavReader.Read(current);
                 if (audio.FrameCount == 0) throw new WavFormatException(current, "it holds no audio");
+                if (rate != 0 && audio.SampleRate != rate) audio = SampleRateConverter.Resample(audio, rate);
                 stem ??= new Stem(reference.WavPaths.Count, audio.FrameCount, reference.StartPpq, reference.LengthQuarters, audio.SampleRate);
                 stem.Fill(v, audio.Channel(0), audio.Channel(audio.ChannelCount > 1 ? 1 : 0));
             }

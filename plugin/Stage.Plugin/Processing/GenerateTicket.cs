@@ -8,6 +8,8 @@ namespace Stage.Plugin.Processing;
 /// </summary>
 public struct GenerateTicket
 {
+    /// <summary>The ring <see cref="Run"/> refers to (a later, bigger ring does not hold it).</summary>
+    public CaptureBuffer? Ring;
     public CaptureRun Run;
     public ParameterSnapshot Parameters;
     /// <summary>False when nothing has been captured yet (no transport, never played, Capture off).</summary>

@@ -16,6 +16,7 @@ public sealed class StagePlugin
     const int MaxCaptureSamples = 1 << 24;
 
     CaptureBuffer? capture;
+    double hostSampleRate;
     Stem? stem;
     StatusReport status = StatusReport.Initial;
     StemReference? lastStem;
@@ -74,8 +75,9 @@ public sealed class StagePlugin
 
         if (!generatePending) return false;
         generatePending = false;
-        var run = Volatile.Read(ref capture)?.Run ?? default;
-        var ticket = new GenerateTicket { Run = run, HasCapture = run.Length > 0 };
+        var ring = Volatile.Read(ref capture);
+        var run = ring?.Run ?? default;
+        var ticket = new GenerateTicket { Ring = ring, Run = run, HasCapture = run.Length > 0 };
         for (int p = 0; p < StageParameters.Count; p++) ticket.Parameters[p] = Parameters[(ParameterId)p];
         return GenerateRequests.TryWrite(ticket);
     }
@@ -123,6 +125,13 @@ public sealed class StagePlugin
         if (wanted <= (ring?.Capacity ?? 0)) return false;
         Volatile.Write(ref capture, new CaptureBuffer(wanted));
         return true;
+    }
+
+    /// <summary>The host's sample rate from its processing setup (0 until known).</summary>
+    public double HostSampleRate
+    {
+        get => Volatile.Read(ref hostSampleRate);
+        set => Volatile.Write(ref hostSampleRate, value);
     }
 
     /// <summary>The stem being played, if any.</summary>

@@ -144,6 +144,7 @@ sealed unsafe class ProcessorComponent : ComObject, IConnectionEndpoint
         if (setup == null) return Result.InvalidArgument;
         if (setup->SymbolicSampleSize != 0) return Result.False;
         sampleRate = setup->SampleRate;
+        plugin.HostSampleRate = sampleRate;
         int block = Math.Max(1, setup->MaxSamplesPerBlock);
         if (silence.Length < block) silence = new float[block];
         return Result.Ok;

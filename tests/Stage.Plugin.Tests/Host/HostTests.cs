@@ -280,10 +280,37 @@ public unsafe class HostTests : IClassFixture<HostCleanup>, IDisposable
             Assert.Equal(engines + 1, HostEnvironment.EnginePids().Length);
         }
 
-        using var reopened = new HostedStage();
-        Assert.Equal(TResult.Ok, reopened.SetState(saved));
-        WaitForStatus(reopened, TimeSpan.FromSeconds(20), StemReady);
-        AssertStemPlays(reopened, grid, regionStart, grid.BarsToSampleCount(2), seed: 43);
+        using (var reopened = new HostedStage())
+        {
+            Assert.Equal(TResult.Ok, reopened.SetState(saved));
+            WaitForStatus(reopened, TimeSpan.FromSeconds(20), StemReady);
+            AssertStemPlays(reopened, grid, regionStart, grid.BarsToSampleCount(2), seed: 43);
+        }
+
+        // Reopened at 44.1 kHz: the stem is converted and still sits on its bars.
+        using var converted = new HostedStage(sampleRate: 44100);
+        Assert.Equal(TResult.Ok, converted.SetState(saved));
+        WaitForStatus(converted, TimeSpan.FromSeconds(20), StemReady);
+        var slow = new BarGrid(tempo, 3, 4, 44100);
+        long slowStart = BarGrid.RoundToSample(slow.QuarterNotesToSamples(slow.BarStartQuarterNotes(3)));
+        long slowLength = slow.BarsToSampleCount(2);
+        converted.Automate(HostedStage.Loop, 0);
+        var l = new float[(int)slowLength + 2000];
+        for (int at = 0; at < l.Length; at += 2048)
+        {
+            var quiet = new float[Math.Min(2048, l.Length - at)];
+            converted.Process(quiet, quiet, new HostTransport(slowStart - 1000 + at, tempo, 3, 4, SampleRate: 44100)).L.CopyTo(l, at);
+        }
+        Assert.All(l[..990], v => Assert.Equal(0f, v));
+        Assert.All(l[(int)(slowLength + 1010)..], v => Assert.Equal(0f, v));
+        // KnownStem is a sawtooth: away from its jumps the converted stem follows it closely.
+        for (long i = 2000; i < slowLength - 2000; i += 511)
+        {
+            long frame48 = (long)Math.Round(i * 48000.0 / 44100);
+            if (frame48 % 4801 is < 100 or > 4700) continue;
+            Assert.True(Math.Abs(KnownStem.Sample(0, frame48, 0) - l[1000 + i]) < 0.02,
+                $"at {i} of {slowLength}: expected {KnownStem.Sample(0, frame48, 0)}, got {l[1000 + i]}; nonzero {l.Count(v => v != 0)}; {converted.StatusText}");
+        }
     }
 
     /// <summary>With silent input and Loop off, the output is the known stem at the region, silence elsewhere.</summary>
