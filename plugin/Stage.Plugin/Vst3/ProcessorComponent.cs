@@ -23,7 +23,7 @@ sealed unsafe class ProcessorComponent : ComObject, IConnectionEndpoint
     readonly long linkId = Interlocked.Increment(ref nextLinkId);
     EngineConnection? engine;
     double sampleRate = 44100;
-    float[] silence = new float[8192];
+    float[] silence = new float[8192], scratch = new float[8192];
     bool sidechainActive;
     void* peer;
     StatusKind reportedStatus = StatusKind.Ready;
@@ -146,7 +146,7 @@ sealed unsafe class ProcessorComponent : ComObject, IConnectionEndpoint
         sampleRate = setup->SampleRate;
         plugin.HostSampleRate = sampleRate;
         int block = Math.Max(1, setup->MaxSamplesPerBlock);
-        if (silence.Length < block) silence = new float[block];
+        if (silence.Length < block) { silence = new float[block]; scratch = new float[block]; }
         return Result.Ok;
     }
 
@@ -159,35 +159,28 @@ sealed unsafe class ProcessorComponent : ComObject, IConnectionEndpoint
 
         int n = data->NumSamples;
         bool generated = false;
-        if (n > 0 && data->NumOutputs > 0 && data->Outputs != null && data->SymbolicSampleSize == 0)
+        if (n > 0 && data->NumOutputs > 0 && data->Outputs != null && data->SymbolicSampleSize == 0
+            && data->Outputs->NumChannels >= 1 && data->Outputs->ChannelBuffers32 != null && data->Outputs->ChannelBuffers32[0] != null)
         {
             var outBus = data->Outputs;
-            if (outBus->NumChannels >= 2 && outBus->ChannelBuffers32 != null)
+            var outL = new Span<float>(outBus->ChannelBuffers32[0], n);
+            bool stereoOut = outBus->NumChannels >= 2 && outBus->ChannelBuffers32[1] != null;
+            if (n > silence.Length)
             {
-                var outL = new Span<float>(outBus->ChannelBuffers32[0], n);
-                var outR = new Span<float>(outBus->ChannelBuffers32[1], n);
-                if (n > silence.Length)
-                {
-                    outL.Clear(); outR.Clear();   // larger than setup promised: play safe
-                }
-                else
-                {
-                    ReadOnlySpan<float> inL = silence.AsSpan(0, n), inR = inL, sideL = default, sideR = default;
-                    if (data->NumInputs > 0 && data->Inputs != null && Stereo(&data->Inputs[0]))
-                    {
-                        inL = new ReadOnlySpan<float>(data->Inputs[0].ChannelBuffers32[0], n);
-                        inR = new ReadOnlySpan<float>(data->Inputs[0].ChannelBuffers32[1], n);
-                    }
-                    if (sidechainActive && data->NumInputs > 1 && data->Inputs != null && Stereo(&data->Inputs[1]))
-                    {
-                        sideL = new ReadOnlySpan<float>(data->Inputs[1].ChannelBuffers32[0], n);
-                        sideR = new ReadOnlySpan<float>(data->Inputs[1].ChannelBuffers32[1], n);
-                    }
-                    var transport = TransportOf(data->ProcessContext);
-                    generated = plugin.Process(inL, inR, sideL, sideR, outL, outR, transport);
-                }
-                outBus->SilenceFlags = 0;
+                // Larger than setup promised: play safe.
+                outL.Clear();
+                if (stereoOut) new Span<float>(outBus->ChannelBuffers32[1], n).Clear();
             }
+            else
+            {
+                var outR = stereoOut ? new Span<float>(outBus->ChannelBuffers32[1], n) : scratch.AsSpan(0, n);
+                ReadOnlySpan<float> inL = silence.AsSpan(0, n), inR = inL, sideL = default, sideR = default;
+                if (data->NumInputs > 0 && data->Inputs != null) Channels(&data->Inputs[0], n, ref inL, ref inR);
+                if (sidechainActive && data->NumInputs > 1 && data->Inputs != null) Channels(&data->Inputs[1], n, ref sideL, ref sideR);
+                var transport = TransportOf(data->ProcessContext);
+                generated = plugin.Process(inL, inR, sideL, sideR, outL, outR, transport);
+            }
+            outBus->SilenceFlags = 0;
         }
 
         if (generated)
@@ -201,8 +194,13 @@ sealed unsafe class ProcessorComponent : ComObject, IConnectionEndpoint
         return Result.Ok;
     }
 
-    static bool Stereo(AudioBusBuffers* bus) =>
-        bus->NumChannels >= 2 && bus->ChannelBuffers32 != null && bus->ChannelBuffers32[0] != null && bus->ChannelBuffers32[1] != null;
+    /// <summary>A bus's channels as left/right; a mono bus feeds both. Unusable buses leave the arguments as they are.</summary>
+    static void Channels(AudioBusBuffers* bus, int n, ref ReadOnlySpan<float> left, ref ReadOnlySpan<float> right)
+    {
+        if (bus->NumChannels < 1 || bus->ChannelBuffers32 == null || bus->ChannelBuffers32[0] == null) return;
+        left = new ReadOnlySpan<float>(bus->ChannelBuffers32[0], n);
+        right = bus->NumChannels >= 2 && bus->ChannelBuffers32[1] != null ? new ReadOnlySpan<float>(bus->ChannelBuffers32[1], n) : left;
+    }
 
     void ReadParameterChanges(HostParameterChanges changes)
     {
