@@ -42,6 +42,10 @@ public readonly struct Transport
         };
     }
 
+    /// <summary>The transport <paramref name="samples"/> later in the same block (tempo and meter unchanged).</summary>
+    public Transport Advance(int samples) =>
+        HasPosition && samples != 0 ? this with { Ppq = Ppq + samples * Tempo / (60.0 * SampleRate) } : this;
+
     /// <summary>The bar grid at this block's tempo and meter; only meaningful when <see cref="HasPosition"/>.</summary>
     public BarGrid Grid => new(Tempo, Numerator, Denominator, SampleRate);
 

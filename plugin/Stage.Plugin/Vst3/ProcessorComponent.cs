@@ -154,10 +154,11 @@ sealed unsafe class ProcessorComponent : ComObject, IConnectionEndpoint
     int Process(ProcessData* data)
     {
         if (data == null) return Result.InvalidArgument;
-        ReadParameterChanges(new HostParameterChanges(data->InputParameterChanges));
-        var output = new HostParameterChanges(data->OutputParameterChanges);
-
         int n = data->NumSamples;
+        ReadParameterChanges(new HostParameterChanges(data->InputParameterChanges), n);
+        var output = new HostParameterChanges(data->OutputParameterChanges);
+        int next = 0;   // the first point not applied yet
+
         bool generated = false;
         if (n > 0 && data->NumOutputs > 0 && data->Outputs != null && data->SymbolicSampleSize == 0
             && data->Outputs->NumChannels >= 1 && data->Outputs->ChannelBuffers32 != null && data->Outputs->ChannelBuffers32[0] != null)
@@ -178,10 +179,23 @@ sealed unsafe class ProcessorComponent : ComObject, IConnectionEndpoint
                 if (data->NumInputs > 0 && data->Inputs != null) Channels(&data->Inputs[0], n, ref inL, ref inR);
                 if (sidechainActive && data->NumInputs > 1 && data->Inputs != null) Channels(&data->Inputs[1], n, ref sideL, ref sideR);
                 var transport = TransportOf(data->ProcessContext);
-                generated = plugin.Process(inL, inR, sideL, sideR, outL, outR, transport);
+                // Sample accuracy: the block is split where parameter points fall.
+                for (int start = 0; start < n;)
+                {
+                    while (next < pointCount && points[next].Offset <= start) Apply(next++);
+                    int end = next < pointCount ? points[next].Offset : n;
+                    bool side = sideL.Length == n && sideR.Length == n;
+                    generated |= plugin.Process(inL[start..end], inR[start..end],
+                        side ? sideL[start..end] : default, side ? sideR[start..end] : default,
+                        outL[start..end], outR[start..end], transport.Advance(start));
+                    start = end;
+                }
             }
             outBus->SilenceFlags = 0;
         }
+
+        while (next < pointCount) Apply(next++);   // no audio this call (a flush): the values still count
+        pointCount = 0;
 
         if (generated)
         {
@@ -202,8 +216,22 @@ sealed unsafe class ProcessorComponent : ComObject, IConnectionEndpoint
         right = bus->NumChannels >= 2 && bus->ChannelBuffers32[1] != null ? new ReadOnlySpan<float>(bus->ChannelBuffers32[1], n) : left;
     }
 
-    void ReadParameterChanges(HostParameterChanges changes)
+    /// <summary>One automation point of this block, in the order the block plays them.</summary>
+    struct ParameterPoint
     {
+        public int Offset;
+        public ParameterId Id;
+        public double Value;
+    }
+
+    const int MaxPointsPerBlock = 1024;
+    readonly ParameterPoint[] points = new ParameterPoint[MaxPointsPerBlock];
+    int pointCount;
+
+    /// <summary>Collects every point of every queue, sorted by sample offset (stable per queue order).</summary>
+    void ReadParameterChanges(HostParameterChanges changes, int blockLength)
+    {
+        pointCount = 0;
         int count = changes.Count;
         for (int i = 0; i < count; i++)
         {
@@ -211,12 +239,20 @@ sealed unsafe class ProcessorComponent : ComObject, IConnectionEndpoint
             if (queue.IsNull) continue;
             uint id = queue.ParameterId;
             if (!StageParameters.IsKnown(id)) continue;
-            int points = queue.PointCount;
-            // Block accuracy, but every point of Generate so that a press inside one block is not lost.
-            for (int p = id == (uint)ParameterId.Generate ? 0 : Math.Max(0, points - 1); p < points; p++)
-                if (queue.TryGetPoint(p, out _, out double value)) plugin.SetParameter((ParameterId)id, value);
+            int n = queue.PointCount;
+            for (int p = 0; p < n; p++)
+            {
+                if (!queue.TryGetPoint(p, out int offset, out double value) || !double.IsFinite(value)) continue;
+                var point = new ParameterPoint { Offset = Math.Clamp(offset, 0, Math.Max(0, blockLength - 1)), Id = (ParameterId)id, Value = value };
+                if (pointCount == points.Length) { plugin.SetParameter(point.Id, point.Value); continue; }   // too many: apply at once
+                int at = pointCount++;
+                while (at > 0 && points[at - 1].Offset > point.Offset) { points[at] = points[at - 1]; at--; }
+                points[at] = point;
+            }
         }
     }
+
+    void Apply(int index) => plugin.SetParameter(points[index].Id, points[index].Value);
 
     Transport TransportOf(ProcessContext* c)
     {

@@ -179,13 +179,14 @@ public unsafe class HostTests : IClassFixture<HostCleanup>, IDisposable
         Assert.Null(stage.ParamValueByString(HostedStage.Instrument, "Tuba"));
         Assert.StartsWith("Ready", stage.ParamString(HostedStage.Status, 0));
 
-        // Input level automated to −60 dB (silence) at a sample offset; block accuracy applies it to the block.
+        // Automation is sample accurate: Input level to −60 dB (silence) at offset 10, back to 0 dB at 15.
         stage.Automate(11, 0.0, offset: 10);
-        var (outL, _) = stage.Process([0.5f, 0.5f], [0.5f, 0.5f], new HostTransport(0));
-        Assert.Equal([0f, 0f], outL);
-        stage.Automate(11, stage.ToNormalized(11, 0));
-        (outL, _) = stage.Process([0.5f], [0.5f], new HostTransport(2));
-        Assert.Equal([0.5f], outL);
+        stage.Input.Add(11, 15, stage.ToNormalized(11, 0));
+        var block = Enumerable.Repeat(0.5f, 20).ToArray();
+        var (outL, outR) = stage.Process(block, block, new HostTransport(0));
+        float[] expected = [.. Enumerable.Repeat(0.5f, 10), .. Enumerable.Repeat(0f, 5), .. Enumerable.Repeat(0.5f, 5)];
+        Assert.Equal(expected, outL);
+        Assert.Equal(expected, outR);
     }
 
     [Fact]
