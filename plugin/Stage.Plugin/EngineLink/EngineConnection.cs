@@ -93,7 +93,15 @@ sealed class EngineConnection : IDisposable
         }
         generationCancel = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
         var cancel = generationCancel.Token;
-        generation = Task.Run(() => GenerateAsync(ticket, cancel));
+        generation = Task.Run(async () =>
+        {
+            try { await GenerateAsync(ticket, cancel); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                PluginLog.Failure("generate", e);
+                Fail(StatusKind.Failed, $"Generating failed: {e.Message}");
+            }
+        });
     }
 
     async Task GenerateAsync(GenerateTicket ticket, CancellationToken cancel)
