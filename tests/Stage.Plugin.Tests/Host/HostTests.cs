@@ -345,7 +345,14 @@ public unsafe class HostTests : IClassFixture<HostCleanup>, IDisposable
         Play(stage, 0, 96_000 * 4 + 10, seed: 51);
         PressGenerate(stage, 2);   // 4 bars = 80 chunks × 100 ms
         WaitForStatus(stage, TimeSpan.FromSeconds(60), Generating);
-        Thread.Sleep(800);
+        // Kill it once the first chunks are audible at the region's start.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var probe = new float[512];
+        while (stage.Process(probe, probe, new HostTransport(0)).L.All(v => v == 0f))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no stem audio arrived within 30 s");
+            Thread.Sleep(20);
+        }
         int[] pids = HostEnvironment.EnginePids();
         Assert.NotEmpty(pids);
         HostEnvironment.KillEngines();
