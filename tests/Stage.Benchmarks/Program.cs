@@ -10,6 +10,7 @@ static class Program
     [
         ("stemchunk-codec", "encode + decode a StemChunk of 10 s stereo 48 kHz float32", StemChunkCodecBenchmark.Run),
         ("pipe-roundtrip", "10 s stereo 48 kHz to the engine and back over the named pipe", PipeRoundTripBenchmark.Run),
+        ("audio", "resample 10 s stereo 32k->48k (whole and streamed), WAV write+read 10 s", args => { AudioBenchmark.Run(args); return 0; }),
         ("plugin-process", "the plugin's process() per 512-sample stereo block: capturing and playing a stem", PluginProcessBenchmark.Run),
     ];
 
