@@ -314,6 +314,37 @@ public unsafe class HostTests : IClassFixture<HostCleanup>, IDisposable
         }
     }
 
+    [Fact]
+    public void An_active_sidechain_is_what_gets_captured_while_the_main_input_passes_through()
+    {
+        HostEnvironment.RemoveEngine();
+        HostEnvironment.InstallTestEngine(chunkMilliseconds: 0);
+        using var stage = new HostedStage();
+        stage.ActivateSidechain(true);
+        var random = new Random(61);
+        for (long at = 0; at < 96_000 * 2 + 50;)
+        {
+            int n = (int)Math.Min(96_000 * 2 + 50 - at, random.Next(1, 2048));
+            var main = Enumerable.Repeat(0.125f, n).ToArray();
+            var sideL = new float[n];
+            var sideR = new float[n];
+            for (int i = 0; i < n; i++) { sideL[i] = Signal(at + i, 0); sideR[i] = Signal(at + i, 1); }
+            var (l, r) = stage.Process(main, main, sideL, sideR, new HostTransport(at));
+            Assert.Equal(main, l);
+            Assert.Equal(main, r);
+            at += n;
+        }
+        PressGenerate(stage, 0);   // 1 bar: bar 1
+        WaitForStatus(stage, TimeSpan.FromSeconds(60), StemReady);
+        var sent = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(HostEnvironment.Control, "context.f32")));
+        Assert.Equal(96_000 * 2, sent.Length);
+        for (int i = 0; i < 96_000; i += 331)
+        {
+            Assert.Equal(Signal(96_000 + i, 0), sent[2 * i]);
+            Assert.Equal(Signal(96_000 + i, 1), sent[2 * i + 1]);
+        }
+    }
+
     /// <summary>With silent input and Loop off, the output is the known stem at the region, silence elsewhere.</summary>
     static void AssertStemPlays(HostedStage stage, BarGrid grid, long regionStart, long length, int seed)
     {

@@ -58,7 +58,15 @@ sealed unsafe class HostedStage : IDisposable
     }
 
     /// <summary>Processes one block; null transport = no ProcessContext. Returns the output channels.</summary>
-    public (float[] L, float[] R) Process(float[] inL, float[] inR, HostTransport? transport, bool clearInput = true)
+    public (float[] L, float[] R) Process(float[] inL, float[] inR, HostTransport? transport, bool clearInput = true) =>
+        Process(inL, inR, null, null, transport, clearInput);
+
+    /// <summary>Activates or deactivates the sidechain (aux) input bus, as a host does when routing to it.</summary>
+    public void ActivateSidechain(bool active) =>
+        Check(((delegate* unmanaged<void*, int, int, int, byte, int>)V(Component)[10])(Component, 0, 0, 1, (byte)(active ? 1 : 0)), "activateBus");
+
+    /// <summary>Processes one block with a second (sidechain) input bus when <paramref name="sideL"/> is given.</summary>
+    public (float[] L, float[] R) Process(float[] inL, float[] inR, float[]? sideL, float[]? sideR, HostTransport? transport, bool clearInput = true)
     {
         int n = inL.Length;
         var outL = new float[n];
@@ -76,16 +84,19 @@ sealed unsafe class HostedStage : IDisposable
             context.TimeSigNumerator = t.Numerator;
             context.TimeSigDenominator = t.Denominator;
         }
-        fixed (float* il = inL, ir = inR, ol = outL, or = outR)
+        fixed (float* il = inL, ir = inR, ol = outL, or = outR, sl = sideL, sr = sideR)
         {
             float** inputs = stackalloc float*[2] { il, ir };
+            float** sides = stackalloc float*[2] { sl, sr };
             float** outputs = stackalloc float*[2] { ol, or };
-            var inBus = new AudioBusBuffers { NumChannels = 2, ChannelBuffers32 = inputs };
+            var inBuses = stackalloc AudioBusBuffers[2];
+            inBuses[0] = new AudioBusBuffers { NumChannels = 2, ChannelBuffers32 = inputs };
+            inBuses[1] = new AudioBusBuffers { NumChannels = 2, ChannelBuffers32 = sides };
             var outBus = new AudioBusBuffers { NumChannels = 2, ChannelBuffers32 = outputs };
             var data = new ProcessData
             {
-                ProcessMode = 0, SymbolicSampleSize = 0, NumSamples = n, NumInputs = 1, NumOutputs = 1,
-                Inputs = &inBus, Outputs = &outBus,
+                ProcessMode = 0, SymbolicSampleSize = 0, NumSamples = n, NumInputs = sideL == null ? 1 : 2, NumOutputs = 1,
+                Inputs = inBuses, Outputs = &outBus,
                 InputParameterChanges = Input.Pointer, OutputParameterChanges = Output.Pointer,
                 ProcessContext = transport.HasValue ? &context : null,
             };
