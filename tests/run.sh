@@ -9,6 +9,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 [ -d tests/interop/node_modules ] || npm ci --prefix tests/interop --no-audit --no-fund || exit 1
 
 dotnet build Stage.Plugin.sln -c Release -warnaserror || exit 1
+# The NativeAOT plugin and its bundle (plugin/Stage.Plugin/bin/Release/Stage.vst3), loaded by the host tests.
+dotnet publish plugin/Stage.Plugin -c Release -warnaserror || exit 1
 
 log=$(mktemp)
 dotnet test Stage.Plugin.sln -c Release --no-build 2>&1 | tee "$log"

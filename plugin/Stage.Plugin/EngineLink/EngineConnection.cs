@@ -1,0 +1,309 @@
+using Stage.Plugin.Processing;
+using Stage.Shared;
+using Stage.Shared.Music;
+using Stage.Shared.Protocol;
+
+namespace Stage.Plugin.EngineLink;
+
+/// <summary>
+/// The plugin's side of the engine: a worker thread that serves the audio thread (allocates the capture
+/// ring it asks for, writes deferred failures to the log) and turns Generate presses into requests over
+/// the engine's pipe — connecting, starting the engine when none answers, and connecting afresh after
+/// the engine died. Streamed audio lands in a <see cref="Stem"/> the audio thread plays from as soon as
+/// its first chunk arrives. Nothing here runs on the audio thread.
+/// </summary>
+sealed class EngineConnection : IDisposable
+{
+    static readonly TimeSpan ConnectTimeout = TimeSpan.FromMilliseconds(500);
+    static readonly TimeSpan EngineStartTimeout = TimeSpan.FromSeconds(30);
+    static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(5);
+
+    readonly StagePlugin plugin;
+    readonly string pipeName = EnginePipeName.Default;
+    readonly CancellationTokenSource stopping = new();
+    readonly Thread worker;
+    readonly System.Collections.Concurrent.ConcurrentQueue<StemReference> reloads = new();
+    EngineClient? client;
+    long nextRequestId;
+    Task? generation;
+    CancellationTokenSource? generationCancel;
+    double convertedFor;
+
+    public EngineConnection(StagePlugin plugin)
+    {
+        this.plugin = plugin;
+        worker = new Thread(Run) { IsBackground = true, Name = "Stage engine link" };
+        worker.Start();
+    }
+
+    /// <summary>Loads a saved stem's WAVs (on the worker) and plays it where it was placed.</summary>
+    public void Reload(StemReference stem) => reloads.Enqueue(stem);
+
+    public void Dispose()
+    {
+        stopping.Cancel();
+        if (Thread.CurrentThread != worker) worker.Join(TimeSpan.FromSeconds(5));
+    }
+
+    void Run()
+    {
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                PluginLog.FlushDeferred();
+                try { plugin.ProvideCaptureBuffer(); }
+                catch (OutOfMemoryException e) { Fail(StatusKind.Failed, $"Not enough memory for the capture buffer: {e.Message}"); }
+                while (reloads.TryDequeue(out var stem)) StemFiles.Reload(plugin, stem);
+                ConvertStemToHostRate();
+                if (plugin.GenerateRequests.TryRead(out var ticket)) StartGeneration(ticket);
+                stopping.Token.WaitHandle.WaitOne(Tick);
+            }
+            generationCancel?.Cancel();
+            try { generation?.Wait(TimeSpan.FromSeconds(2)); } catch (AggregateException) { }
+            client?.Dispose();
+        }
+        catch (Exception e)
+        {
+            PluginLog.Failure("engine link", e);
+            Fail(StatusKind.Failed, $"The engine link stopped: {e.Message}");
+        }
+    }
+
+    /// <summary>A saved stem made at another rate than the host now runs at is reloaded, converted, once per rate.</summary>
+    void ConvertStemToHostRate()
+    {
+        double rate = plugin.HostSampleRate;
+        if (rate <= 0 || rate == convertedFor || generation is { IsCompleted: false }) return;
+        if (plugin.Stem is { } stem && stem.SampleRate != rate && plugin.LastStem is { } saved)
+        {
+            convertedFor = rate;
+            PluginLog.Write($"the stem was made at {stem.SampleRate} Hz, the host runs at {rate} Hz: converting");
+            StemFiles.Reload(plugin, saved);
+        }
+    }
+
+    void StartGeneration(GenerateTicket ticket)
+    {
+        // A new press replaces the request in flight.
+        if (generation is { IsCompleted: false })
+        {
+            generationCancel!.Cancel();
+            try { generation.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
+        }
+        generationCancel = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
+        var cancel = generationCancel.Token;
+        generation = Task.Run(async () =>
+        {
+            try { await GenerateAsync(ticket, cancel); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                PluginLog.Failure("generate", e);
+                Fail(StatusKind.Failed, $"Generating failed: {e.Message}");
+            }
+        });
+    }
+
+    async Task GenerateAsync(GenerateTicket ticket, CancellationToken cancel)
+    {
+        var p = ticket.Parameters;
+        int bars = StageParameters.BarChoices[(int)p.Plain(ParameterId.Bars)];
+        var capture = ticket.Ring;
+        if (!ticket.HasCapture || capture == null)
+        {
+            Fail(StatusKind.NeedsCapture, "Nothing captured yet: arm Capture and play the song, then press Generate");
+            return;
+        }
+        var region = ticket.Run.LastBars(bars, out long wholeBars);
+        if (region is not { } r)
+        {
+            Fail(StatusKind.NeedsCapture, $"Captured {wholeBars} whole bar{(wholeBars == 1 ? "" : "s")}, Generate needs {bars}: play on with Capture armed");
+            return;
+        }
+        var grid = r.Grid;
+        int rate = (int)grid.SampleRate;
+        if (rate != grid.SampleRate || rate is < 8_000 or > 384_000)
+        {
+            Fail(StatusKind.Failed, $"The host's sample rate {grid.SampleRate} Hz is not supported (whole Hz from 8000 to 384000)");
+            return;
+        }
+
+        var context = ContextAudio(capture, r, ticket.Run.End);
+        var instrument = (Instrument)(int)p.Plain(ParameterId.Instrument);
+        int variations = (int)p.Plain(ParameterId.Variations);
+        long requestId = Interlocked.Increment(ref nextRequestId);
+        var request = new GenerateRequest
+        {
+            RequestId = requestId,
+            Instrument = instrument,
+            Context = new PcmAudio(context, rate, 2),
+            TempoBpm = grid.Tempo.BeatsPerMinute,
+            TimeSignature = new Stage.Shared.Protocol.TimeSignature(grid.Meter.Numerator, grid.Meter.Denominator),
+            Length = StemLength.Bars(bars),
+            ContextMode = (ContextMode)(int)p.Plain(ParameterId.Context),
+            ClickOffsetSeconds = 0,   // the region starts on a bar line
+            Temperature = p.Plain(ParameterId.Temperature),
+            TopK = (int)p.Plain(ParameterId.TopK),
+            Guidance = p.Plain(ParameterId.Guidance),
+            Seed = (long)p.Plain(ParameterId.Seed),
+            Variations = variations,
+            OutputSampleRate = rate,
+            OutputChannels = 2,
+            WriteWav = true,
+        };
+        string what = $"{bars} bar{(bars == 1 ? "" : "s")} of {InstrumentName.Of(instrument)} at {grid.Tempo.BeatsPerMinute:0.##} BPM";
+        PluginLog.Write($"request {requestId}: {what} from bar {r.FirstBar + 1} (PPQ {r.StartPpq}), {variations} variation(s), seed {request.Seed}");
+        // An engine that died while idle is only noticed on the next request: if a kept connection breaks
+        // before the engine answered anything, connect afresh (starting the engine) and send once more.
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            bool reused = client != null;
+            var engine = await ConnectAsync(cancel);
+            if (engine == null) return;
+            plugin.Status = new StatusReport(StatusKind.Generating, $"Generating {what}");
+            var outcome = await ExchangeAsync(engine, request, r, what, cancel);
+            if (outcome == Outcome.Done) return;
+            if (!reused || attempt == 1) break;
+            PluginLog.Write($"request {requestId}: the kept connection was dead; reconnecting");
+        }
+        Fail(StatusKind.EngineLost, $"The engine closed the connection before answering the request for {what}; press Generate to retry (it restarts the engine)");
+    }
+
+    enum Outcome { Done, LostBeforeReply }
+
+    /// <summary>Sends the request and plays what comes back; sets the status for every ending.</summary>
+    async Task<Outcome> ExchangeAsync(EngineClient engine, GenerateRequest request, CaptureRegion r, string what, CancellationToken cancel)
+    {
+        long requestId = request.RequestId;
+        bool answered = false;
+        Stem? stem = null;
+        try
+        {
+            await engine.SendAsync(request, cancel);
+            while (true)
+            {
+                ProtocolMessage? message;
+                using (cancel.Register(() => _ = engine.SendAsync(new Cancel(requestId))))
+                    message = await engine.ReceiveAsync(cancel);
+                if (message == null) return Lost(what, answered);
+                answered = true;
+                switch (message)
+                {
+                    case Progress progress when progress.RequestId == requestId:
+                        plugin.Status = new StatusReport(StatusKind.Generating, $"Generating {what}: {progress.Step} {progress.Fraction:P0}");
+                        break;
+                    case StemChunk chunk when chunk.RequestId == requestId:
+                        if (stem == null)
+                        {
+                            stem = new Stem(request.Variations, (int)r.Length, r.StartPpq, r.LengthQuarters, request.OutputSampleRate);
+                            plugin.PublishStem(stem);
+                        }
+                        WriteChunk(stem, chunk);
+                        break;
+                    case Completed done when done.RequestId == requestId:
+                        if (done.WavPaths.Count > 0)
+                            plugin.LastStem = new StemReference(done.WavPaths, r.StartPpq, r.LengthQuarters, request.OutputSampleRate);
+                        string where = done.WavPaths.Count > 0 ? done.WavPaths[0] : "(no WAV written)";
+                        plugin.Status = new StatusReport(StatusKind.StemReady, $"Stem ready: {where}");
+                        PluginLog.Write($"request {requestId}: completed, {done.TotalSamples} samples, WAV {string.Join(", ", done.WavPaths)}");
+                        return Outcome.Done;
+                    case Failed failed when failed.RequestId == requestId || failed.RequestId == 0:
+                        Fail(StatusKind.Failed, $"The engine could not generate: {failed.Message}");
+                        return Outcome.Done;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // A read cancelled mid-frame leaves the stream out of step: start the next request on a new connection.
+            client?.Dispose();
+            client = null;
+            PluginLog.Write($"request {requestId}: cancelled");
+            return Outcome.Done;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or ProtocolException or MessagePackException)
+        {
+            PluginLog.Failure($"request {requestId}", e);
+            return Lost(what, answered);
+        }
+    }
+
+    /// <summary>The region's audio, interleaved stereo; what the ring no longer holds is silence.</summary>
+    static float[] ContextAudio(CaptureBuffer capture, CaptureRegion region, long capturedEnd)
+    {
+        int frames = (int)region.Length;
+        int valid = (int)Math.Clamp(capturedEnd - region.Start, 0, frames);
+        var l = new float[frames];
+        var r = new float[frames];
+        capture.CopyOut(region.Start, l.AsSpan(0, valid), r.AsSpan(0, valid));
+        var interleaved = new float[frames * 2];
+        for (int i = 0; i < frames; i++) { interleaved[2 * i] = l[i]; interleaved[2 * i + 1] = r[i]; }
+        return interleaved;
+    }
+
+    static void WriteChunk(Stem stem, StemChunk chunk)
+    {
+        var audio = chunk.Audio;
+        if (chunk.Variation < 0 || chunk.Variation >= stem.Variations || audio.Channels < 1 || chunk.SampleOffset >= stem.Length) return;
+        int frames = (int)audio.FrameCount;
+        var samples = audio.Samples.Span;
+        var l = new float[frames];
+        var r = new float[frames];
+        for (int i = 0; i < frames; i++)
+        {
+            l[i] = samples[i * audio.Channels];
+            r[i] = samples[i * audio.Channels + (audio.Channels > 1 ? 1 : 0)];
+        }
+        stem.Write(chunk.Variation, (int)chunk.SampleOffset, l, r);
+    }
+
+    /// <summary>The connected engine, starting one if none answers; null (status set) when that fails.</summary>
+    async Task<EngineClient?> ConnectAsync(CancellationToken cancel)
+    {
+        if (client != null) return client;
+        var first = await TryConnectAsync(cancel);
+        if (first != null) return client = first;
+
+        plugin.Status = new StatusReport(StatusKind.EngineStarting, "Starting the engine");
+        if (EngineLauncher.TryStart(pipeName) is { } problem)
+        {
+            Fail(StatusKind.EngineMissing, problem);
+            return null;
+        }
+        var deadline = DateTime.UtcNow + EngineStartTimeout;
+        while (DateTime.UtcNow < deadline && !cancel.IsCancellationRequested)
+        {
+            if (await TryConnectAsync(cancel) is { } started) return client = started;
+            await Task.Delay(200, cancel);
+        }
+        Fail(StatusKind.EngineMissing, $"The engine did not answer on pipe '{pipeName}' within {EngineStartTimeout.TotalSeconds:0} s; see {StageFolders.EngineLog}");
+        return null;
+    }
+
+    async Task<EngineClient?> TryConnectAsync(CancellationToken cancel)
+    {
+        try
+        {
+            return await EngineClient.ConnectAsync(pipeName, "Stage VST3", typeof(EngineConnection).Assembly.GetName().Version?.ToString(3) ?? "0", ConnectTimeout, cancel);
+        }
+        catch (Exception e) when (e is TimeoutException or IOException or ProtocolException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    Outcome Lost(string what, bool answered)
+    {
+        client?.Dispose();
+        client = null;
+        if (!answered) return Outcome.LostBeforeReply;   // the caller may retry on a fresh connection
+        Fail(StatusKind.EngineLost, $"The engine stopped while generating {what}; press Generate to retry (it restarts the engine)");
+        return Outcome.Done;
+    }
+
+    void Fail(StatusKind kind, string text)
+    {
+        plugin.Status = new StatusReport(kind, text);
+        PluginLog.Write(text);
+    }
+}

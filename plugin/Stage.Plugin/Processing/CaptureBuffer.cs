@@ -1,0 +1,99 @@
+using Stage.Shared.Music;
+
+namespace Stage.Plugin.Processing;
+
+/// <summary>
+/// What the plugin heard, stored by musical position: sample n of the musical axis lives at ring index
+/// n mod Capacity. Only the current <i>run</i> counts — the span written contiguously at one tempo and
+/// meter; a locate, a host loop jump or a tempo change starts a new run. The audio thread writes; the
+/// engine link reads a region of the run described by a <see cref="CaptureRun"/> snapshot.
+/// </summary>
+public sealed class CaptureBuffer
+{
+    readonly float[] left, right;
+    long runStart, writeEnd;
+    BarGrid grid;
+    bool hasRun;
+
+    public CaptureBuffer(int capacity)
+    {
+        if (capacity <= 0) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "capture capacity must be positive");
+        left = new float[capacity];
+        right = new float[capacity];
+    }
+
+    public int Capacity => left.Length;
+
+    /// <summary>The current run (clipped to what the ring still holds); Length 0 when nothing was captured.</summary>
+    public CaptureRun Run => hasRun
+        ? new CaptureRun(Math.Max(runStart, writeEnd - Capacity), writeEnd, grid)
+        : default;
+
+    /// <summary>Audio thread: stores one block whose first sample is at <paramref name="musicalSample"/>.</summary>
+    public void Write(long musicalSample, in BarGrid blockGrid, ReadOnlySpan<float> l, ReadOnlySpan<float> r)
+    {
+        // Rounding PPQ to samples may disagree with the running count by one sample: that is continuity.
+        bool continues = hasRun && grid == blockGrid && Math.Abs(musicalSample - writeEnd) <= 1;
+        if (continues) musicalSample = writeEnd;
+        else { runStart = musicalSample; grid = blockGrid; hasRun = true; }
+
+        int n = l.Length;
+        int at = (int)Mod(musicalSample, Capacity);
+        int first = Math.Min(n, Capacity - at);
+        l[..first].CopyTo(left.AsSpan(at));
+        r[..first].CopyTo(right.AsSpan(at));
+        if (first < n)
+        {
+            l[first..].CopyTo(left);
+            r[first..].CopyTo(right);
+        }
+        writeEnd = musicalSample + n;
+    }
+
+    /// <summary>Copies [start, start + destination length) of the musical axis out of the ring.</summary>
+    public void CopyOut(long start, Span<float> l, Span<float> r)
+    {
+        int n = l.Length;
+        if (n > Capacity) throw new ArgumentException($"cannot copy {n} samples out of a {Capacity}-sample capture");
+        int at = (int)Mod(start, Capacity);
+        int first = Math.Min(n, Capacity - at);
+        left.AsSpan(at, first).CopyTo(l);
+        right.AsSpan(at, first).CopyTo(r);
+        if (first < n)
+        {
+            left.AsSpan(0, n - first).CopyTo(l[first..]);
+            right.AsSpan(0, n - first).CopyTo(r[first..]);
+        }
+    }
+
+    static long Mod(long a, long m) { long r = a % m; return r < 0 ? r + m : r; }
+}
+
+/// <summary>A contiguous captured span [Start, End) of the musical sample axis at one grid.</summary>
+public readonly record struct CaptureRun(long Start, long End, BarGrid Grid)
+{
+    public long Length => End - Start;
+
+    /// <summary>
+    /// The last <paramref name="bars"/> whole bars of the run: they end at the last bar line at or before
+    /// End. Null when the run holds fewer whole bars; <paramref name="wholeBars"/> says how many it holds.
+    /// </summary>
+    public CaptureRegion? LastBars(int bars, out long wholeBars)
+    {
+        wholeBars = 0;
+        if (Length <= 0) return null;
+        long lastLine = Grid.BarAtOrBefore(End);
+        long firstLine = Grid.BarAtOrAfter(Start);
+        wholeBars = Math.Max(0, lastLine - firstLine);
+        if (wholeBars < bars) return null;
+        long firstBar = lastLine - bars;
+        return new CaptureRegion(firstBar, bars, Grid.BarStartSample(firstBar), Grid.BarsToSampleCount(bars), Grid);
+    }
+}
+
+/// <summary>Whole bars [FirstBar, FirstBar + Bars): Start on the musical axis, Length by the grid's stem-length rule.</summary>
+public readonly record struct CaptureRegion(long FirstBar, int Bars, long Start, long Length, BarGrid Grid)
+{
+    public double StartPpq => Grid.BarStartQuarterNotes(FirstBar);
+    public double LengthQuarters => Grid.BarsToQuarterNotes(Bars);
+}

@@ -1,0 +1,155 @@
+using Stage.Shared.Music;
+
+namespace Stage.Plugin.Processing;
+
+/// <summary>
+/// Stage's audio logic, free of any host: parameters, capture of what the plugin hears by musical
+/// position, and playback of the generated stem locked to the transport. <see cref="Process"/> runs
+/// on the audio thread and never allocates, locks or blocks; everything slow (allocating the capture
+/// ring, talking to the engine, files) happens on the engine link's thread through the members marked
+/// "worker side".
+/// </summary>
+public sealed class StagePlugin
+{
+    /// <summary>The capture ring holds the largest Bars choice with this much room to spare.</summary>
+    const double CaptureHeadroom = 1.25;
+    const int MaxCaptureSamples = 1 << 24;
+
+    CaptureBuffer? capture;
+    double hostSampleRate;
+    Stem? stem;
+    StatusReport status = StatusReport.Initial;
+    StemReference? lastStem;
+    int captureSamplesWanted;
+    bool generateHeld, generatePending;
+
+    public ParameterValues Parameters { get; } = new();
+
+    /// <summary>Generate presses, from the audio thread to the engine link.</summary>
+    public SpscRing<GenerateTicket> GenerateRequests { get; } = new(8);
+
+    /// <summary>Audio thread: applies a host parameter change. A rising edge of Generate queues a request.</summary>
+    public void SetParameter(ParameterId id, double normalized)
+    {
+        if (id == ParameterId.Status) return;   // read-only: only the engine link sets it
+        if (id == ParameterId.Generate)
+        {
+            bool pressed = normalized >= 0.5;
+            if (pressed && !generateHeld) generatePending = true;
+            generateHeld = pressed;
+        }
+        Parameters[id] = normalized;
+    }
+
+    /// <summary>
+    /// Audio thread: one block. Output = input × Input level + stem × Stem level; with the defaults and no
+    /// stem the output is the input, bit for bit. Capture records the sidechain when it carries audio
+    /// (<paramref name="sideL"/> as long as the block), else the main input. Returns true when this block
+    /// posted a Generate request (the host's Generate control can then be reset).
+    /// </summary>
+    public bool Process(ReadOnlySpan<float> inL, ReadOnlySpan<float> inR, ReadOnlySpan<float> sideL, ReadOnlySpan<float> sideR,
+                        Span<float> outL, Span<float> outR, in Transport transport)
+    {
+        int n = outL.Length;
+        if (transport.IsPlaying && transport.HasPosition && Parameters.CaptureArmed)
+        {
+            bool useSide = sideL.Length == n && sideR.Length == n;
+            Capture(useSide ? sideL : inL, useSide ? sideR : inR, transport);
+        }
+
+        float inputGain = Parameters.InputGain;
+        if (inputGain == 1f)
+        {
+            if (!Overlaps(inL, outL)) inL.CopyTo(outL);
+            if (!Overlaps(inR, outR)) inR.CopyTo(outR);
+        }
+        else
+        {
+            for (int i = 0; i < n; i++) outL[i] = inL[i] * inputGain;
+            for (int i = 0; i < n; i++) outR[i] = inR[i] * inputGain;
+        }
+
+        var playing = Volatile.Read(ref stem);
+        if (playing != null)
+            StemPlayback.MixInto(playing, Parameters.Variation - 1, transport, Parameters.Loop, Parameters.StemGain, outL, outR);
+
+        if (!generatePending) return false;
+        generatePending = false;
+        var ring = Volatile.Read(ref capture);
+        var run = ring?.Run ?? default;
+        var ticket = new GenerateTicket { Ring = ring, Run = run, HasCapture = run.Length > 0 };
+        for (int p = 0; p < StageParameters.Count; p++) ticket.Parameters[p] = Parameters[(ParameterId)p];
+        return GenerateRequests.TryWrite(ticket);
+    }
+
+    void Capture(ReadOnlySpan<float> l, ReadOnlySpan<float> r, in Transport transport)
+    {
+        var grid = transport.Grid;
+        var ring = Volatile.Read(ref capture);
+        // The ring must hold the longest region plus one block; it is asked for with headroom so that
+        // small tempo changes do not reallocate it (a new ring starts an empty run).
+        long needed = Math.Min(MaxCaptureSamples, (long)Math.Ceiling(StageParameters.BarChoices[^1] * grid.SamplesPerBar) + l.Length);
+        if (ring == null || ring.Capacity < needed)
+        {
+            Volatile.Write(ref captureSamplesWanted, (int)Math.Min(MaxCaptureSamples, needed * CaptureHeadroom));
+            if (ring == null || ring.Capacity < l.Length) return;   // the engine link allocates a bigger one
+        }
+        ring.Write(grid.SampleAt(transport.Ppq), grid, l, r);
+    }
+
+    static bool Overlaps(ReadOnlySpan<float> a, Span<float> b) => a.Overlaps(b);
+
+    // ---- worker side ----
+
+    /// <summary>The ring the audio thread captures into (null until the transport first plays armed).</summary>
+    public CaptureBuffer? CaptureBuffer => Volatile.Read(ref capture);
+
+    /// <summary>
+    /// Host thread, before processing: allocates a capture ring for 16 bars of 4/4 at 60 BPM, so capture
+    /// starts with the first block even when the host renders faster than real time. Slower songs grow
+    /// the ring on the worker. Skipped for rates above 192 kHz, where the ring would be huge.
+    /// </summary>
+    public void PrepareCapture(double sampleRate)
+    {
+        if (!(sampleRate > 0) || sampleRate > 192_000) return;
+        var grid = new BarGrid(60, 4, 4, sampleRate);
+        int wanted = (int)Math.Min(MaxCaptureSamples, Math.Ceiling(StageParameters.BarChoices[^1] * grid.SamplesPerBar * CaptureHeadroom));
+        if ((Volatile.Read(ref capture)?.Capacity ?? 0) < wanted) Volatile.Write(ref capture, new CaptureBuffer(wanted));
+    }
+
+    /// <summary>Worker side: allocates the capture ring the audio thread asked for. True if it changed.</summary>
+    public bool ProvideCaptureBuffer()
+    {
+        int wanted = Volatile.Read(ref captureSamplesWanted);
+        var ring = Volatile.Read(ref capture);
+        if (wanted <= (ring?.Capacity ?? 0)) return false;
+        Volatile.Write(ref capture, new CaptureBuffer(wanted));
+        return true;
+    }
+
+    /// <summary>The host's sample rate from its processing setup (0 until known).</summary>
+    public double HostSampleRate
+    {
+        get => Volatile.Read(ref hostSampleRate);
+        set => Volatile.Write(ref hostSampleRate, value);
+    }
+
+    /// <summary>The stem being played, if any.</summary>
+    public Stem? Stem => Volatile.Read(ref stem);
+
+    /// <summary>Worker side: makes <paramref name="next"/> the stem the audio thread plays (null: none).</summary>
+    public void PublishStem(Stem? next) => Volatile.Write(ref stem, next);
+
+    public StatusReport Status
+    {
+        get => Volatile.Read(ref status);
+        set => Volatile.Write(ref status, value);
+    }
+
+    /// <summary>The last stem's files and placement, saved with the project.</summary>
+    public StemReference? LastStem
+    {
+        get => Volatile.Read(ref lastStem);
+        set => Volatile.Write(ref lastStem, value);
+    }
+}

@@ -1,0 +1,54 @@
+using Stage.Shared.Music;
+
+namespace Stage.Plugin.Processing;
+
+/// <summary>
+/// The host's transport at the first sample of a block, in musical terms. Positions are derived from the
+/// PPQ position (projectTimeMusic) and the time signature only: Ardour 7's barPositionMusic is wrong, and
+/// the bar grid is assumed to start at PPQ 0 with one meter.
+/// </summary>
+public readonly struct Transport
+{
+    public bool IsPlaying { get; init; }
+    /// <summary>False when the host gave no process context or no tempo: nothing can be placed in time.</summary>
+    public bool HasPosition { get; init; }
+    public double SampleRate { get; init; }
+    public double Tempo { get; init; }
+    public int Numerator { get; init; }
+    public int Denominator { get; init; }
+    /// <summary>Quarter notes from the song start; negative during pre-roll.</summary>
+    public double Ppq { get; init; }
+
+    public static Transport None(double sampleRate) => new() { SampleRate = sampleRate, Numerator = 4, Denominator = 4 };
+
+    /// <summary>
+    /// Builds the transport from the host's fields. Without a valid PPQ the position is computed from
+    /// projectTimeSamples (always valid); without a valid meter 4/4 is assumed; without a tempo there is
+    /// no musical position.
+    /// </summary>
+    public static Transport FromHost(bool playing, double sampleRate, long projectTimeSamples, bool ppqValid, double ppq,
+                                     bool tempoValid, double tempo, bool meterValid, int numerator, int denominator)
+    {
+        if (!tempoValid || !(tempo > 0) || double.IsInfinity(tempo) || !(sampleRate > 0))
+            return None(sampleRate) with { IsPlaying = playing };
+        if (!meterValid || numerator < 1 || numerator > 256 || denominator < 1 || denominator > 256 || (denominator & (denominator - 1)) != 0)
+        { numerator = 4; denominator = 4; }
+        if (!(sampleRate <= 10_000_000)) return None(sampleRate) with { IsPlaying = playing };
+        if (!ppqValid || double.IsNaN(ppq) || double.IsInfinity(ppq)) ppq = projectTimeSamples / sampleRate * tempo / 60.0;
+        return new Transport
+        {
+            IsPlaying = playing, HasPosition = true, SampleRate = sampleRate, Tempo = tempo,
+            Numerator = numerator, Denominator = denominator, Ppq = ppq,
+        };
+    }
+
+    /// <summary>The transport <paramref name="samples"/> later in the same block (tempo and meter unchanged).</summary>
+    public Transport Advance(int samples) =>
+        HasPosition && samples != 0 ? this with { Ppq = Ppq + samples * Tempo / (60.0 * SampleRate) } : this;
+
+    /// <summary>The bar grid at this block's tempo and meter; only meaningful when <see cref="HasPosition"/>.</summary>
+    public BarGrid Grid => new(Tempo, Numerator, Denominator, SampleRate);
+
+    /// <summary>The block's first sample on the musical sample axis (PPQ × samples per quarter, rounded).</summary>
+    public long MusicalSample => Grid.SampleAt(Ppq);
+}

@@ -1,0 +1,121 @@
+using Stage.Plugin.Processing;
+using Stage.Shared.Music;
+
+namespace Stage.Plugin.Tests.Processing;
+
+public class CaptureTests
+{
+    /// <summary>Plays [start, end) of the host timeline through the plugin with random block sizes.</summary>
+    static StagePlugin Play(long start, long end, double tempo, int numerator, int denominator, int seed, StagePlugin? plugin = null, bool sidechain = false)
+    {
+        plugin ??= new StagePlugin();
+        foreach (var (at, n) in Blocks.Random(start, end, seed))
+        {
+            var l = new float[n];
+            var r = new float[n];
+            for (int i = 0; i < n; i++) { l[i] = Blocks.Signal(at + i); r[i] = -l[i]; }
+            var silence = new float[n];
+            if (sidechain) Blocks.Run(plugin, silence, silence, Blocks.At(at, 48000, tempo, numerator, denominator), l, r);
+            else Blocks.Run(plugin, l, r, Blocks.At(at, 48000, tempo, numerator, denominator));
+            plugin.ProvideCaptureBuffer();   // the engine link's thread does this between blocks
+        }
+        return plugin;
+    }
+
+    [Theory]
+    [InlineData(120.0, 4, 4, 4)]
+    [InlineData(140.0, 3, 4, 2)]
+    [InlineData(97.3, 7, 8, 1)]
+    [InlineData(60.0, 6, 8, 8)]
+    public void Last_bars_are_bar_aligned_and_hold_exactly_what_was_played_there(double tempo, int num, int den, int bars)
+    {
+        var grid = new BarGrid(tempo, num, den, 48000);
+        long preRoll = -2345;
+        long end = (long)(grid.SamplesPerBar * (bars + 2.6));
+        var plugin = Play(preRoll, end, tempo, num, den, seed: bars);
+
+        var run = plugin.CaptureBuffer!.Run;
+        var region = run.LastBars(bars, out long whole);
+        Assert.NotNull(region);
+        var r = region.Value;
+        long expectedLastLine = (long)Math.Floor(end / grid.SamplesPerBar);
+        Assert.Equal(expectedLastLine - bars, r.FirstBar);
+        Assert.Equal(grid.BarStartQuarterNotes(r.FirstBar), r.StartPpq);
+        Assert.Equal(BarGrid.RoundToSample(r.StartPpq * grid.SamplesPerQuarterNote), r.Start);
+        Assert.Equal(grid.BarsToSampleCount(bars), r.Length);
+        Assert.True(whole >= bars);
+
+        var l = new float[r.Length];
+        var rr = new float[r.Length];
+        plugin.CaptureBuffer.CopyOut(r.Start, l, rr);
+        for (int i = 0; i < r.Length; i++)
+        {
+            Assert.Equal(Blocks.Signal(r.Start + i), l[i]);
+            Assert.Equal(-Blocks.Signal(r.Start + i), rr[i]);
+        }
+    }
+
+    [Fact]
+    public void Pre_roll_is_captured_at_negative_positions()
+    {
+        var plugin = Play(-48000 * 4, 48000 * 2, 120, 4, 4, seed: 3);
+        var run = plugin.CaptureBuffer!.Run;
+        // The ring is allocated off the audio thread after the first armed block, which is therefore not kept.
+        Assert.True(run.Start > -48000 * 4 && run.Start <= -48000 * 4 + 1024, $"run {run.Start}..{run.End}");
+        var region = run.LastBars(2, out _)!.Value;   // the run ends on the line of bar 1: bars -1 and 0
+        Assert.Equal(-1, region.FirstBar);
+        Assert.Equal(-96000, region.Start);
+        var l = new float[region.Length];
+        plugin.CaptureBuffer.CopyOut(region.Start, l, new float[region.Length]);
+        Assert.Equal(Blocks.Signal(-96000), l[0]);
+        Assert.Equal(Blocks.Signal(95999), l[^1]);
+    }
+
+    [Fact]
+    public void Too_few_whole_bars_gives_no_region_and_says_how_many_there_are()
+    {
+        var plugin = Play(10_000, 96_000 * 3 + 500, 120, 4, 4, seed: 4);   // bars 1 and 2 whole (bar 0 started late)
+        Assert.Null(plugin.CaptureBuffer!.Run.LastBars(4, out long whole));
+        Assert.Equal(2, whole);
+    }
+
+    [Fact]
+    public void A_locate_starts_a_new_run()
+    {
+        var plugin = Play(0, 96_000 * 5, 120, 4, 4, seed: 5);
+        plugin = Play(96_000 * 20, 96_000 * 21 + 10, 120, 4, 4, seed: 6, plugin);
+        var run = plugin.CaptureBuffer!.Run;
+        Assert.Equal(96_000 * 20, run.Start);
+        Assert.Null(run.LastBars(2, out long whole));
+        Assert.Equal(1, whole);
+    }
+
+    [Fact]
+    public void A_tempo_change_starts_a_new_run()
+    {
+        var plugin = Play(0, 96_000 * 3, 120, 4, 4, seed: 7);
+        plugin = Play(96_000 * 3, 96_000 * 4, 121, 4, 4, seed: 8, plugin);
+        Assert.Equal(121, plugin.CaptureBuffer!.Run.Grid.Tempo.BeatsPerMinute);
+    }
+
+    [Fact]
+    public void Sidechain_is_captured_instead_of_the_main_input()
+    {
+        var plugin = Play(0, 96_000 * 2 + 1, 120, 4, 4, seed: 9, sidechain: true);
+        var region = plugin.CaptureBuffer!.Run.LastBars(1, out _)!.Value;
+        var l = new float[region.Length];
+        plugin.CaptureBuffer.CopyOut(region.Start, l, new float[region.Length]);
+        Assert.Equal(Blocks.Signal(region.Start + 100), l[100]);
+    }
+
+    [Fact]
+    public void Nothing_is_captured_while_stopped_or_disarmed()
+    {
+        var plugin = new StagePlugin();
+        Blocks.Run(plugin, [1f], [1f], Blocks.At(0, playing: false));
+        Assert.False(plugin.ProvideCaptureBuffer());
+        plugin.SetParameter(ParameterId.Capture, 0);
+        Blocks.Run(plugin, [1f], [1f], Blocks.At(0));
+        Assert.False(plugin.ProvideCaptureBuffer());
+    }
+}
