@@ -1,4 +1,5 @@
 using Stage.Inference.Generation;
+using Stage.Shared.Audio.Resampling;
 using Stage.Shared.Music;
 
 namespace Stage.Engine.Jobs;
@@ -47,7 +48,8 @@ public readonly record struct StemLength(int Frames, long OutputSamples)
         return new StemLength(frames, outputSamples);
     }
 
-    /// <summary>Samples at <paramref name="sampleRate"/> of <paramref name="modelSamples"/> at 32 kHz: ⌈n·rate/32000⌉.</summary>
+    /// <summary>Samples at <paramref name="sampleRate"/> of <paramref name="modelSamples"/> at 32 kHz, as the
+    /// resampler delivers them.</summary>
     public static long ResampledLength(long modelSamples, int sampleRate) =>
-        (modelSamples * sampleRate + StemContext.SampleRate - 1) / StemContext.SampleRate;
+        SampleRateConverter.OutputFrameCount(modelSamples, StemContext.SampleRate, sampleRate);
 }

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using Stage.Inference.Generation;
+using Stage.Shared.Audio;
+using Stage.Shared.Audio.Resampling;
+
+namespace Stage.Engine.Jobs;
+
+/// <summary>What a stem job tells its caller while it runs (the CLI draws a progress bar, the server sends messages).</summary>
+public interface IStemListener
+{
+    void Progress(StemProgress progress);
+
+    /// <summary>Streamed audio of one variation at the output rate: interleaved frames from <paramref name="startFrame"/> on.
+    /// Streamed audio is decoded in overlapping windows and differs from the WAV by at most the error stated in
+    /// <see cref="StreamingStemDecoder"/>'s notes.</summary>
+    void Audio(int variation, long startFrame, float[] interleaved);
+
+    void VariationCompleted(StemVariation variation);
+}
+
+/// <summary>One generated candidate: its seed, codes, length at the output rate and WAV path (if written).</summary>
+public sealed record StemVariation(int Index, ulong Seed, int[][] Codes, long Frames, string? WavPath);
+
+/// <summary>
+/// The product's main job: context → EnCodec codes → STAGE → codes → EnCodec decode (streamed in pieces, then
+/// once whole for the exact WAV) → output rate → mono or stereo → exact stem length → WAV written atomically.
+/// Variations are generated one after another with seeds seed, seed+1, …
+/// </summary>
+public static class StemJob
+{
+    public static IReadOnlyList<StemVariation> Run(StageModel model, StemRequest request, IStemListener? listener, CancellationToken cancel)
+    {
+        request.Validate();
+        var length = request.Length;
+        var clock = new StemClock(request.Variations, length.Frames + DelayPattern.Codebooks - 1);
+
+        listener?.Progress(clock.At(StemProgress.EncodingContext, 0, 0));
+        float[]? mixture = null;
+        if (request.ContextMode.UsesMixture())
+        {
+            var mono = ContextAudio.MixToMono(request.ContextAudio!, request.ContextChannels);
+            mixture = request.ContextSampleRate == StemContext.SampleRate
+                ? mono
+                : SampleRateConverter.Resample(mono, request.ContextSampleRate, StemContext.SampleRate);
+        }
+        var context = StemContext.Prepare(request.ContextMode, mixture, request.ContextMode.UsesClick() ? request.Click : null,
+            length.Frames * StemContext.SamplesPerFrame);
+        cancel.ThrowIfCancellationRequested();
+        int[][] contextCodes = model.Codec.Encode(context.Window(0));
+
+        var results = new List<StemVariation>(request.Variations);
+        for (int v = 0; v < request.Variations; v++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            results.Add(RunVariation(model, request, length, contextCodes, v, clock, listener, cancel));
+        }
+        return results;
+    }
+
+    static StemVariation RunVariation(StageModel model, StemRequest request, StemLength length, int[][] contextCodes, int variation,
+        StemClock clock, IStemListener? listener, CancellationToken cancel)
+    {
+        ulong seed = unchecked(request.Seed + (ulong)variation);
+        var decoder = new StreamingStemDecoder(model.Codec.Decode, DelayPattern.Codebooks, length.Frames);
+        var stream = new StemOutput(request.SampleRate, request.Channels, length.OutputSamples,
+            (start, frames) => listener?.Audio(variation, start, frames));
+
+        var options = new GenerationOptions
+        {
+            Frames = length.Frames,
+            Temperature = request.Temperature,
+            TopK = request.TopK,
+            Guidance = request.Guidance,
+            Seed = seed,
+            Prompt = request.Prompt,
+        };
+        listener?.Progress(clock.At(StemProgress.Generating, variation, 0));
+        var codes = StageGenerator.Generate(model, contextCodes, options,
+            onStep: (done, total) => listener?.Progress(clock.At(StemProgress.Generating, variation, done)),
+            onFrame: (frame, frameCodes) =>
+            {
+                decoder.Add(frameCodes);
+                while (decoder.TryDecodePiece(out var piece)) stream.Push(piece.Samples);
+            },
+            cancel);
+
+        listener?.Progress(clock.At(StemProgress.Decoding, variation, clock.StepsPerVariation));
+        while (decoder.TryDecodePiece(out var piece)) stream.Push(piece.Samples);
+        stream.Complete();
+
+        // The WAV gets the exact whole-sequence decode; the streamed pieces are within the decoder's stated error.
+        var whole = decoder.DecodeWhole();
+        string? path = null;
+        if (request.OutputPath is not null)
+        {
+            cancel.ThrowIfCancellationRequested();
+            listener?.Progress(clock.At(StemProgress.Writing, variation, clock.StepsPerVariation));
+            path = StemRequest.VariationPath(request.OutputPath, variation);
+            var audio = StemOutput.Render(whole, request.SampleRate, request.Channels, length.OutputSamples);
+            using var writer = new WavWriter(path, request.SampleRate, request.Channels, WavSampleFormat.Float32);
+            writer.Write(audio);
+            writer.Commit();
+        }
+        var result = new StemVariation(variation, seed, codes, length.OutputSamples, path);
+        listener?.VariationCompleted(result);
+        return result;
+    }
+
+    /// <summary>Fraction done and time to go, from the measured rate of generation steps.</summary>
+    sealed class StemClock(int variations, int stepsPerVariation)
+    {
+        readonly Stopwatch _watch = Stopwatch.StartNew();
+        long _stepsDone;
+        double _secondsAtFirstStep = double.NaN;
+
+        public int StepsPerVariation => stepsPerVariation;
+
+        public StemProgress At(string stage, int variation, int step)
+        {
+            long done = (long)variation * stepsPerVariation + step;
+            long total = (long)variations * stepsPerVariation;
+            double now = _watch.Elapsed.TotalSeconds;
+            if (done > 0 && double.IsNaN(_secondsAtFirstStep)) _secondsAtFirstStep = now;
+            TimeSpan? eta = null;
+            if (done > 1 && done > _stepsDone && now > _secondsAtFirstStep)
+            {
+                double perStep = (now - _secondsAtFirstStep) / (done - 1);
+                eta = TimeSpan.FromSeconds(perStep * (total - done));
+            }
+            _stepsDone = Math.Max(_stepsDone, done);
+            double fraction = Math.Clamp((double)done / total, 0, 1);
+            return new StemProgress(stage, fraction, eta, variation, variations);
+        }
+    }
+}
