@@ -1,0 +1,44 @@
+using Stage.Shared.Protocol;
+
+namespace Stage.Engine.Jobs;
+
+/// <summary>
+/// One instrument's installed model: &lt;models root&gt;/drums or /bass, holding the STAGE checkpoint, its
+/// config and the T5 SentencePiece model.
+/// </summary>
+public sealed record ModelFolder(Instrument Instrument, string Path)
+{
+    public static readonly string[] RequiredFiles = ["model.safetensors", "config.json", "spiece.model"];
+
+    public static ModelFolder Resolve(string modelsRoot, Instrument instrument) =>
+        new(instrument, System.IO.Path.GetFullPath(System.IO.Path.Combine(modelsRoot, InstrumentName.Of(instrument))));
+
+    public string Checkpoint => System.IO.Path.Combine(Path, "model.safetensors");
+    public string Config => System.IO.Path.Combine(Path, "config.json");
+    public string SentencePiece => System.IO.Path.Combine(Path, "spiece.model");
+
+    public IReadOnlyList<string> MissingFiles()
+    {
+        var missing = new List<string>();
+        foreach (var file in RequiredFiles)
+            if (!File.Exists(System.IO.Path.Combine(Path, file))) missing.Add(file);
+        return missing;
+    }
+
+    /// <summary>
+    /// Throws <see cref="StemGenerationException"/> (<see cref="FailureCode.ModelMissing"/>) naming the
+    /// folder and what is missing from it, unless the model is complete.
+    /// </summary>
+    public void EnsureInstalled()
+    {
+        string name = InstrumentName.Of(Instrument);
+        string expected = string.Join(", ", RequiredFiles);
+        if (!Directory.Exists(Path))
+            throw new StemGenerationException(FailureCode.ModelMissing,
+                $"no {name} model installed at {Path} (expected {expected}); install the {name} model there or point STAGE_MODELS / serve --models at the folder that holds {name}/");
+        var missing = MissingFiles();
+        if (missing.Count > 0)
+            throw new StemGenerationException(FailureCode.ModelMissing,
+                $"the {name} model at {Path} is incomplete: {string.Join(", ", missing)} missing (expected {expected}); reinstall the {name} model");
+    }
+}

@@ -1,0 +1,62 @@
+namespace Stage.Inference.Kernels;
+
+/// <summary>
+/// The weight of y = x·Wᵀ + b, prepared once at load time for <see cref="MatMul"/>: W [out, in]
+/// is repacked into column panels of <see cref="PanelWidth"/> outputs, each panel stored k-major
+/// ([in][PanelWidth]), so the GEMM micro-kernel streams one contiguous panel per output block and
+/// every weight is read once per call however many rows x has. Layers with fewer than
+/// <see cref="PanelWidth"/>/2 outputs keep the row layout and use dot products instead.
+/// </summary>
+public sealed class LinearWeights
+{
+    public const int PanelWidth = 32;
+
+    LinearWeights(int outFeatures, int inFeatures, float[]? panels, float[]? rows, float[] bias, bool hasBias)
+    {
+        OutFeatures = outFeatures;
+        InFeatures = inFeatures;
+        Panels = panels;
+        Rows = rows;
+        Bias = bias;
+        HasBias = hasBias;
+    }
+
+    public int OutFeatures { get; }
+    public int InFeatures { get; }
+    public bool HasBias { get; }
+
+    /// <summary>Packed panels [ceil(out/32)][in][32], zero-filled past OutFeatures; null in row layout.</summary>
+    internal float[]? Panels { get; }
+    /// <summary>Row layout [out][in]; null when packed.</summary>
+    internal float[]? Rows { get; }
+    /// <summary>Bias [out] (zeros when the layer has none).</summary>
+    internal float[] Bias { get; }
+
+    internal int PanelCount => (OutFeatures + PanelWidth - 1) / PanelWidth;
+
+    /// <summary>From the PyTorch nn.Linear layout W [out, in] (row-major) and an optional bias [out].</summary>
+    public static LinearWeights FromRows(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<float> bias = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(outFeatures, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inFeatures, 1);
+        if (weight.Length != (long)outFeatures * inFeatures)
+            throw new ArgumentException($"weight holds {weight.Length} floats, expected [{outFeatures}, {inFeatures}]");
+        if (!bias.IsEmpty && bias.Length != outFeatures)
+            throw new ArgumentException($"bias holds {bias.Length} floats, expected [{outFeatures}]");
+        var b = new float[outFeatures];
+        bias.CopyTo(b);
+        if (outFeatures < PanelWidth / 2)
+            return new LinearWeights(outFeatures, inFeatures, null, weight.ToArray(), b, !bias.IsEmpty);
+
+        int panelCount = (outFeatures + PanelWidth - 1) / PanelWidth;
+        var panels = new float[(long)panelCount * inFeatures * PanelWidth];
+        for (int o = 0; o < outFeatures; o++)
+        {
+            int p = o / PanelWidth, c = o % PanelWidth;
+            var row = weight.Slice(o * inFeatures, inFeatures);
+            long baseIndex = (long)p * inFeatures * PanelWidth + c;
+            for (int k = 0; k < inFeatures; k++) panels[baseIndex + (long)k * PanelWidth] = row[k];
+        }
+        return new LinearWeights(outFeatures, inFeatures, panels, null, b, !bias.IsEmpty);
+    }
+}

@@ -1,0 +1,106 @@
+using System.IO.Pipes;
+
+namespace Stage.Shared.Protocol;
+
+/// <summary>
+/// One connection to the engine: connects to its pipe (only an engine run by the same user is accepted),
+/// performs the Hello/Welcome handshake, then sends and receives messages. Sending is safe from several
+/// threads at once (e.g. a Cancel while a request is being sent); receive from one reader at a time.
+/// Works under NativeAOT (no reflection).
+/// </summary>
+public sealed class EngineClient : IAsyncDisposable, IDisposable
+{
+    readonly NamedPipeClientStream _pipe;
+    readonly FrameBuffer _sendBuffer = new();
+    readonly SemaphoreSlim _sendLock = new(1, 1);
+
+    EngineClient(NamedPipeClientStream pipe, Welcome welcome)
+    {
+        _pipe = pipe;
+        Welcome = welcome;
+    }
+
+    /// <summary>The engine's handshake answer (its version and capabilities).</summary>
+    public Welcome Welcome { get; }
+
+    /// <summary>
+    /// Connects and shakes hands. Throws <see cref="TimeoutException"/> when no engine answers within
+    /// <paramref name="timeout"/> (for the connect and the handshake each), and <see cref="ProtocolException"/>
+    /// when the engine refuses the Hello (its code and message are the engine's <see cref="Failed"/>).
+    /// </summary>
+    public static async Task<EngineClient> ConnectAsync(
+        string pipeName, string clientName, string clientVersion, TimeSpan timeout, CancellationToken cancel = default)
+    {
+        var pipe = new NamedPipeClientStream(".", pipeName, PipeDirection.InOut,
+            PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
+        try
+        {
+            await pipe.ConnectAsync((int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue), cancel).ConfigureAwait(false);
+            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            handshake.CancelAfter(timeout);
+            using (var hello = new FrameBuffer(1024))
+            {
+                hello.Encode(new Hello(Hello.CurrentProtocolVersion, clientName, clientVersion));
+                await Frame.WriteAsync(pipe, hello, handshake.Token).ConfigureAwait(false);
+            }
+            byte[]? reply;
+            try
+            {
+                reply = await Frame.ReadAsync(pipe, handshake.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+            {
+                throw new TimeoutException($"the engine on pipe '{pipeName}' did not answer Hello within {timeout.TotalSeconds:0.#} s");
+            }
+            return MessageCodec.Decode(reply ?? throw new IOException($"the engine on pipe '{pipeName}' closed the connection during the handshake")) switch
+            {
+                Welcome welcome => new EngineClient(pipe, welcome),
+                Failed failed => throw new ProtocolException(failed.Code, failed.Message),
+                var other => throw new ProtocolException(FailureCode.Malformed, $"the engine answered Hello with '{other.Type}' instead of 'welcome'"),
+            };
+        }
+        catch
+        {
+            await pipe.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async Task SendAsync(ProtocolMessage message, CancellationToken cancel = default)
+    {
+        await _sendLock.WaitAsync(cancel).ConfigureAwait(false);
+        try
+        {
+            _sendBuffer.Encode(message);
+            await Frame.WriteAsync(_pipe, _sendBuffer, cancel).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// The next message from the engine, or null once the engine has closed the connection. Audio in a
+    /// <see cref="StemChunk"/> views the received frame, which belongs to the message alone.
+    /// </summary>
+    public async Task<ProtocolMessage?> ReceiveAsync(CancellationToken cancel = default)
+    {
+        var payload = await Frame.ReadAsync(_pipe, cancel).ConfigureAwait(false);
+        return payload is null ? null : MessageCodec.Decode(payload);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _pipe.DisposeAsync().ConfigureAwait(false);
+        _sendBuffer.Dispose();
+        _sendLock.Dispose();
+    }
+
+    public void Dispose()
+    {
+        _pipe.Dispose();
+        _sendBuffer.Dispose();
+        _sendLock.Dispose();
+    }
+}

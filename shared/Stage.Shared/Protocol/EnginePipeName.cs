@@ -1,0 +1,9 @@
+namespace Stage.Shared.Protocol;
+
+/// <summary>The pipe the engine serves on and the plugin connects to.</summary>
+public static class EnginePipeName
+{
+    /// <summary>$STAGE_PIPE if set, else "stage-engine-&lt;user name&gt;" (one engine per user).</summary>
+    public static string Default =>
+        Environment.GetEnvironmentVariable("STAGE_PIPE") is { Length: > 0 } name ? name : $"stage-engine-{Environment.UserName}";
+}

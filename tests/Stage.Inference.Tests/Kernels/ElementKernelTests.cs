@@ -1,0 +1,84 @@
+using Stage.Inference.Kernels;
+
+namespace Stage.Inference.Tests.Kernels;
+
+public class ElementKernelTests
+{
+    [Theory]
+    [InlineData(0.0, 0.0)]
+    [InlineData(0.5, 0.52049987781304654)]
+    [InlineData(1.0, 0.84270079294971487)]
+    [InlineData(-2.0, -0.99532226501895273)]
+    [InlineData(2.5, 0.99959304798255504)]
+    [InlineData(3.0, 0.99997790950300141)]
+    [InlineData(-4.5, -0.99999999980338394)]
+    [InlineData(7.0, 1.0)]
+    public void ErfIsAccurate(double x, double expected) => Assert.Equal(expected, Erf.Of(x), 14);
+
+    [Fact]
+    public void GeluIsExact()
+    {
+        float[] x = [-3f, -1f, 0f, 0.5f, 1f, 4f];
+        var y = new float[x.Length];
+        Activations.Gelu(x, y);
+        double[] expected = [-0.0040496934, -0.15865525393, 0, 0.34573123063, 0.84134474607, 3.99987332621];
+        for (int i = 0; i < x.Length; i++) Assert.Equal(expected[i], y[i], 6);
+    }
+
+    [Fact]
+    public void EluAndRelu()
+    {
+        float[] x = [-2f, -1e-7f, 0f, 3f];
+        var y = new float[4];
+        Activations.Elu(x, y);
+        Assert.Equal((float)(Math.Exp(-2) - 1), y[0]);
+        Assert.Equal(-1e-7f, y[1], 1e-12f);
+        Assert.Equal(0f, y[2]);
+        Assert.Equal(3f, y[3]);
+        Activations.Relu(x, y);
+        Assert.Equal([0f, 0f, 0f, 3f], y);
+    }
+
+    [Fact]
+    public void LayerNormAndRmsNorm()
+    {
+        float[] x = [1f, 2f, 3f, 4f, 10f, 10f, 10f, 10f];
+        float[] w = [1f, 2f, 1f, 1f];
+        float[] b = [0f, 0f, 1f, 0f];
+        var y = new float[8];
+        Norms.LayerNorm(x, y, 4, w, b, 1e-5f);
+        double sd = Math.Sqrt(1.25 + 1e-5);
+        Assert.Equal(-1.5 / sd, y[0], 5);
+        Assert.Equal(2 * -0.5 / sd, y[1], 5);
+        Assert.Equal(0.5 / sd + 1, y[2], 5);
+        Assert.Equal(0f, y[4]);
+        Assert.Equal(1f, y[6]);
+
+        Norms.RmsNorm(x, y, 4, w, 1e-6f);
+        double rms = Math.Sqrt(30.0 / 4 + 1e-6);
+        Assert.Equal(1 / rms, y[0], 5);
+        Assert.Equal(4 / rms, y[1], 5);
+        Assert.Equal(1.0, y[4], 5);
+    }
+
+    [Fact]
+    public void SoftmaxIsStableAndHandlesMaskedRows()
+    {
+        float[] x = [1000f, 1001f, 999f, float.NegativeInfinity, float.NegativeInfinity, float.NegativeInfinity];
+        Softmax.Rows(x, 3);
+        double e1 = Math.Exp(-1), e2 = Math.Exp(-2);
+        Assert.Equal(e1 / (1 + e1 + e2), x[0], 6);
+        Assert.Equal(1 / (1 + e1 + e2), x[1], 6);
+        Assert.Equal([0f, 0f, 0f], x[3..]);
+    }
+
+    [Fact]
+    public void EmbeddingLookup()
+    {
+        float[] table = [0f, 0f, 1f, 2f, 3f, 4f];
+        var y = new float[4];
+        Embedding.Lookup(table, 2, [2, 1], y);
+        Assert.Equal([3f, 4f, 1f, 2f], y);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Embedding.Lookup(table, 2, [3], y));
+    }
+}

@@ -1,0 +1,92 @@
+using Stage.Inference.Kernels;
+
+namespace Stage.Inference.Tests.Kernels;
+
+public class MatMulTests
+{
+    static float[] Random(int n, int seed)
+    {
+        var r = new Random(seed);
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float)(r.NextDouble() * 2 - 1);
+        return a;
+    }
+
+    static float[] Naive(float[] x, int rows, int ldx, float[] w, int n, int k, float[] b)
+    {
+        var y = new float[rows * n];
+        for (int r = 0; r < rows; r++)
+            for (int o = 0; o < n; o++)
+            {
+                double s = b[o];
+                for (int i = 0; i < k; i++) s += (double)x[r * ldx + i] * w[o * k + i];
+                y[r * n + o] = (float)s;
+            }
+        return y;
+    }
+
+    [Theory]
+    [InlineData(1, 64, 40)]       // single row, partial last panel
+    [InlineData(2, 300, 4096)]    // LM decode shape: 2 rows, many outputs, depth > one block
+    [InlineData(7, 33, 8)]        // row layout (few outputs)
+    [InlineData(13, 517, 95)]     // rows not a multiple of the tile, depth not a multiple of the block
+    [InlineData(200, 128, 64)]    // several row blocks
+    [InlineData(5, 3, 1)]         // one output
+    public void PackedAndRowLayoutsMatchNaive(int rows, int k, int n)
+    {
+        var x = Random(rows * k, 1);
+        var w = Random(n * k, 2);
+        var b = Random(n, 3);
+        var weights = LinearWeights.FromRows(w, n, k, b);
+        var y = new float[rows * n];
+        MatMul.Linear(x, rows, weights, y);
+        var expected = Naive(x, rows, k, w, n, k, b);
+        for (int i = 0; i < y.Length; i++) Assert.True(Math.Abs(y[i] - expected[i]) < 1e-4f, $"y[{i}] = {y[i]}, expected {expected[i]}");
+
+        var raw = new float[rows * n];
+        MatMul.Linear(x, rows, w, n, b, raw);
+        for (int i = 0; i < y.Length; i++) Assert.True(Math.Abs(raw[i] - expected[i]) < 1e-4f);
+    }
+
+    [Fact]
+    public void StridedRowsAndAccumulate()
+    {
+        int rows = 9, k = 24, n = 48, ldx = 10;   // overlapping windows, as a convolution reads them
+        var x = Random((rows - 1) * ldx + k, 4);
+        var w = Random(n * k, 5);
+        var b = Random(n, 6);
+        var weights = LinearWeights.FromRows(w, n, k, b);
+        var y = Random(rows * n, 7);
+        var before = (float[])y.Clone();
+        MatMul.Linear(x, rows, ldx, weights, y, n, accumulate: true);
+        var expected = Naive(x, rows, ldx, w, n, k, b);
+        for (int i = 0; i < y.Length; i++) Assert.True(Math.Abs(y[i] - (before[i] + expected[i])) < 1e-4f);
+    }
+
+    [Fact]
+    public void SingleThreadGivesTheSameResult()
+    {
+        int rows = 50, k = 300, n = 70;
+        var x = Random(rows * k, 8);
+        var weights = LinearWeights.FromRows(Random(n * k, 9), n, k);
+        var a = new float[rows * n];
+        var b = new float[rows * n];
+        MatMul.Linear(x, rows, weights, a);
+        int saved = KernelThreads.Count;
+        try
+        {
+            KernelThreads.Count = 1;
+            MatMul.Linear(x, rows, weights, b);
+        }
+        finally { KernelThreads.Count = saved; }
+        Assert.Equal(a, b);
+    }
+
+    [Fact]
+    public void RejectsTooShortBuffers()
+    {
+        var weights = LinearWeights.FromRows(new float[40 * 8], 40, 8);
+        Assert.Throws<ArgumentException>(() => MatMul.Linear(new float[15], 2, weights, new float[80]));
+        Assert.Throws<ArgumentException>(() => MatMul.Linear(new float[16], 2, weights, new float[79]));
+    }
+}
