@@ -9,6 +9,7 @@ public static class Program
     public static readonly Command[] Commands =
     [
         TokenizeCommand.Definition,
+        GenerateCommand.Definition,
     ];
 
     public static int Main(string[] args)

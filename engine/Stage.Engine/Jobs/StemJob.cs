@@ -13,7 +13,7 @@ public interface IStemListener
     /// <summary>Streamed audio of one variation at the output rate: interleaved frames from <paramref name="startFrame"/> on.
     /// Streamed audio is decoded in overlapping windows and differs from the WAV by at most the error stated in
     /// <see cref="StreamingStemDecoder"/>'s notes.</summary>
-    void Audio(int variation, long startFrame, float[] interleaved);
+    void Audio(int variation, long startFrame, float[] interleaved, int sampleRate, int channels);
 
     void VariationCompleted(StemVariation variation);
 }
@@ -57,13 +57,13 @@ public static class StemJob
         return results;
     }
 
-    static StemVariation RunVariation(StageModel model, StemRequest request, StemLength length, int[][] contextCodes, int variation,
+    static StemVariation RunVariation(StageModel model, StemRequest request, StemDuration length, int[][] contextCodes, int variation,
         StemClock clock, IStemListener? listener, CancellationToken cancel)
     {
         ulong seed = unchecked(request.Seed + (ulong)variation);
         var decoder = new StreamingStemDecoder(model.Codec.Decode, DelayPattern.Codebooks, length.Frames);
         var stream = new StemOutput(request.SampleRate, request.Channels, length.OutputSamples,
-            (start, frames) => listener?.Audio(variation, start, frames));
+            (start, frames) => listener?.Audio(variation, start, frames, request.SampleRate, request.Channels));
 
         var options = new GenerationOptions
         {

@@ -26,7 +26,7 @@ public sealed record StemRequest
     public double ClickOffsetSeconds { get; init; }
 
     /// <summary>Exactly one of <see cref="Bars"/> and <see cref="Seconds"/>.</summary>
-    public int? Bars { get; init; }
+    public double? Bars { get; init; }
     public double? Seconds { get; init; }
 
     public string? Prompt { get; init; }
@@ -55,7 +55,7 @@ public sealed record StemRequest
             throw new StemInputException($"meter {MeterNumerator}/{MeterDenominator}: the numerator must be 1–32 beats");
         if (MeterDenominator is not (1 or 2 or 4 or 8 or 16 or 32))
             throw new StemInputException($"meter {MeterNumerator}/{MeterDenominator}: the denominator must be 1, 2, 4, 8, 16 or 32");
-        if (!double.IsFinite(ClickOffsetSeconds) || Math.Abs(ClickOffsetSeconds) > StemLength.MaxSeconds)
+        if (!double.IsFinite(ClickOffsetSeconds) || Math.Abs(ClickOffsetSeconds) > StemDuration.MaxSeconds)
             throw new StemInputException($"click offset {ClickOffsetSeconds} s is not a time within the stem");
         if (Bars.HasValue == Seconds.HasValue)
             throw new StemInputException("give the stem's length either in bars or in seconds (exactly one of the two)");
@@ -84,9 +84,9 @@ public sealed record StemRequest
     }
 
     /// <summary>The stem's length in model frames and in output samples.</summary>
-    public StemLength Length => Bars is int bars
-        ? StemLength.FromBars(bars, Bpm, MeterNumerator, MeterDenominator, SampleRate)
-        : StemLength.FromSeconds(Seconds ?? throw new StemInputException("no stem length given"), SampleRate);
+    public StemDuration Length => Bars is double bars
+        ? StemDuration.FromBars(bars, Bpm, MeterNumerator, MeterDenominator, SampleRate)
+        : StemDuration.FromSeconds(Seconds ?? throw new StemInputException("no stem length given"), SampleRate);
 
     public ClickGrid Click => new(Bpm, MeterNumerator, MeterDenominator, ClickOffsetSeconds);
 

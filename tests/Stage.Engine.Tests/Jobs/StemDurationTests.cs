@@ -15,13 +15,13 @@ public class StemLengthTests
     {
         if (frames == 0)
         {
-            Assert.Throws<StemInputException>(() => StemLength.FromSeconds(seconds, 32000));
+            Assert.Throws<StemInputException>(() => StemDuration.FromSeconds(seconds, 32000));
             return;
         }
-        var length = StemLength.FromSeconds(seconds, 32000);
+        var length = StemDuration.FromSeconds(seconds, 32000);
         Assert.Equal(frames, length.Frames);
         Assert.Equal(frames * 640L, length.OutputSamples);
-        Assert.Equal(frames * 640L * 48000 / 32000, StemLength.FromSeconds(seconds, 48000).OutputSamples);
+        Assert.Equal(frames * 640L * 48000 / 32000, StemDuration.FromSeconds(seconds, 48000).OutputSamples);
     }
 
     [Theory]
@@ -31,17 +31,17 @@ public class StemLengthTests
     [InlineData(3, 133.0, 7, 8, 32000, 151579)] // 10.5 quarter notes
     public void BarsAreTrimmedToTheGridsSampleCount(int bars, double bpm, int n, int d, int rate, long samples)
     {
-        var length = StemLength.FromBars(bars, bpm, n, d, rate);
+        var length = StemDuration.FromBars(bars, bpm, n, d, rate);
         Assert.Equal(samples, length.OutputSamples);
-        Assert.True(StemLength.ResampledLength(length.Frames * 640L, rate) >= samples);
-        Assert.True(StemLength.ResampledLength((length.Frames - 1) * 640L, rate) < samples);
+        Assert.True(StemDuration.ResampledLength(length.Frames * 640L, rate) >= samples);
+        Assert.True(StemDuration.ResampledLength((length.Frames - 1) * 640L, rate) < samples);
     }
 
     [Fact]
     public void LongRequestsAreRefusedWithTheLimit()
     {
-        Assert.Contains("60 s limit", Assert.Throws<StemInputException>(() => StemLength.FromSeconds(61, 32000)).Message);
-        Assert.Contains("60 s limit", Assert.Throws<StemInputException>(() => StemLength.FromBars(64, 60, 4, 4, 48000)).Message);
-        Assert.Contains("not a positive", Assert.Throws<StemInputException>(() => StemLength.FromSeconds(-1, 32000)).Message);
+        Assert.Contains("60 s limit", Assert.Throws<StemInputException>(() => StemDuration.FromSeconds(61, 32000)).Message);
+        Assert.Contains("60 s limit", Assert.Throws<StemInputException>(() => StemDuration.FromBars(64, 60, 4, 4, 48000)).Message);
+        Assert.Contains("not a positive", Assert.Throws<StemInputException>(() => StemDuration.FromSeconds(-1, 32000)).Message);
     }
 }
