@@ -32,7 +32,7 @@ public static class StemJob
     {
         request.Validate();
         var length = request.Length;
-        var clock = new StemClock(request.Variations, length.Frames + DelayPattern.Codebooks - 1);
+        var clock = new StemClock(request.Variations, WindowedStemGenerator.Steps(length.Frames));
 
         listener?.Progress(clock.At(StemProgress.EncodingContext, 0, 0));
         float[]? mixture = null;
@@ -46,18 +46,30 @@ public static class StemJob
         var context = StemContext.Prepare(request.ContextMode, mixture, request.ContextMode.UsesClick() ? request.Click : null,
             length.Frames * StemContext.SamplesPerFrame);
         cancel.ThrowIfCancellationRequested();
-        int[][] contextCodes = model.Codec.Encode(context.Window(0));
+        // Every variation's window w hears the same context: encode each window's context once.
+        var encoded = new Dictionary<int, int[][]>();
+        int[][] ContextCodes(int startFrame)
+        {
+            if (!encoded.TryGetValue(startFrame, out var codes))
+            {
+                var window = context.Window(startFrame * StemContext.SamplesPerFrame);
+                codes = window.IsEmpty ? EmptyCodes() : model.Codec.Encode(window);
+                encoded[startFrame] = codes;
+            }
+            return codes;
+        }
+        ContextCodes(0);
 
         var results = new List<StemVariation>(request.Variations);
         for (int v = 0; v < request.Variations; v++)
         {
             cancel.ThrowIfCancellationRequested();
-            results.Add(RunVariation(model, request, length, contextCodes, v, clock, listener, cancel));
+            results.Add(RunVariation(model, request, length, ContextCodes, v, clock, listener, cancel));
         }
         return results;
     }
 
-    static StemVariation RunVariation(StageModel model, StemRequest request, StemDuration length, int[][] contextCodes, int variation,
+    static StemVariation RunVariation(StageModel model, StemRequest request, StemDuration length, Func<int, int[][]> contextCodes, int variation,
         StemClock clock, IStemListener? listener, CancellationToken cancel)
     {
         ulong seed = unchecked(request.Seed + (ulong)variation);
@@ -75,7 +87,7 @@ public static class StemJob
             Prompt = request.Prompt,
         };
         listener?.Progress(clock.At(StemProgress.Generating, variation, 0));
-        var codes = StageGenerator.Generate(model, contextCodes, options,
+        var codes = WindowedStemGenerator.Generate(model, contextCodes, options,
             onStep: (done, total) => listener?.Progress(clock.At(StemProgress.Generating, variation, done)),
             onFrame: (frame, frameCodes) =>
             {
@@ -104,6 +116,13 @@ public static class StemJob
         var result = new StemVariation(variation, seed, codes, length.OutputSamples, path);
         listener?.VariationCompleted(result);
         return result;
+    }
+
+    static int[][] EmptyCodes()
+    {
+        var codes = new int[DelayPattern.Codebooks][];
+        for (int q = 0; q < codes.Length; q++) codes[q] = [];
+        return codes;
     }
 
     /// <summary>Fraction done and time to go, from the measured rate of generation steps.</summary>
