@@ -8,6 +8,7 @@ public static class Program
     // One line per command; each command lives in its own file under Cli/.
     public static readonly Command[] Commands =
     [
+        ServeCommand.Command,
         TokenizeCommand.Definition,
         GenerateCommand.Definition,
     ];

@@ -1,0 +1,71 @@
+using Stage.Engine.Jobs;
+using Stage.Engine.Logging;
+using Stage.Engine.Server;
+using Stage.Shared;
+using Stage.Shared.Protocol;
+
+namespace Stage.Engine.Cli;
+
+/// <summary>`stage-engine serve`: the engine the plugin talks to.</summary>
+public static class ServeCommand
+{
+    public static readonly Command Command = new(
+        "serve",
+        "serve plugin instances over a named pipe until Ctrl+C / SIGTERM",
+        "serve [--pipe NAME] [--models DIR] [--log FILE]",
+        $"""
+        Runs the Stage engine: plugin instances connect over a named pipe (reachable only by this user)
+        and ask for stems. Many instances may be connected at once; each one's requests run in order.
+        Logs go to stderr and to the log file. Ctrl+C or SIGTERM stops the server cleanly, cancelling
+        running requests.
+
+          --pipe NAME    pipe to serve on (default: $STAGE_PIPE, else stage-engine-<user>; now '{EnginePipeName.Default}')
+          --models DIR   models root holding drums/ and bass/, each with {string.Join(", ", ModelFolder.RequiredFiles)}
+                         (default: $STAGE_MODELS, else <data>/models; now '{StageFolders.Models}')
+          --log FILE     log file (default: <data>/logs/engine.log; now '{StageFolders.EngineLog}')
+        """,
+        Run);
+
+    static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    {
+        string pipeName = EnginePipeName.Default, models = StageFolders.Models, logFile = StageFolders.EngineLog;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new UsageException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--pipe": pipeName = Value(); break;
+                case "--models": models = Value(); break;
+                case "--log": logFile = Value(); break;
+                default: throw new UsageException($"unknown option '{args[i]}'");
+            }
+        }
+        if (string.IsNullOrWhiteSpace(pipeName)) throw new UsageException("--pipe needs a non-empty name");
+
+        EngineLog log;
+        try
+        {
+            log = new EngineLog(stderr, logFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"stage-engine serve: cannot open the log file {logFile}: {e.Message}");
+            return 1;
+        }
+        using (log)
+        {
+            log.Info($"stage-engine {EngineVersion.Text}, protocol {Hello.CurrentProtocolVersion}, models at {Path.GetFullPath(models)}");
+            var server = new PipeServer(pipeName, new ModelCheckStemGenerator(models), log);
+            try
+            {
+                server.RunAsync(cancel).GetAwaiter().GetResult();
+            }
+            catch (IOException e)
+            {
+                log.Error($"cannot serve on pipe '{pipeName}': {e.Message}");
+                return 1;
+            }
+            return 0;
+        }
+    }
+}
