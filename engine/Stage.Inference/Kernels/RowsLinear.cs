@@ -1,0 +1,231 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Stage.Inference.Kernels;
+
+/// <summary>What a <see cref="RowsLinear"/> does with each output after the dot product.</summary>
+public enum LinearOutput
+{
+    /// <summary><c>y = x·Wᵀ</c></summary>
+    Store,
+    /// <summary><c>y += x·Wᵀ</c> (a residual connection)</summary>
+    Accumulate,
+    /// <summary><c>y = GELU(x·Wᵀ)</c> with the exact (erf) GELU</summary>
+    Gelu,
+}
+
+/// <summary>
+/// <c>y[r, o] = Σ_i x[r, i] · W[o, i]</c> for a batch of rows and a PyTorch-layout weight <c>[out, in]</c>,
+/// with no bias. Built for autoregressive decoding, where a step is bound by reading the weights: every
+/// block of four weight rows is loaded once and used against all rows while it sits in L1, and the output
+/// columns are shared among the <see cref="WorkerPool"/> threads. Rows are processed 4 (then 2, 1) at a
+/// time, so a prefill chunk of many rows runs as a register-blocked GEMM.
+/// </summary>
+public sealed unsafe class RowsLinear : IChunkedWork
+{
+    const int ColumnsPerChunk = 32;
+
+    readonly WorkerPool _pool;
+    float* _x, _w, _y;
+    int _rows, _in, _out, _xStride, _yStride;
+    LinearOutput _mode;
+
+    public RowsLinear(WorkerPool pool) => _pool = pool;
+
+    /// <summary>
+    /// Multiplies <paramref name="rows"/> rows of <paramref name="x"/> (stride <paramref name="xStride"/>)
+    /// by <paramref name="w"/> <c>[outDim, inDim]</c> into <paramref name="y"/> (stride <paramref name="yStride"/>).
+    /// The memory must stay pinned for the call (weights and scratch here live on the pinned heap).
+    /// </summary>
+    public void Run(float* x, int xStride, int rows, float* w, int inDim, int outDim, float* y, int yStride, LinearOutput mode)
+    {
+        if (rows <= 0) return;
+        _x = x; _xStride = xStride; _rows = rows; _w = w; _in = inDim; _out = outDim; _y = y; _yStride = yStride; _mode = mode;
+        _pool.Run(this, (outDim + ColumnsPerChunk - 1) / ColumnsPerChunk);
+    }
+
+    public void RunChunk(int chunk, int worker)
+    {
+        int start = chunk * ColumnsPerChunk;
+        int end = Math.Min(start + ColumnsPerChunk, _out);
+        Multiply(_x, _xStride, _rows, _w, _in, start, end, _y, _yStride, _mode);
+    }
+
+    /// <summary>Single-threaded core over output columns <c>[start, end)</c>.</summary>
+    public static void Multiply(float* x, int xStride, int rows, float* w, int inDim, int start, int end, float* y, int yStride, LinearOutput mode)
+    {
+        bool accumulate = mode == LinearOutput.Accumulate;
+        int o = start;
+        for (; o + 4 <= end; o += 4)
+        {
+            float* w4 = w + (long)o * inDim;
+            int r = 0;
+            for (; r + 4 <= rows; r += 4)
+                Block4x4(x + (long)r * xStride, xStride, w4, inDim, y + (long)r * yStride + o, yStride, accumulate);
+            for (; r + 2 <= rows; r += 2)
+                Block2x4(x + (long)r * xStride, xStride, w4, inDim, y + (long)r * yStride + o, yStride, accumulate);
+            for (; r < rows; r++)
+                Block1x4(x + (long)r * xStride, w4, inDim, y + (long)r * yStride + o, accumulate);
+        }
+        for (; o < end; o++)
+            for (int r = 0; r < rows; r++)
+            {
+                float s = Dot(x + (long)r * xStride, w + (long)o * inDim, inDim);
+                float* dst = y + (long)r * yStride + o;
+                *dst = accumulate ? *dst + s : s;
+            }
+        if (mode == LinearOutput.Gelu)
+            for (int r = 0; r < rows; r++)
+                Gelu.Apply(new Span<float>(y + (long)r * yStride + start, end - start));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store(float* dst, float s, bool accumulate) => *dst = accumulate ? *dst + s : s;
+
+    static float Dot(float* a, float* b, int n)
+    {
+        int i = 0;
+        float s = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var acc = Vector512<float>.Zero;
+            for (; i + 16 <= n; i += 16) acc = Vector512.FusedMultiplyAdd(Vector512.Load(a + i), Vector512.Load(b + i), acc);
+            s = Vector512.Sum(acc);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var acc = Vector256<float>.Zero;
+            for (; i + 8 <= n; i += 8) acc = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), acc);
+            s = Vector256.Sum(acc);
+        }
+        for (; i < n; i++) s += a[i] * b[i];
+        return s;
+    }
+
+    static void Block1x4(float* x, float* w, int n, float* y, bool accumulate)
+    {
+        float* w0 = w, w1 = w + n, w2 = w + 2 * n, w3 = w + 3 * n;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (; i + 16 <= n; i += 16)
+            {
+                var xv = Vector512.Load(x + i);
+                a0 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w0 + i), a0);
+                a1 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w1 + i), a1);
+                a2 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w2 + i), a2);
+                a3 = Vector512.FusedMultiplyAdd(xv, Vector512.Load(w3 + i), a3);
+            }
+            s0 = Vector512.Sum(a0); s1 = Vector512.Sum(a1); s2 = Vector512.Sum(a2); s3 = Vector512.Sum(a3);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (; i + 8 <= n; i += 8)
+            {
+                var xv = Vector256.Load(x + i);
+                a0 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w0 + i), a0);
+                a1 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w1 + i), a1);
+                a2 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w2 + i), a2);
+                a3 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w3 + i), a3);
+            }
+            s0 = Vector256.Sum(a0); s1 = Vector256.Sum(a1); s2 = Vector256.Sum(a2); s3 = Vector256.Sum(a3);
+        }
+        for (; i < n; i++)
+        {
+            float xi = x[i];
+            s0 += xi * w0[i]; s1 += xi * w1[i]; s2 += xi * w2[i]; s3 += xi * w3[i];
+        }
+        Store(y, s0, accumulate); Store(y + 1, s1, accumulate); Store(y + 2, s2, accumulate); Store(y + 3, s3, accumulate);
+    }
+
+    static void Block2x4(float* x, int xStride, float* w, int n, float* y, int yStride, bool accumulate)
+    {
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            Block1x4(x, w, n, y, accumulate);
+            Block1x4(x + xStride, w, n, y + yStride, accumulate);
+            return;
+        }
+        float* x0 = x, x1 = x + xStride;
+        float* w0 = w, w1 = w + n, w2 = w + 2 * n, w3 = w + 3 * n;
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        int i = 0;
+        for (; i + 16 <= n; i += 16)
+        {
+            var v0 = Vector512.Load(w0 + i); var v1 = Vector512.Load(w1 + i);
+            var v2 = Vector512.Load(w2 + i); var v3 = Vector512.Load(w3 + i);
+            var u0 = Vector512.Load(x0 + i); var u1 = Vector512.Load(x1 + i);
+            a00 = Vector512.FusedMultiplyAdd(u0, v0, a00); a01 = Vector512.FusedMultiplyAdd(u0, v1, a01);
+            a02 = Vector512.FusedMultiplyAdd(u0, v2, a02); a03 = Vector512.FusedMultiplyAdd(u0, v3, a03);
+            a10 = Vector512.FusedMultiplyAdd(u1, v0, a10); a11 = Vector512.FusedMultiplyAdd(u1, v1, a11);
+            a12 = Vector512.FusedMultiplyAdd(u1, v2, a12); a13 = Vector512.FusedMultiplyAdd(u1, v3, a13);
+        }
+        Span<float> s = stackalloc float[8];
+        s[0] = Vector512.Sum(a00); s[1] = Vector512.Sum(a01); s[2] = Vector512.Sum(a02); s[3] = Vector512.Sum(a03);
+        s[4] = Vector512.Sum(a10); s[5] = Vector512.Sum(a11); s[6] = Vector512.Sum(a12); s[7] = Vector512.Sum(a13);
+        for (; i < n; i++)
+            for (int k = 0; k < 4; k++)
+            {
+                float wk = w[k * n + i];
+                s[k] += x0[i] * wk;
+                s[4 + k] += x1[i] * wk;
+            }
+        for (int k = 0; k < 4; k++)
+        {
+            Store(y + k, s[k], accumulate);
+            Store(y + yStride + k, s[4 + k], accumulate);
+        }
+    }
+
+    static void Block4x4(float* x, int xStride, float* w, int n, float* y, int yStride, bool accumulate)
+    {
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            Block2x4(x, xStride, w, n, y, yStride, accumulate);
+            Block2x4(x + 2 * xStride, xStride, w, n, y + 2 * yStride, yStride, accumulate);
+            return;
+        }
+        float* x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride;
+        float* w0 = w, w1 = w + n, w2 = w + 2 * n, w3 = w + 3 * n;
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+        Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+        int i = 0;
+        for (; i + 16 <= n; i += 16)
+        {
+            var v0 = Vector512.Load(w0 + i); var v1 = Vector512.Load(w1 + i);
+            var v2 = Vector512.Load(w2 + i); var v3 = Vector512.Load(w3 + i);
+            var u = Vector512.Load(x0 + i);
+            a00 = Vector512.FusedMultiplyAdd(u, v0, a00); a01 = Vector512.FusedMultiplyAdd(u, v1, a01);
+            a02 = Vector512.FusedMultiplyAdd(u, v2, a02); a03 = Vector512.FusedMultiplyAdd(u, v3, a03);
+            u = Vector512.Load(x1 + i);
+            a10 = Vector512.FusedMultiplyAdd(u, v0, a10); a11 = Vector512.FusedMultiplyAdd(u, v1, a11);
+            a12 = Vector512.FusedMultiplyAdd(u, v2, a12); a13 = Vector512.FusedMultiplyAdd(u, v3, a13);
+            u = Vector512.Load(x2 + i);
+            a20 = Vector512.FusedMultiplyAdd(u, v0, a20); a21 = Vector512.FusedMultiplyAdd(u, v1, a21);
+            a22 = Vector512.FusedMultiplyAdd(u, v2, a22); a23 = Vector512.FusedMultiplyAdd(u, v3, a23);
+            u = Vector512.Load(x3 + i);
+            a30 = Vector512.FusedMultiplyAdd(u, v0, a30); a31 = Vector512.FusedMultiplyAdd(u, v1, a31);
+            a32 = Vector512.FusedMultiplyAdd(u, v2, a32); a33 = Vector512.FusedMultiplyAdd(u, v3, a33);
+        }
+        Span<float> s = stackalloc float[16];
+        s[0] = Vector512.Sum(a00); s[1] = Vector512.Sum(a01); s[2] = Vector512.Sum(a02); s[3] = Vector512.Sum(a03);
+        s[4] = Vector512.Sum(a10); s[5] = Vector512.Sum(a11); s[6] = Vector512.Sum(a12); s[7] = Vector512.Sum(a13);
+        s[8] = Vector512.Sum(a20); s[9] = Vector512.Sum(a21); s[10] = Vector512.Sum(a22); s[11] = Vector512.Sum(a23);
+        s[12] = Vector512.Sum(a30); s[13] = Vector512.Sum(a31); s[14] = Vector512.Sum(a32); s[15] = Vector512.Sum(a33);
+        for (; i < n; i++)
+            for (int k = 0; k < 4; k++)
+            {
+                float wk = w[k * n + i];
+                s[k] += x0[i] * wk; s[4 + k] += x1[i] * wk; s[8 + k] += x2[i] * wk; s[12 + k] += x3[i] * wk;
+            }
+        for (int r = 0; r < 4; r++)
+            for (int k = 0; k < 4; k++)
+                Store(y + r * yStride + k, s[4 * r + k], accumulate);
+    }
+}

@@ -1,0 +1,91 @@
+using Stage.Inference.Kernels;
+
+namespace Stage.Inference.Models.Lm;
+
+/// <summary>
+/// Scratch for one forward call of up to <see cref="MaxRows"/> rows, allocated once (pinned) so that a
+/// decode step allocates nothing. Also holds the per-call kernel jobs. Not thread-safe: one per generation.
+/// </summary>
+public sealed class LmWorkspace
+{
+    public LmWorkspace(LmDimensions dims, int maxRows, int maxSteps, WorkerPool? pool = null)
+    {
+        if (maxRows < 1) throw new ArgumentOutOfRangeException(nameof(maxRows), maxRows, "at least one row");
+        if (maxSteps < 1) throw new ArgumentOutOfRangeException(nameof(maxSteps), maxSteps, "at least one step");
+        Dims = dims;
+        MaxRows = maxRows;
+        MaxSteps = maxSteps;
+        Pool = pool ?? WorkerPool.Shared;
+        int wide = Math.Max(dims.Dim, dims.AttentionDim);
+        Hidden = new PinnedFloats((long)maxRows * dims.Dim);
+        Normed = new PinnedFloats((long)maxRows * dims.Dim);
+        Qkv = new PinnedFloats((long)maxRows * 3 * dims.AttentionDim);
+        Attended = new PinnedFloats((long)maxRows * wide);
+        FeedForward = new PinnedFloats((long)maxRows * dims.FfnDim);
+        Slots = new int[maxRows];
+        Scores = new float[Pool.Workers][];
+        for (int w = 0; w < Scores.Length; w++) Scores[w] = new float[maxSteps];
+        Linear = new RowsLinear(Pool);
+        SelfAttention = new SelfAttentionJob(this);
+        TextAttention = new TextAttentionJob(this);
+    }
+
+    public LmDimensions Dims { get; }
+    public int MaxRows { get; }
+
+    /// <summary>Longest stream (self-attention) or text (cross-attention) this workspace can attend over.</summary>
+    public int MaxSteps { get; }
+    public WorkerPool Pool { get; }
+
+    internal readonly PinnedFloats Hidden, Normed, Qkv, Attended, FeedForward;
+    internal readonly int[] Slots;
+    internal readonly float[][] Scores;
+    internal readonly RowsLinear Linear;
+    internal readonly SelfAttentionJob SelfAttention;
+    internal readonly TextAttentionJob TextAttention;
+
+    /// <summary>The rows of the call in progress (valid only inside <see cref="MusicGenLm.Forward"/>).</summary>
+    internal LmStream[] RowStreams = [];
+    internal int Rows;
+    internal int Layer;
+
+    /// <summary>Causal self-attention of every (row, head) over its stream's cache up to its own slot.</summary>
+    internal sealed class SelfAttentionJob(LmWorkspace ws) : IChunkedWork
+    {
+        public void RunChunk(int chunk, int worker)
+        {
+            var d = ws.Dims;
+            int r = chunk / d.Heads, h = chunk % d.Heads;
+            int width = d.AttentionDim, hd = d.HeadDim;
+            var stream = ws.RowStreams[r];
+            int length = ws.Slots[r] + 1;
+            var query = ws.Qkv.Span.Slice(r * 3 * width + h * hd, hd);
+            var keys = stream.Keys[ws.Layer].Span[(h * hd)..];
+            var values = stream.Values[ws.Layer].Span[(h * hd)..];
+            var output = ws.Attended.Span.Slice(r * width + h * hd, hd);
+            CachedCausalAttention.Attend(query, keys, values, width, length, 1f / MathF.Sqrt(hd), ws.Scores[worker], output);
+        }
+    }
+
+    /// <summary>Cross-attention of every (row, head) over its stream's text; rows without text get zeros.</summary>
+    internal sealed class TextAttentionJob(LmWorkspace ws) : IChunkedWork
+    {
+        public void RunChunk(int chunk, int worker)
+        {
+            var d = ws.Dims;
+            int r = chunk / d.Heads, h = chunk % d.Heads;
+            int width = d.AttentionDim, hd = d.HeadDim;
+            var stream = ws.RowStreams[r];
+            var output = ws.Attended.Span.Slice(r * width + h * hd, hd);
+            if (stream.TextLength == 0)
+            {
+                output.Clear();
+                return;
+            }
+            var query = ws.Qkv.Span.Slice(r * width + h * hd, hd);
+            var keys = stream.TextKeys![ws.Layer].Span[(h * hd)..];
+            var values = stream.TextValues![ws.Layer].Span[(h * hd)..];
+            CachedCausalAttention.Attend(query, keys, values, width, stream.TextLength, 1f / MathF.Sqrt(hd), ws.Scores[worker], output);
+        }
+    }
+}

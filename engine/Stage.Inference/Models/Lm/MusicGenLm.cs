@@ -1,0 +1,324 @@
+using Stage.Inference.Checkpoints;
+using Stage.Inference.Kernels;
+
+namespace Stage.Inference.Models.Lm;
+
+/// <summary>
+/// MusicGen-Small's language model as STAGE fine-tuned it (x-transformers layout, spec §1.14): four summed
+/// codebook embeddings of <c>InputCard</c> (2050) rows — 2048 the special/pad token, 2049 STAGE's context
+/// token — plus sinusoidal positions; per layer pre-norm self-attention, cross-attention to the projected
+/// T5 states and a GELU feed-forward, each added to the residual stream; a final LayerNorm and four
+/// output heads of 2048 logits. LayerNorms have eps 1e-5 and a bias, linears none.
+/// <para>
+/// <see cref="Forward"/> appends rows to one or more <see cref="LmStream"/>s (their KV caches) in a single
+/// pass: all rows go through every linear together, so a decode step of STAGE's two guidance streams
+/// reads each weight once.
+/// </para>
+/// </summary>
+public sealed unsafe class MusicGenLm
+{
+    public const float NormEps = 1e-5f;
+
+    readonly PinnedFloats[] _tokenEmbeddings;   // [codebook] → [InputCard, Dim]
+    readonly SinusoidalPositions _positions;
+    readonly LmLayer[] _layers;
+    readonly Norm _finalNorm;
+    readonly PinnedFloats _heads;                // the four output heads stacked: [Codebooks · Card, Dim]
+
+    MusicGenLm(LmDimensions dims, PinnedFloats[] tokenEmbeddings, LmLayer[] layers, Norm finalNorm, PinnedFloats heads)
+    {
+        Dims = dims;
+        _tokenEmbeddings = tokenEmbeddings;
+        _positions = new SinusoidalPositions(dims.Dim);
+        _layers = layers;
+        _finalNorm = finalNorm;
+        _heads = heads;
+    }
+
+    public LmDimensions Dims { get; }
+
+    /// <summary>Logits per forward row that asked for them: <c>Codebooks · Card</c> (codebook-major).</summary>
+    public int LogitsPerRow => Dims.Codebooks * Dims.Card;
+
+    // ---- The forward pass ----
+
+    /// <summary>
+    /// Appends <paramref name="rows"/> to their streams and writes, for each row with
+    /// <see cref="LmRow.WantsLogits"/>, its <see cref="LogitsPerRow"/> logits (in row order) to
+    /// <paramref name="logits"/>.
+    /// </summary>
+    public void Forward(LmWorkspace ws, ReadOnlySpan<LmRow> rows, Span<float> logits)
+    {
+        int n = rows.Length;
+        CheckRows(ws, rows, logits);
+        AssignSlots(ws, rows);
+        try
+        {
+            Embed(ws, rows);
+            for (int l = 0; l < _layers.Length; l++)
+            {
+                ws.Layer = l;
+                SelfAttention(ws, _layers[l], n);
+                CrossAttention(ws, _layers[l], n);
+                FeedForward(ws, _layers[l], n);
+            }
+            Heads(ws, rows, logits);
+            foreach (var row in rows) { row.Stream.Length += row.Stream.Pending; row.Stream.Pending = 0; }
+        }
+        finally
+        {
+            foreach (var row in rows) row.Stream.Pending = 0;
+            Array.Clear(ws.RowStreams);
+        }
+    }
+
+    /// <summary>h = Σ_q E_q[token_q] + PE(position).</summary>
+    void Embed(LmWorkspace ws, ReadOnlySpan<LmRow> rows)
+    {
+        int dim = Dims.Dim;
+        for (int r = 0; r < rows.Length; r++)
+        {
+            var h = ws.Hidden.Span.Slice(r * dim, dim);
+            h.Clear();
+            for (int q = 0; q < Dims.Codebooks; q++)
+                System.Numerics.Tensors.TensorPrimitives.Add(h, _tokenEmbeddings[q].Span.Slice(rows[r].Token(q) * dim, dim), h);
+            _positions.AddTo(rows[r].Position, h);
+        }
+    }
+
+    /// <summary>h += Wo · softmax(q·kᵀ/8 causal) · v, with q, k, v from LN(h); k and v appended to the cache.</summary>
+    void SelfAttention(LmWorkspace ws, LmLayer layer, int rows)
+    {
+        int dim = Dims.Dim, width = Dims.AttentionDim;
+        Normalize(ws, layer.SelfNorm, rows);
+        ws.Linear.Run(ws.Normed.Pointer, dim, rows, layer.SelfQkv.Pointer, dim, 3 * width, ws.Qkv.Pointer, 3 * width, LinearOutput.Store);
+        for (int r = 0; r < rows; r++)
+        {
+            var stream = ws.RowStreams[r];
+            var qkv = ws.Qkv.Span.Slice(r * 3 * width, 3 * width);
+            qkv.Slice(width, width).CopyTo(stream.Keys[ws.Layer].Span.Slice(ws.Slots[r] * width, width));
+            qkv.Slice(2 * width, width).CopyTo(stream.Values[ws.Layer].Span.Slice(ws.Slots[r] * width, width));
+        }
+        ws.Pool.Run(ws.SelfAttention, rows * Dims.Heads);
+        ws.Linear.Run(ws.Attended.Pointer, width, rows, layer.SelfOut.Pointer, width, dim, ws.Hidden.Pointer, dim, LinearOutput.Accumulate);
+    }
+
+    /// <summary>h += Wo' · softmax(q'·k'ᵀ/8) · v' over the stream's text; skipped (adds exactly 0) when no row has text.</summary>
+    void CrossAttention(LmWorkspace ws, LmLayer layer, int rows)
+    {
+        bool anyText = false;
+        for (int r = 0; r < rows; r++) anyText |= ws.RowStreams[r].TextLength > 0;
+        if (!anyText) return;
+        int dim = Dims.Dim, width = Dims.AttentionDim;
+        Normalize(ws, layer.CrossNorm, rows);
+        ws.Linear.Run(ws.Normed.Pointer, dim, rows, layer.CrossQuery.Pointer, dim, width, ws.Qkv.Pointer, width, LinearOutput.Store);
+        ws.Pool.Run(ws.TextAttention, rows * Dims.Heads);
+        ws.Linear.Run(ws.Attended.Pointer, width, rows, layer.CrossOut.Pointer, width, dim, ws.Hidden.Pointer, dim, LinearOutput.Accumulate);
+    }
+
+    /// <summary>h += W2 · GELU(W1 · LN(h)).</summary>
+    void FeedForward(LmWorkspace ws, LmLayer layer, int rows)
+    {
+        int dim = Dims.Dim, ffn = Dims.FfnDim;
+        Normalize(ws, layer.FfnNorm, rows);
+        ws.Linear.Run(ws.Normed.Pointer, dim, rows, layer.FfnIn.Pointer, dim, ffn, ws.FeedForward.Pointer, ffn, LinearOutput.Gelu);
+        ws.Linear.Run(ws.FeedForward.Pointer, ffn, rows, layer.FfnOut.Pointer, ffn, dim, ws.Hidden.Pointer, dim, LinearOutput.Accumulate);
+    }
+
+    /// <summary>logits_q = W_q · LN_final(h) for the rows that want them.</summary>
+    void Heads(LmWorkspace ws, ReadOnlySpan<LmRow> rows, Span<float> logits)
+    {
+        int dim = Dims.Dim, wanted = 0;
+        for (int r = 0; r < rows.Length; r++)
+        {
+            if (!rows[r].WantsLogits) continue;
+            Norms.LayerNorm(ws.Hidden.Span.Slice(r * dim, dim), ws.Normed.Span.Slice(wanted * dim, dim), dim, _finalNorm.Weight, _finalNorm.Bias, NormEps);
+            wanted++;
+        }
+        if (wanted == 0) return;
+        fixed (float* y = logits)
+            ws.Linear.Run(ws.Normed.Pointer, dim, wanted, _heads.Pointer, dim, LogitsPerRow, y, LogitsPerRow, LinearOutput.Store);
+    }
+
+    void Normalize(LmWorkspace ws, Norm norm, int rows)
+    {
+        int dim = Dims.Dim;
+        Norms.LayerNorm(ws.Hidden.Span[..(rows * dim)], ws.Normed.Span[..(rows * dim)], dim, norm.Weight, norm.Bias, NormEps);
+    }
+
+    // ---- Text conditioning ----
+
+    /// <summary>
+    /// Gives <paramref name="stream"/> the projected T5 states <c>[length, TextDim]</c> to cross-attend to
+    /// (every token attended: STAGE's conditional row is unpadded). An empty text is the null condition.
+    /// </summary>
+    public void AttachText(LmWorkspace ws, LmStream stream, ReadOnlySpan<float> text, int length)
+    {
+        if (length < 0 || text.Length != length * Dims.TextDim)
+            throw new ArgumentException($"text states must be [{length}, {Dims.TextDim}], got {text.Length} floats", nameof(text));
+        if (length > ws.MaxSteps)
+            throw new ArgumentException($"text of {length} tokens exceeds the workspace's {ws.MaxSteps} attention steps", nameof(text));
+        stream.TextLength = 0;
+        if (length == 0) return;
+        stream.EnsureText(length);
+        int width = Dims.AttentionDim;
+        fixed (float* x = text)
+            for (int l = 0; l < _layers.Length; l++)
+            {
+                ws.Linear.Run(x, Dims.TextDim, length, _layers[l].CrossKey.Pointer, Dims.TextDim, width, stream.TextKeys![l].Pointer, width, LinearOutput.Store);
+                ws.Linear.Run(x, Dims.TextDim, length, _layers[l].CrossValue.Pointer, Dims.TextDim, width, stream.TextValues![l].Pointer, width, LinearOutput.Store);
+            }
+        stream.TextLength = length;
+    }
+
+    // ---- Checks ----
+
+    void CheckRows(LmWorkspace ws, ReadOnlySpan<LmRow> rows, Span<float> logits)
+    {
+        if (ws.Dims != Dims) throw new ArgumentException("workspace was made for another model size", nameof(ws));
+        if (rows.Length > ws.MaxRows) throw new ArgumentException($"{rows.Length} rows exceed the workspace's {ws.MaxRows}", nameof(rows));
+        int wanted = 0;
+        foreach (var row in rows)
+        {
+            if (row.Stream is null) throw new ArgumentException("row without a stream", nameof(rows));
+            if (row.Stream.Dims != Dims) throw new ArgumentException("stream was made for another model size", nameof(rows));
+            for (int q = 0; q < Dims.Codebooks; q++)
+                if ((uint)row.Token(q) >= (uint)Dims.InputCard)
+                    throw new ArgumentException($"token {row.Token(q)} of codebook {q} is outside 0..{Dims.InputCard - 1}", nameof(rows));
+            if (row.Position < 0) throw new ArgumentException($"negative position {row.Position}", nameof(rows));
+            if (row.WantsLogits) wanted++;
+        }
+        if (logits.Length < wanted * LogitsPerRow)
+            throw new ArgumentException($"{wanted} rows want logits: need {wanted * LogitsPerRow} floats, got {logits.Length}", nameof(logits));
+    }
+
+    static void AssignSlots(LmWorkspace ws, ReadOnlySpan<LmRow> rows)
+    {
+        if (ws.RowStreams.Length < ws.MaxRows) ws.RowStreams = new LmStream[ws.MaxRows];
+        foreach (var row in rows) row.Stream.Pending = 0;
+        for (int r = 0; r < rows.Length; r++)
+        {
+            var stream = rows[r].Stream;
+            int slot = stream.Length + stream.Pending++;
+            if (slot >= stream.Capacity)
+            {
+                foreach (var row in rows) row.Stream.Pending = 0;
+                throw new InvalidOperationException($"stream is full: {stream.Capacity} steps");
+            }
+            if (slot >= ws.MaxSteps)
+            {
+                foreach (var row in rows) row.Stream.Pending = 0;
+                throw new InvalidOperationException($"step {slot + 1} exceeds the workspace's {ws.MaxSteps} attention steps");
+            }
+            ws.Slots[r] = slot;
+            ws.RowStreams[r] = stream;
+        }
+        ws.Rows = rows.Length;
+    }
+
+    // ---- Weights ----
+
+    internal sealed record Norm(float[] Weight, float[] Bias);
+
+    internal sealed record LmLayer(
+        Norm SelfNorm, PinnedFloats SelfQkv, PinnedFloats SelfOut,
+        Norm CrossNorm, PinnedFloats CrossQuery, PinnedFloats CrossKey, PinnedFloats CrossValue, PinnedFloats CrossOut,
+        Norm FfnNorm, PinnedFloats FfnIn, PinnedFloats FfnOut);
+
+    /// <summary>Reads the LM from a STAGE checkpoint (<see cref="LmKeys"/>), sizes taken from the tensor shapes.</summary>
+    public static MusicGenLm Load(SafetensorsFile file)
+    {
+        var embedding0 = file.Entry(LmKeys.TokenEmbedding(0));
+        var q0 = file.Entry(LmKeys.SelfAttention(0, "to_q"));
+        var ffn0 = file.Entry(LmKeys.FfnIn(0));
+        var crossK0 = file.Entry(LmKeys.CrossAttention(0, "to_k"));
+        var head0 = file.Entry(LmKeys.Head(0));
+        int layers = 0;
+        while (file.Contains(LmKeys.SelfAttention(layers, "to_q"))) layers++;
+        int codebooks = 0;
+        while (file.Contains(LmKeys.TokenEmbedding(codebooks))) codebooks++;
+        if (embedding0.Shape.Length != 2 || q0.Shape.Length != 2 || ffn0.Shape.Length != 2 || crossK0.Shape.Length != 2 || head0.Shape.Length != 2)
+            throw new CheckpointException($"{file.Path}: LM weights must be matrices");
+        int dim = embedding0.Shape[1], inputCard = embedding0.Shape[0], width = q0.Shape[0];
+        const int headDim = 64; // STAGE's MusicgenLm hard-codes attn_dim_head=64
+        if (width % headDim != 0)
+            throw new CheckpointException($"{file.Path}: attention width {width} is not a multiple of STAGE's head dimension {headDim}");
+        if (codebooks != 4)
+            throw new CheckpointException($"{file.Path}: STAGE's LM has 4 codebook embeddings, found {codebooks}");
+        var dims = new LmDimensions(dim, layers, width / headDim, headDim, ffn0.Shape[0], codebooks, inputCard, head0.Shape[0], crossK0.Shape[1]);
+
+        var embeddings = new PinnedFloats[codebooks];
+        for (int q = 0; q < codebooks; q++) embeddings[q] = Read(file, LmKeys.TokenEmbedding(q), inputCard, dim);
+
+        var blocks = new LmLayer[layers];
+        for (int l = 0; l < layers; l++)
+        {
+            var qkv = new PinnedFloats(3L * width * dim);
+            ReadInto(file, LmKeys.SelfAttention(l, "to_q"), qkv.Span[..(width * dim)], width, dim);
+            ReadInto(file, LmKeys.SelfAttention(l, "to_k"), qkv.Span.Slice(width * dim, width * dim), width, dim);
+            ReadInto(file, LmKeys.SelfAttention(l, "to_v"), qkv.Span.Slice(2 * width * dim, width * dim), width, dim);
+            blocks[l] = new LmLayer(
+                ReadNorm(file, LmKeys.SelfNorm(l), dim), qkv, Read(file, LmKeys.SelfAttention(l, "to_out"), dim, width),
+                ReadNorm(file, LmKeys.CrossNorm(l), dim),
+                Read(file, LmKeys.CrossAttention(l, "to_q"), width, dim),
+                Read(file, LmKeys.CrossAttention(l, "to_k"), width, dims.TextDim),
+                Read(file, LmKeys.CrossAttention(l, "to_v"), width, dims.TextDim),
+                Read(file, LmKeys.CrossAttention(l, "to_out"), dim, width),
+                ReadNorm(file, LmKeys.FfnNorm(l), dim),
+                Read(file, LmKeys.FfnIn(l), dims.FfnDim, dim),
+                Read(file, LmKeys.FfnOut(l), dim, dims.FfnDim));
+        }
+
+        var heads = new PinnedFloats((long)codebooks * dims.Card * dim);
+        for (int q = 0; q < codebooks; q++)
+            ReadInto(file, LmKeys.Head(q), heads.Span.Slice(q * dims.Card * dim, dims.Card * dim), dims.Card, dim);
+        return new MusicGenLm(dims, embeddings, blocks, ReadNorm(file, LmKeys.FinalNorm, dim), heads);
+    }
+
+    static PinnedFloats Read(SafetensorsFile file, string name, int rows, int cols)
+    {
+        var buffer = new PinnedFloats((long)rows * cols);
+        ReadInto(file, name, buffer.Span, rows, cols);
+        return buffer;
+    }
+
+    static void ReadInto(SafetensorsFile file, string name, Span<float> destination, int rows, int cols)
+    {
+        var entry = file.Entry(name);
+        if (entry.Shape.Length != 2 || entry.Shape[0] != rows || entry.Shape[1] != cols)
+            throw new CheckpointException($"{file.Path}: tensor '{name}' has shape {entry.ShapeText}, expected [{rows}, {cols}]");
+        file.ReadFloat32(entry, destination);
+    }
+
+    static Norm ReadNorm(SafetensorsFile file, (string Weight, string Bias) names, int dim) =>
+        new(file.ReadFloat32(names.Weight, dim), file.ReadFloat32(names.Bias, dim));
+
+    /// <summary>An LM of the given size with random weights (for benchmarks; no file).</summary>
+    public static MusicGenLm CreateRandom(LmDimensions dims, int seed)
+    {
+        var random = new Random(seed);
+        PinnedFloats Matrix(int rows, int cols)
+        {
+            var m = new PinnedFloats((long)rows * cols);
+            float scale = 1f / MathF.Sqrt(cols);
+            var span = m.Span;
+            for (int i = 0; i < span.Length; i++) span[i] = (float)(random.NextDouble() * 2 - 1) * scale;
+            return m;
+        }
+        Norm UnitNorm()
+        {
+            var w = new float[dims.Dim];
+            Array.Fill(w, 1f);
+            return new Norm(w, new float[dims.Dim]);
+        }
+        int width = dims.AttentionDim;
+        var embeddings = new PinnedFloats[dims.Codebooks];
+        for (int q = 0; q < dims.Codebooks; q++) embeddings[q] = Matrix(dims.InputCard, dims.Dim);
+        var blocks = new LmLayer[dims.Layers];
+        for (int l = 0; l < dims.Layers; l++)
+            blocks[l] = new LmLayer(UnitNorm(), Matrix(3 * width, dims.Dim), Matrix(dims.Dim, width),
+                UnitNorm(), Matrix(width, dims.Dim), Matrix(width, dims.TextDim), Matrix(width, dims.TextDim), Matrix(dims.Dim, width),
+                UnitNorm(), Matrix(dims.FfnDim, dims.Dim), Matrix(dims.Dim, dims.FfnDim));
+        return new MusicGenLm(dims, embeddings, blocks, UnitNorm(), Matrix(dims.Codebooks * dims.Card, dims.Dim));
+    }
+}
