@@ -63,13 +63,10 @@ public static class GenerateCommand
                 }
                 request = request with { ContextAudio = audio, ContextSampleRate = format.SampleRate, ContextChannels = format.ChannelCount };
             }
-            request.Validate();
-            if (!Directory.Exists(request.ModelFolder))
-                throw new StemInputException($"no model folder at {Path.GetFullPath(request.ModelFolder)} (expected model.safetensors, config.json, spiece.model)");
-
-            var model = StageModel.Load(request.ModelFolder);
+            var context = StemJob.PrepareContext(request);
+            var model = LoadModel(request.ModelFolder);
             using var progress = new ProgressBar(stderr);
-            var variations = StemJob.Run(model, request, progress, cancel);
+            var variations = StemJob.Run(model, new StageGenerator(), request, context, progress, cancel);
             progress.Finish();
 
             if (parsed.CodesPath is { } codesPath)
@@ -81,10 +78,31 @@ public static class GenerateCommand
                 stdout.WriteLine($"{v.WavPath}\t{v.Frames} frames\tseed {v.Seed}");
             return 0;
         }
-        catch (Exception e) when (e is StemInputException or WavFormatException)
+        catch (Exception e) when (e is StemInputException or WavFormatException or ModelLoadException)
         {
             stderr.WriteLine($"stage-engine generate: {e.Message}");
             return 2;
         }
     }
+
+    static StageModel LoadModel(string folder)
+    {
+        string full = Path.GetFullPath(folder);
+        var missing = new List<string>();
+        foreach (var file in ModelFolder.RequiredFiles)
+            if (!File.Exists(Path.Combine(full, file))) missing.Add(file);
+        if (missing.Count > 0)
+            throw new ModelLoadException($"no complete STAGE model at {full}: {string.Join(", ", missing)} missing (expected {string.Join(", ", ModelFolder.RequiredFiles)})");
+        try
+        {
+            return StageModel.Load(full);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or UnauthorizedAccessException
+                                   or Stage.Inference.Checkpoints.CheckpointException)
+        {
+            throw new ModelLoadException($"cannot load the STAGE model at {full}: {e.Message}");
+        }
+    }
+
+    sealed class ModelLoadException(string message) : Exception(message);
 }

@@ -14,17 +14,20 @@ namespace Stage.Engine.Jobs;
 public sealed class StageStemGenerator(StageModelCache models, string? stemsFolder = null) : IStemGenerator
 {
     readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    readonly StageGenerator _generator = new();
 
     /// <summary>Progress messages are sent at most this often (plus at every change of stage).</summary>
     public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
 
     public async Task<StemResult> GenerateAsync(GenerateRequest request, IStemSink sink, CancellationToken cancel)
     {
-        var model = models.Get(request.Instrument);
-        var stem = ToStemRequest(request, ModelFolder.Resolve(models.ModelsRoot, request.Instrument).Path);
+        var folder = ModelFolder.Resolve(models.ModelsRoot, request.Instrument);
+        folder.EnsureInstalled();
+        var stem = ToStemRequest(request, folder.Path);
+        StemContext context;
         try
         {
-            stem.Validate();
+            context = StemJob.PrepareContext(stem);
         }
         catch (StemInputException e)
         {
@@ -34,8 +37,9 @@ public sealed class StageStemGenerator(StageModelCache models, string? stemsFold
         await _oneAtATime.WaitAsync(cancel).ConfigureAwait(false);
         try
         {
+            var model = models.Get(request.Instrument);
             var listener = new SinkListener(sink, cancel);
-            var variations = await Task.Factory.StartNew(() => StemJob.Run(model, stem, listener, cancel),
+            var variations = await Task.Factory.StartNew(() => StemJob.Run(model, _generator, stem, context, listener, cancel),
                 cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
             var paths = new List<string>();
             foreach (var v in variations)

@@ -28,13 +28,13 @@ public sealed record StemVariation(int Index, ulong Seed, int[][] Codes, long Fr
 /// </summary>
 public static class StemJob
 {
-    public static IReadOnlyList<StemVariation> Run(StageModel model, StemRequest request, IStemListener? listener, CancellationToken cancel)
+    /// <summary>
+    /// Checks the request and builds the 32 kHz context the model will hear: everything that can fail because of
+    /// the producer's input, before any model is loaded.
+    /// </summary>
+    public static StemContext PrepareContext(StemRequest request)
     {
         request.Validate();
-        var length = request.Length;
-        var clock = new StemClock(request.Variations, WindowedStemGenerator.Steps(length.Frames));
-
-        listener?.Progress(clock.At(StemProgress.EncodingContext, 0, 0));
         float[]? mixture = null;
         if (request.ContextMode.UsesMixture())
         {
@@ -43,15 +43,25 @@ public static class StemJob
                 ? mono
                 : SampleRateConverter.Resample(mono, request.ContextSampleRate, StemContext.SampleRate);
         }
-        var context = StemContext.Prepare(request.ContextMode, mixture, request.ContextMode.UsesClick() ? request.Click : null,
-            length.Frames * StemContext.SamplesPerFrame);
-        cancel.ThrowIfCancellationRequested();
+        return StemContext.Prepare(request.ContextMode, mixture, request.ContextMode.UsesClick() ? request.Click : null,
+            request.Length.Frames * StemContext.SamplesPerFrame);
+    }
+
+    /// <summary>Runs the whole job; <paramref name="generator"/> keeps its buffers between jobs (one job at a time).</summary>
+    public static IReadOnlyList<StemVariation> Run(StageModel model, StageGenerator generator, StemRequest request, StemContext context,
+        IStemListener? listener, CancellationToken cancel)
+    {
+        var length = request.Length;
+        var clock = new StemClock(request.Variations, length.Frames);
+
+        listener?.Progress(clock.At(StemProgress.EncodingContext, 0, 0));
         // Every variation's window w hears the same context: encode each window's context once.
         var encoded = new Dictionary<int, int[][]>();
         int[][] ContextCodes(int startFrame)
         {
             if (!encoded.TryGetValue(startFrame, out var codes))
             {
+                cancel.ThrowIfCancellationRequested();
                 var window = context.Window(startFrame * StemContext.SamplesPerFrame);
                 codes = window.IsEmpty ? EmptyCodes() : model.Codec.Encode(window);
                 encoded[startFrame] = codes;
@@ -64,12 +74,12 @@ public static class StemJob
         for (int v = 0; v < request.Variations; v++)
         {
             cancel.ThrowIfCancellationRequested();
-            results.Add(RunVariation(model, request, length, ContextCodes, v, clock, listener, cancel));
+            results.Add(RunVariation(model, generator, request, length, ContextCodes, v, clock, listener, cancel));
         }
         return results;
     }
 
-    static StemVariation RunVariation(StageModel model, StemRequest request, StemDuration length, Func<int, int[][]> contextCodes, int variation,
+    static StemVariation RunVariation(StageModel model, StageGenerator generator, StemRequest request, StemDuration length, Func<int, int[][]> contextCodes, int variation,
         StemClock clock, IStemListener? listener, CancellationToken cancel)
     {
         ulong seed = unchecked(request.Seed + (ulong)variation);
@@ -87,7 +97,7 @@ public static class StemJob
             Prompt = request.Prompt,
         };
         listener?.Progress(clock.At(StemProgress.Generating, variation, 0));
-        var codes = WindowedStemGenerator.Generate(model, contextCodes, options,
+        var codes = WindowedStemGenerator.Generate(generator, model, contextCodes, options,
             onStep: (done, total) => listener?.Progress(clock.At(StemProgress.Generating, variation, done)),
             onFrame: (frame, frameCodes) =>
             {
@@ -96,7 +106,7 @@ public static class StemJob
             },
             cancel);
 
-        listener?.Progress(clock.At(StemProgress.Decoding, variation, clock.StepsPerVariation));
+        listener?.Progress(clock.At(StemProgress.Decoding, variation, length.Frames));
         while (decoder.TryDecodePiece(out var piece)) stream.Push(piece.Samples);
         stream.Complete();
 
@@ -106,7 +116,7 @@ public static class StemJob
         if (request.OutputPath is not null)
         {
             cancel.ThrowIfCancellationRequested();
-            listener?.Progress(clock.At(StemProgress.Writing, variation, clock.StepsPerVariation));
+            listener?.Progress(clock.At(StemProgress.Writing, variation, length.Frames));
             path = StemRequest.VariationPath(request.OutputPath, variation);
             var audio = StemOutput.Render(whole, request.SampleRate, request.Channels, length.OutputSamples);
             using var writer = new WavWriter(path, request.SampleRate, request.Channels, WavSampleFormat.Float32);
@@ -125,28 +135,26 @@ public static class StemJob
         return codes;
     }
 
-    /// <summary>Fraction done and time to go, from the measured rate of generation steps.</summary>
-    sealed class StemClock(int variations, int stepsPerVariation)
+    /// <summary>Fraction done and time to go, from the measured rate of generated frames.</summary>
+    sealed class StemClock(int variations, int framesPerVariation)
     {
         readonly Stopwatch _watch = Stopwatch.StartNew();
-        long _stepsDone;
-        double _secondsAtFirstStep = double.NaN;
+        long _framesDone;
+        double _secondsAtFirstFrame = double.NaN;
 
-        public int StepsPerVariation => stepsPerVariation;
-
-        public StemProgress At(string stage, int variation, int step)
+        public StemProgress At(string stage, int variation, int frames)
         {
-            long done = (long)variation * stepsPerVariation + step;
-            long total = (long)variations * stepsPerVariation;
+            long done = (long)variation * framesPerVariation + frames;
+            long total = (long)variations * framesPerVariation;
             double now = _watch.Elapsed.TotalSeconds;
-            if (done > 0 && double.IsNaN(_secondsAtFirstStep)) _secondsAtFirstStep = now;
+            if (done > 0 && double.IsNaN(_secondsAtFirstFrame)) _secondsAtFirstFrame = now;
             TimeSpan? eta = null;
-            if (done > 1 && done > _stepsDone && now > _secondsAtFirstStep)
+            if (done > 1 && done > _framesDone && now > _secondsAtFirstFrame)
             {
-                double perStep = (now - _secondsAtFirstStep) / (done - 1);
-                eta = TimeSpan.FromSeconds(perStep * (total - done));
+                double perFrame = (now - _secondsAtFirstFrame) / (done - 1);
+                eta = TimeSpan.FromSeconds(perFrame * (total - done));
             }
-            _stepsDone = Math.Max(_stepsDone, done);
+            _framesDone = Math.Max(_framesDone, done);
             double fraction = Math.Clamp((double)done / total, 0, 1);
             return new StemProgress(stage, fraction, eta, variation, variations);
         }

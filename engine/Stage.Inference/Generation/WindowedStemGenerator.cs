@@ -26,28 +26,17 @@ public static class WindowedStemGenerator
     /// <summary>Frames of the previous window fed back as the prompt of the next: 5 s.</summary>
     public const int OverlapFrames = 250;
 
-    /// <summary>How many LM steps generating <paramref name="frames"/> frames takes (for progress).</summary>
-    public static int Steps(int frames)
-    {
-        int steps = Math.Min(frames, WindowFrames) + DelayPattern.Codebooks - 1;
-        for (int done = Math.Min(frames, WindowFrames); done < frames; done += WindowFrames - OverlapFrames)
-            steps += Math.Min(WindowFrames - OverlapFrames, frames - done) + DelayPattern.Codebooks - 1;
-        return steps;
-    }
-
     /// <param name="contextCodes">The EnCodec codes [4][C] of the context heard by a window starting at the given
     /// stem frame (see <see cref="StemContext.Window"/>); the same for every variation, so callers may cache them.</param>
     /// <param name="options">Sampling options; <see cref="GenerationOptions.Frames"/> is the whole stem's length.</param>
-    /// <param name="onStep">(steps done, total steps) over all windows.</param>
+    /// <param name="onStep">(frames done, frames requested) over the whole stem, after every LM step.</param>
     /// <param name="onFrame">Each stem frame once final, in order, numbered over the whole stem.</param>
-    public static int[][] Generate(StageModel model, Func<int, int[][]> contextCodes, GenerationOptions options,
+    public static int[][] Generate(StageGenerator generator, StageModel model, Func<int, int[][]> contextCodes, GenerationOptions options,
         Action<int, int>? onStep, FrameCallback? onFrame, CancellationToken cancel)
     {
         int total = options.Frames;
         var codes = new int[DelayPattern.Codebooks][];
         for (int q = 0; q < codes.Length; q++) codes[q] = new int[total];
-        int totalSteps = Steps(total);
-        int stepsBefore = 0;
         int done = 0;
         for (int window = 0; done < total; window++)
         {
@@ -67,9 +56,8 @@ public static class WindowedStemGenerator
                 Seed = unchecked(options.Seed + (ulong)window * 7919),
             };
             int offset = done;
-            int stepBase = stepsBefore;
-            var generated = StageGenerator.Generate(model, contextCodes(start), windowOptions,
-                onStep: onStep is null ? null : (step, _) => onStep(stepBase + step, totalSteps),
+            var generated = generator.Generate(model, contextCodes(start), windowOptions,
+                onStep: onStep is null ? null : (frames, _) => onStep(offset + frames, total),
                 onFrame: (frame, frameCodes) =>
                 {
                     for (int q = 0; q < codes.Length; q++) codes[q][offset + frame] = frameCodes[q];
@@ -77,7 +65,6 @@ public static class WindowedStemGenerator
                 },
                 cancel);
             for (int q = 0; q < codes.Length; q++) generated[q].AsSpan(0, fresh).CopyTo(codes[q].AsSpan(offset));
-            stepsBefore += fresh + DelayPattern.Codebooks - 1;
             done += fresh;
         }
         return codes;
