@@ -55,7 +55,7 @@ public static class ServeCommand
         using (log)
         {
             log.Info($"stage-engine {EngineVersion.Text}, protocol {Hello.CurrentProtocolVersion}, models at {Path.GetFullPath(models)}");
-            var server = new PipeServer(pipeName, new ModelCheckStemGenerator(models), log);
+            var server = new PipeServer(pipeName, new StageStemGenerator(new StageModelCache(models)), log);
             try
             {
                 server.RunAsync(cancel).GetAwaiter().GetResult();
