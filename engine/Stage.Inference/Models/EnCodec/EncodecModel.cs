@@ -1,0 +1,83 @@
+using Stage.Inference.Checkpoints;
+using Stage.Inference.Tensors;
+
+namespace Stage.Inference.Models.EnCodec;
+
+/// <summary>
+/// EnCodec 32 kHz as STAGE uses it: mono audio → SEANet encoder → residual VQ → codes
+/// [codebooks, frames] at 50 Hz (hop 640), and back: codes → summed codebook vectors → SEANet
+/// decoder → 640 samples per frame (no trimming to an original length).
+/// </summary>
+public sealed class EncodecModel
+{
+    readonly SeanetEncoder _encoder;
+    readonly ResidualVectorQuantizer _quantizer;
+    readonly SeanetDecoder _decoder;
+
+    EncodecModel(EncodecConfig config, SeanetEncoder encoder, ResidualVectorQuantizer quantizer, SeanetDecoder decoder)
+    {
+        Config = config;
+        _encoder = encoder;
+        _quantizer = quantizer;
+        _decoder = decoder;
+    }
+
+    public EncodecConfig Config { get; }
+    public int SampleRate => Config.SampleRate;
+    /// <summary>Samples per frame (640).</summary>
+    public int HopLength => Config.HopLength;
+    public int Codebooks => Config.Codebooks;
+
+    /// <summary>Frames produced for a signal of <paramref name="samples"/> samples: ceil(samples / hop).</summary>
+    public int FramesFor(int samples) => (samples + HopLength - 1) / HopLength;
+
+    /// <summary>Builds the codec from the <c>encodec_model.*</c> tensors of a STAGE checkpoint.</summary>
+    public static EncodecModel Load(SafetensorsFile file, EncodecConfig config)
+    {
+        if (config.Channels != 1) throw new CheckpointException($"{file.Path}: EnCodec with {config.Channels} channels is not supported (STAGE uses mono)");
+        var encoder = SeanetEncoder.Load(file, config);
+        var quantizer = ResidualVectorQuantizer.Load(file, config);
+        var decoder = SeanetDecoder.Load(file, config);
+        return new EncodecModel(config, encoder, quantizer, decoder);
+    }
+
+    public static EncodecModel Load(ModelFolder folder)
+    {
+        using var file = folder.OpenWeights();
+        return Load(file, folder.Config.Encodec);
+    }
+
+    /// <summary>Mono audio at <see cref="SampleRate"/> → codes [codebooks, ceil(L/640)].</summary>
+    public CodeMatrix Encode(ReadOnlySpan<float> audio) => _quantizer.Encode(EncodeLatent(audio));
+
+    /// <summary>The continuous encoder output [frames, dimension] (time-major; the reference's [1, dim, T] transposed).</summary>
+    public Tensor EncodeLatent(ReadOnlySpan<float> audio, Action<string, Tensor>? trace = null)
+    {
+        // Signals shorter than the first conv's reach produce no frame; the reference does the same.
+        if (audio.Length == 0) return new Tensor(0, Config.Dimension);
+        var x = new Tensor(audio.ToArray(), audio.Length, 1);
+        return _encoder.Forward(x, trace);
+    }
+
+    /// <summary>Codes → summed codebook vectors [frames, dimension].</summary>
+    public Tensor Dequantize(CodeMatrix codes)
+    {
+        if (codes.Codebooks != Codebooks) throw new ArgumentException($"codes have {codes.Codebooks} codebooks, the model {Codebooks}");
+        return _quantizer.Decode(codes);
+    }
+
+    /// <summary>
+    /// Codes [codebooks, frames] → frames·640 samples. A slice of a longer matrix (see
+    /// <see cref="CodeMatrix.Slice"/>) decodes on its own: its first and last ~frames differ from the
+    /// same span inside a whole decode because the LSTM and conv context do not cross the cut.
+    /// </summary>
+    public float[] Decode(CodeMatrix codes) => DecodeLatent(Dequantize(codes));
+
+    /// <summary>Latent [frames, dimension] → audio.</summary>
+    public float[] DecodeLatent(Tensor latent, Action<string, Tensor>? trace = null)
+    {
+        if (latent.Dim(0) == 0) return [];
+        var audio = _decoder.Forward(latent, trace);
+        return audio.Buffer.Length == audio.Length ? audio.Buffer : audio.Span.ToArray();
+    }
+}

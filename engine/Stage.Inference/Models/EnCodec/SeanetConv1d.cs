@@ -1,0 +1,52 @@
+using Stage.Inference.Checkpoints;
+using Stage.Inference.Kernels;
+using Stage.Inference.Tensors;
+
+namespace Stage.Inference.Models.EnCodec;
+
+/// <summary>
+/// SConv1d, non-causal: weight-normed Conv1d with reflect padding (left, right + alignment extra)
+/// computed from the input length as model-spec §4.4 gives.
+/// </summary>
+sealed class SeanetConv1d
+{
+    readonly Conv1dWeights _weights;
+    readonly PaddingMode _padding;
+
+    SeanetConv1d(Conv1dWeights weights, PaddingMode padding)
+    {
+        _weights = weights;
+        _padding = padding;
+    }
+
+    public int OutChannels => _weights.OutChannels;
+
+    public static SeanetConv1d Load(SafetensorsFile file, string prefix, int inChannels, int outChannels, int kernelSize,
+        int stride, int dilation, PaddingMode padding)
+    {
+        var weight = WeightNorm.Read(file, prefix, [outChannels, inChannels, kernelSize]);
+        var bias = file.ReadFloat32(prefix + ".bias", outChannels);
+        return new SeanetConv1d(Conv1dWeights.FromPyTorch(weight, outChannels, inChannels, kernelSize, bias, stride, dilation), padding);
+    }
+
+    /// <summary>x [T, in] → [ceil(T/stride), out]; ELU(x) is convolved instead of x when <paramref name="eluInput"/>.</summary>
+    public Tensor Forward(Tensor x, bool eluInput)
+    {
+        int length = x.Dim(0);
+        var (left, right) = Conv1d.NonCausalPadding(length, _weights.KernelSize, _weights.Stride, _weights.Dilation);
+        int outLength = Conv1d.OutputLength(left + length + right, _weights);
+        var y = new Tensor(outLength, _weights.OutChannels);
+        Conv1d.Forward(x.ReadOnlySpan, length, _weights, left, right, _padding, y.Span, eluInput);
+        return y;
+    }
+
+    /// <summary>y += conv(act(x)) for a length-preserving conv (the residual block's last conv).</summary>
+    public void ForwardAdd(Tensor x, bool eluInput, Tensor y)
+    {
+        int length = x.Dim(0);
+        var (left, right) = Conv1d.NonCausalPadding(length, _weights.KernelSize, _weights.Stride, _weights.Dilation);
+        if (Conv1d.OutputLength(left + length + right, _weights) != y.Dim(0))
+            throw new InvalidOperationException("residual branch changes the length");
+        Conv1d.Forward(x.ReadOnlySpan, length, _weights, left, right, _padding, y.Span, eluInput, accumulate: true);
+    }
+}

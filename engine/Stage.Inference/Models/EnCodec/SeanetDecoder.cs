@@ -1,0 +1,73 @@
+using Stage.Inference.Checkpoints;
+using Stage.Inference.Kernels;
+using Stage.Inference.Tensors;
+using Layout = Stage.Inference.Checkpoints.StageCheckpointLayout.Encodec;
+
+namespace Stage.Inference.Models.EnCodec;
+
+/// <summary>
+/// SEANet decoder (model-spec §4.3): conv k7 from the latent → LSTM + skip → per ratio [ELU,
+/// transposed conv k = 2·ratio halving the channels, residual blocks] → ELU → conv k7 to audio.
+/// No final activation. [T, dim] becomes [T·hop, 1].
+/// </summary>
+sealed class SeanetDecoder
+{
+    readonly SeanetConv1d _input;
+    readonly SeanetLstm _lstm;
+    readonly Stage[] _stages;
+    readonly SeanetConv1d _output;
+
+    sealed record Stage(int Index, SeanetConvTranspose1d Upsample, SeanetResidualBlock[] Blocks);
+
+    SeanetDecoder(SeanetConv1d input, SeanetLstm lstm, Stage[] stages, SeanetConv1d output)
+    {
+        _input = input;
+        _lstm = lstm;
+        _stages = stages;
+        _output = output;
+    }
+
+    public static SeanetDecoder Load(SafetensorsFile file, EncodecConfig c)
+    {
+        var pad = c.PadMode == "reflect" ? PaddingMode.Reflect : PaddingMode.Zero;
+        int channels = c.NFilters << c.Ratios.Length;
+        int i = 0;
+        var input = SeanetConv1d.Load(file, Layout.DecoderConv(i++), c.Dimension, channels, c.KernelSize, 1, 1, pad);
+        var lstm = SeanetLstm.Load(file, Layout.DecoderLstm(i++), channels, c.LstmLayers);
+        var stages = new List<Stage>();
+        foreach (int ratio in c.Ratios)
+        {
+            i++; // ELU
+            int convIndex = i++;
+            var up = SeanetConvTranspose1d.Load(file, Layout.DecoderTransposedConv(convIndex), channels, channels / 2, 2 * ratio, ratio);
+            channels /= 2;
+            var blocks = new SeanetResidualBlock[c.NResidualLayers];
+            for (int j = 0; j < c.NResidualLayers; j++)
+            {
+                int index = i++;
+                blocks[j] = SeanetResidualBlock.Load(file, n => Layout.DecoderResidualConv(index, n), channels, channels / c.Compress,
+                    c.ResidualKernelSize, (int)Math.Pow(c.DilationBase, j), pad);
+            }
+            stages.Add(new Stage(convIndex, up, blocks));
+        }
+        i++; // ELU
+        var output = SeanetConv1d.Load(file, Layout.DecoderConv(i), channels, c.Channels, c.LastKernelSize, 1, 1, pad);
+        return new SeanetDecoder(input, lstm, stages.ToArray(), output);
+    }
+
+    /// <param name="trace">Optional observer of module outputs, keyed "decoder.model.{i}" as in the reference.</param>
+    public Tensor Forward(Tensor latent, Action<string, Tensor>? trace = null)
+    {
+        var x = _input.Forward(latent, eluInput: false);
+        trace?.Invoke("decoder.model.0", x);
+        x = _lstm.Forward(x);
+        trace?.Invoke("decoder.model.1", x);
+        foreach (var stage in _stages)
+        {
+            x = stage.Upsample.Forward(x, eluInput: true);
+            trace?.Invoke($"decoder.model.{stage.Index}", x);
+            foreach (var block in stage.Blocks) x = block.Forward(x);
+        }
+        return _output.Forward(x, eluInput: true);
+    }
+}

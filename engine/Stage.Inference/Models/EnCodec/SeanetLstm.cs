@@ -1,0 +1,36 @@
+using Stage.Inference.Checkpoints;
+using Stage.Inference.Kernels;
+using Stage.Inference.Tensors;
+
+namespace Stage.Inference.Models.EnCodec;
+
+/// <summary>SLSTM: a stacked LSTM over the frames with a skip connection, y = LSTM(x) + x.</summary>
+sealed class SeanetLstm
+{
+    readonly LstmWeights _weights;
+
+    SeanetLstm(LstmWeights weights) => _weights = weights;
+
+    public static SeanetLstm Load(SafetensorsFile file, string prefix, int dim, int layers)
+    {
+        var parameters = new LstmWeights.Layer[layers];
+        for (int l = 0; l < layers; l++)
+        {
+            string P(string kind) => StageCheckpointLayout.Encodec.LstmParameter(prefix, kind, l);
+            parameters[l] = new LstmWeights.Layer(
+                file.ReadFloat32(P("weight_ih"), 4 * dim, dim),
+                file.ReadFloat32(P("weight_hh"), 4 * dim, dim),
+                file.ReadFloat32(P("bias_ih"), 4 * dim),
+                file.ReadFloat32(P("bias_hh"), 4 * dim));
+        }
+        return new SeanetLstm(LstmWeights.FromPyTorch(dim, dim, parameters));
+    }
+
+    public Tensor Forward(Tensor x)
+    {
+        var y = new Tensor(x.Shape);
+        Lstm.Forward(x.ReadOnlySpan, x.Dim(0), _weights, y.Span);
+        Elementwise.AddInPlace(y.Span, x.ReadOnlySpan);
+        return y;
+    }
+}

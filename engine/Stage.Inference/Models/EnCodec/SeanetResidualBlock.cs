@@ -1,0 +1,39 @@
+using Stage.Inference.Checkpoints;
+using Stage.Inference.Kernels;
+using Stage.Inference.Tensors;
+
+namespace Stage.Inference.Models.EnCodec;
+
+/// <summary>
+/// SEANetResnetBlock with true_skip: y = x + conv_1(ELU(conv_k(ELU(x)))), the first conv
+/// compressing the channels (dim / compress), the second a 1×1 back to dim.
+/// </summary>
+sealed class SeanetResidualBlock
+{
+    readonly SeanetConv1d _compress;
+    readonly SeanetConv1d _expand;
+
+    SeanetResidualBlock(SeanetConv1d compress, SeanetConv1d expand)
+    {
+        _compress = compress;
+        _expand = expand;
+    }
+
+    /// <param name="convPrefix">Maps the index inside the block (1 or 3) to the conv's checkpoint prefix.</param>
+    public static SeanetResidualBlock Load(SafetensorsFile file, Func<int, string> convPrefix, int dim, int hidden,
+        int kernelSize, int dilation, PaddingMode padding)
+    {
+        var compress = SeanetConv1d.Load(file, convPrefix(1), dim, hidden, kernelSize, 1, dilation, padding);
+        var expand = SeanetConv1d.Load(file, convPrefix(3), hidden, dim, 1, 1, 1, padding);
+        return new SeanetResidualBlock(compress, expand);
+    }
+
+    /// <summary>Returns x + block(x) (x itself is left unchanged).</summary>
+    public Tensor Forward(Tensor x)
+    {
+        var hidden = _compress.Forward(x, eluInput: true);
+        var y = x.Clone();
+        _expand.ForwardAdd(hidden, eluInput: true, y);
+        return y;
+    }
+}

@@ -1,0 +1,121 @@
+using Stage.Inference.Checkpoints;
+using Stage.Inference.Models.EnCodec;
+using Stage.Inference.Tensors;
+using Xunit.Abstractions;
+
+namespace Stage.Inference.Tests.EnCodec;
+
+/// <summary>EnCodec against the reference outputs of STAGE's own code (tests/fixtures/stage-tiny/golden.md).</summary>
+public sealed class EncodecGoldenTests(ITestOutputHelper output, EncodecGoldenTests.Fixtures loaded) : IClassFixture<EncodecGoldenTests.Fixtures>
+{
+    const float Tolerance = 1e-5f;
+
+    public sealed class Fixtures : IDisposable
+    {
+        public Fixtures()
+        {
+            var folder = ModelFolder.Open(Fixture.Directory);
+            Model = EncodecModel.Load(folder);
+            Golden = SafetensorsFile.Open(Fixture.Golden);
+        }
+
+        public EncodecModel Model { get; }
+        public SafetensorsFile Golden { get; }
+        public void Dispose() => Golden.Dispose();
+    }
+
+    readonly EncodecModel _model = loaded.Model;
+    readonly SafetensorsFile _golden = loaded.Golden;
+
+    float[] Signal => _golden.ReadFloat32("encodec.signal", 1, 1, -1);
+
+    static CodeMatrix Codes(SafetensorsFile golden, string name)
+    {
+        var e = golden.Entry(name);
+        var raw = golden.ReadInt64(name, 1, -1, -1);
+        return new CodeMatrix(e.Shape[1], e.Shape[2], raw.Select(v => (int)v).ToArray());
+    }
+
+    /// <summary>Compares our time-major [T, C] with the reference's [1, C, T]; returns the max abs error.</summary>
+    float CompareChannelsFirst(string name, Tensor actual)
+    {
+        var e = _golden.Entry(name);
+        int c = e.Shape[1], t = e.Shape[2];
+        Assert.Equal([t, c], actual.Shape);
+        var expected = _golden.ReadFloat32(name);
+        var a = actual.ReadOnlySpan;
+        float max = 0;
+        for (int ch = 0; ch < c; ch++)
+            for (int i = 0; i < t; i++)
+                max = Math.Max(max, Math.Abs(a[i * c + ch] - expected[ch * t + i]));
+        output.WriteLine($"{name}: max abs error {max:E2} over [{c}, {t}]");
+        Assert.True(max <= Tolerance, $"{name}: max abs error {max:E3} exceeds {Tolerance:E0}");
+        return max;
+    }
+
+    float CompareAudio(string name, float[] actual)
+    {
+        var expected = _golden.ReadFloat32(name);
+        Assert.Equal(expected.Length, actual.Length);
+        float max = 0;
+        for (int i = 0; i < actual.Length; i++) max = Math.Max(max, Math.Abs(actual[i] - expected[i]));
+        output.WriteLine($"{name}: max abs error {max:E2} over {actual.Length} samples");
+        Assert.True(max <= Tolerance, $"{name}: max abs error {max:E3} exceeds {Tolerance:E0}");
+        return max;
+    }
+
+    [Fact]
+    public void EncoderLatentAndIntermediatesMatch()
+    {
+        var traced = new Dictionary<string, Tensor>();
+        var latent = _model.EncodeLatent(Signal, (name, t) => traced[name] = t.Clone());
+        foreach (int i in new[] { 3, 6, 9, 12, 13 })
+            CompareChannelsFirst($"encodec.debug.enc_out_{i}", traced[$"encoder.model.{i}"]);
+        CompareChannelsFirst("encodec.latent", latent);
+        Assert.Equal(66, latent.Dim(0));
+        Assert.Equal(66, _model.FramesFor(41655));
+    }
+
+    [Fact]
+    public void CodesAreIdentical()
+    {
+        var codes = _model.Encode(Signal);
+        var expected = Codes(_golden, "encodec.codes");
+        Assert.Equal(expected.Codebooks, codes.Codebooks);
+        Assert.Equal(expected.Frames, codes.Frames);
+        Assert.Equal(expected.AsSpan().ToArray(), codes.AsSpan().ToArray());
+    }
+
+    [Fact]
+    public void QuantizedLatentMatches()
+    {
+        CompareChannelsFirst("encodec.quantized_latent", _model.Dequantize(Codes(_golden, "encodec.codes")));
+    }
+
+    [Fact]
+    public void DecoderOutputAndIntermediatesMatch()
+    {
+        var traced = new Dictionary<string, Tensor>();
+        var audio = _model.DecodeLatent(_model.Dequantize(Codes(_golden, "encodec.codes")), (name, t) => traced[name] = t.Clone());
+        foreach (int i in new[] { 0, 1, 3, 6, 9 })
+            CompareChannelsFirst($"encodec.debug.dec_out_{i}", traced[$"decoder.model.{i}"]);
+        Assert.Equal(640 * 66, audio.Length);
+        CompareAudio("encodec.decoded", audio);
+    }
+
+    [Fact]
+    public void HandpickedCodesDecode()
+    {
+        var codes = Codes(_golden, "encodec.handpicked_codes");
+        CompareAudio("encodec.handpicked_decoded", _model.Decode(codes));
+    }
+
+    [Fact]
+    public void OutOfRangeCodeIsRejected()
+    {
+        var codes = new CodeMatrix(4, 2);
+        codes[2, 1] = 2048;
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => _model.Decode(codes));
+        Assert.Contains("codebook 2, frame 1", e.Message);
+    }
+}
