@@ -5,7 +5,7 @@ namespace Stage.Inference.Tests.Text;
 
 public class TokenizerGoldenTests
 {
-    static readonly Lazy<SentencePieceTokenizer> Tokenizer = new(() => SentencePieceTokenizer.Load(FixturePaths.File("spiece.model")));
+    static readonly Lazy<SentencePieceTokenizer> Tokenizer = new(() => SentencePieceTokenizer.Load(Path.Combine(Fixture.Directory, "spiece.model")));
 
     public static TheoryData<int> EntryIndices()
     {
@@ -16,7 +16,7 @@ public class TokenizerGoldenTests
 
     static readonly Lazy<Entry[]> Entries = new(() =>
     {
-        using var doc = JsonDocument.Parse(System.IO.File.ReadAllText(FixturePaths.File("tokens.json")));
+        using var doc = JsonDocument.Parse(System.IO.File.ReadAllText(Path.Combine(Fixture.Directory, "tokens.json")));
         var list = new List<Entry>();
         foreach (var e in doc.RootElement.GetProperty("entries").EnumerateArray())
         {
