@@ -23,7 +23,7 @@ internal sealed class PolyphaseSincFilter
     public const double DesignAttenuationDb = 110.0;
 
     /// <summary>The largest table (phases × taps) built; beyond it the ratio's numbers are too coprime.</summary>
-    public const long MaxCoefficients = 1L << 23;
+    public const long MaxCoefficients = 1L << 21;
 
     private const int TapMultiple = 16;
 

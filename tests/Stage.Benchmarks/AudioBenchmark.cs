@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using Stage.Shared.Audio;
+using Stage.Shared.Audio.Resampling;
+
+namespace Stage.Benchmarks;
+
+/// <summary>The shared audio code on a 10-second stereo stem: sample-rate conversion and WAV write+read.</summary>
+internal static class AudioBenchmark
+{
+    private const int Seconds = 10;
+    private const int Repeats = 5;
+
+    public static void Run(string[] args)
+    {
+        var stem = Stem(32000);
+        foreach (var outputRate in new[] { 48000, 44100, 96000 })
+        {
+            Report($"resample 32k->{outputRate / 1000.0:0.#}k whole", () => SampleRateConverter.Resample(stem, outputRate));
+        }
+        Report("resample 32k->48k streamed (1920-frame pushes)", () => Streamed(stem, 48000, 1920));
+        var stem48 = Stem(48000);
+        Report("resample 48k->32k whole", () => SampleRateConverter.Resample(stem48, 32000));
+        Console.WriteLine($"  (filter: {new SampleRateConverter(32000, 48000, 2).TapCount} taps/output at 32k->48k, {new SampleRateConverter(48000, 32000, 2).TapCount} at 48k->32k)");
+
+        var folder = Path.Combine(Path.GetTempPath(), "stage-audio-benchmark-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            foreach (var format in new[] { WavSampleFormat.Float32, WavSampleFormat.Pcm24 })
+            {
+                var path = Path.Combine(folder, $"{format}.wav");
+                Report($"WAV write 10 s stereo 48k {format} (atomic, fsync)", () => WavWriter.Write(path, stem48, format));
+                Report($"WAV read  10 s stereo 48k {format}", () => WavReader.Read(path));
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static AudioBuffer Stem(int rate)
+    {
+        var audio = new AudioBuffer(2, Seconds * rate, rate);
+        var random = new Random(1);
+        for (var c = 0; c < 2; c++)
+        {
+            var channel = audio.Channel(c);
+            for (var n = 0; n < channel.Length; n++)
+                channel[n] = (float)(0.3 * Math.Sin(2 * Math.PI * (110 + 40 * c) * n / rate) + 0.1 * (random.NextDouble() - 0.5));
+        }
+        return audio;
+    }
+
+    private static void Streamed(AudioBuffer input, int outputRate, int block)
+    {
+        var converter = new SampleRateConverter(input.SampleRate, outputRate, input.ChannelCount);
+        var output = new AudioBuffer(input.ChannelCount, (int)converter.OutputFrameCount(input.FrameCount), outputRate);
+        var written = 0;
+        for (var at = 0; at < input.FrameCount; at += block)
+        {
+            converter.Push(input.Channels, at, Math.Min(block, input.FrameCount - at));
+            written += converter.Pull(output.Channels, written, output.FrameCount - written);
+        }
+        converter.Complete();
+        converter.Pull(output.Channels, written, output.FrameCount - written);
+    }
+
+    private static void Report(string name, Action action)
+    {
+        action(); // warm-up (JIT, filter table)
+        var times = new double[Repeats];
+        for (var i = 0; i < Repeats; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            action();
+            times[i] = watch.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(times);
+        var median = times[Repeats / 2];
+        Console.WriteLine($"{name,-52} median {median,8:0.0} ms  (min {times[0]:0.0}, max {times[^1]:0.0})  {Seconds * 1000 / median,7:0}x real time");
+    }
+}
