@@ -8,7 +8,7 @@ public sealed unsafe class PinnedFloats
 {
     public PinnedFloats(long length)
     {
-        if (length < 0 || length > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(length), length, "unsupported buffer length");
+        if (length < 0 || length > System.Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(length), length, "unsupported buffer length");
         Array = GC.AllocateArray<float>((int)length, pinned: true);
         Pointer = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Array));
     }

@@ -1,5 +1,6 @@
 using Stage.Inference.Checkpoints;
 using Stage.Inference.Kernels;
+using L = Stage.Inference.Checkpoints.StageCheckpointLayout.Lm;
 
 namespace Stage.Inference.Models.Lm;
 
@@ -225,18 +226,18 @@ public sealed unsafe class MusicGenLm
         Norm CrossNorm, PinnedFloats CrossQuery, PinnedFloats CrossKey, PinnedFloats CrossValue, PinnedFloats CrossOut,
         Norm FfnNorm, PinnedFloats FfnIn, PinnedFloats FfnOut);
 
-    /// <summary>Reads the LM from a STAGE checkpoint (<see cref="LmKeys"/>), sizes taken from the tensor shapes.</summary>
+    /// <summary>Reads the LM from a STAGE checkpoint (<see cref="StageCheckpointLayout.Lm"/> names), sizes taken from the tensor shapes.</summary>
     public static MusicGenLm Load(SafetensorsFile file)
     {
-        var embedding0 = file.Entry(LmKeys.TokenEmbedding(0));
-        var q0 = file.Entry(LmKeys.SelfAttention(0, "to_q"));
-        var ffn0 = file.Entry(LmKeys.FfnIn(0));
-        var crossK0 = file.Entry(LmKeys.CrossAttention(0, "to_k"));
-        var head0 = file.Entry(LmKeys.Head(0));
+        var embedding0 = file.Entry(L.TokenEmbedding(0));
+        var q0 = file.Entry(L.SelfAttention(0, "to_q"));
+        var ffn0 = file.Entry(L.FeedForwardIn(0));
+        var crossK0 = file.Entry(L.CrossAttention(0, "to_k"));
+        var head0 = file.Entry(L.OutputHead(0));
         int layers = 0;
-        while (file.Contains(LmKeys.SelfAttention(layers, "to_q"))) layers++;
+        while (file.Contains(L.SelfAttention(layers, "to_q"))) layers++;
         int codebooks = 0;
-        while (file.Contains(LmKeys.TokenEmbedding(codebooks))) codebooks++;
+        while (file.Contains(L.TokenEmbedding(codebooks))) codebooks++;
         if (embedding0.Shape.Length != 2 || q0.Shape.Length != 2 || ffn0.Shape.Length != 2 || crossK0.Shape.Length != 2 || head0.Shape.Length != 2)
             throw new CheckpointException($"{file.Path}: LM weights must be matrices");
         int dim = embedding0.Shape[1], inputCard = embedding0.Shape[0], width = q0.Shape[0];
@@ -248,31 +249,31 @@ public sealed unsafe class MusicGenLm
         var dims = new LmDimensions(dim, layers, width / headDim, headDim, ffn0.Shape[0], codebooks, inputCard, head0.Shape[0], crossK0.Shape[1]);
 
         var embeddings = new PinnedFloats[codebooks];
-        for (int q = 0; q < codebooks; q++) embeddings[q] = Read(file, LmKeys.TokenEmbedding(q), inputCard, dim);
+        for (int q = 0; q < codebooks; q++) embeddings[q] = Read(file, L.TokenEmbedding(q), inputCard, dim);
 
         var blocks = new LmLayer[layers];
         for (int l = 0; l < layers; l++)
         {
             var qkv = new PinnedFloats(3L * width * dim);
-            ReadInto(file, LmKeys.SelfAttention(l, "to_q"), qkv.Span[..(width * dim)], width, dim);
-            ReadInto(file, LmKeys.SelfAttention(l, "to_k"), qkv.Span.Slice(width * dim, width * dim), width, dim);
-            ReadInto(file, LmKeys.SelfAttention(l, "to_v"), qkv.Span.Slice(2 * width * dim, width * dim), width, dim);
+            ReadInto(file, L.SelfAttention(l, "to_q"), qkv.Span[..(width * dim)], width, dim);
+            ReadInto(file, L.SelfAttention(l, "to_k"), qkv.Span.Slice(width * dim, width * dim), width, dim);
+            ReadInto(file, L.SelfAttention(l, "to_v"), qkv.Span.Slice(2 * width * dim, width * dim), width, dim);
             blocks[l] = new LmLayer(
-                ReadNorm(file, LmKeys.SelfNorm(l), dim), qkv, Read(file, LmKeys.SelfAttention(l, "to_out"), dim, width),
-                ReadNorm(file, LmKeys.CrossNorm(l), dim),
-                Read(file, LmKeys.CrossAttention(l, "to_q"), width, dim),
-                Read(file, LmKeys.CrossAttention(l, "to_k"), width, dims.TextDim),
-                Read(file, LmKeys.CrossAttention(l, "to_v"), width, dims.TextDim),
-                Read(file, LmKeys.CrossAttention(l, "to_out"), dim, width),
-                ReadNorm(file, LmKeys.FfnNorm(l), dim),
-                Read(file, LmKeys.FfnIn(l), dims.FfnDim, dim),
-                Read(file, LmKeys.FfnOut(l), dim, dims.FfnDim));
+                ReadNorm(file, L.SelfAttentionNorm(l), dim), qkv, Read(file, L.SelfAttention(l, "to_out"), dim, width),
+                ReadNorm(file, L.CrossAttentionNorm(l), dim),
+                Read(file, L.CrossAttention(l, "to_q"), width, dim),
+                Read(file, L.CrossAttention(l, "to_k"), width, dims.TextDim),
+                Read(file, L.CrossAttention(l, "to_v"), width, dims.TextDim),
+                Read(file, L.CrossAttention(l, "to_out"), dim, width),
+                ReadNorm(file, L.FeedForwardNorm(l), dim),
+                Read(file, L.FeedForwardIn(l), dims.FfnDim, dim),
+                Read(file, L.FeedForwardOut(l), dim, dims.FfnDim));
         }
 
         var heads = new PinnedFloats((long)codebooks * dims.Card * dim);
         for (int q = 0; q < codebooks; q++)
-            ReadInto(file, LmKeys.Head(q), heads.Span.Slice(q * dims.Card * dim, dims.Card * dim), dims.Card, dim);
-        return new MusicGenLm(dims, embeddings, blocks, ReadNorm(file, LmKeys.FinalNorm, dim), heads);
+            ReadInto(file, L.OutputHead(q), heads.Span.Slice(q * dims.Card * dim, dims.Card * dim), dims.Card, dim);
+        return new MusicGenLm(dims, embeddings, blocks, ReadNorm(file, L.FinalNorm, dim), heads);
     }
 
     static PinnedFloats Read(SafetensorsFile file, string name, int rows, int cols)
@@ -290,8 +291,8 @@ public sealed unsafe class MusicGenLm
         file.ReadFloat32(entry, destination);
     }
 
-    static Norm ReadNorm(SafetensorsFile file, (string Weight, string Bias) names, int dim) =>
-        new(file.ReadFloat32(names.Weight, dim), file.ReadFloat32(names.Bias, dim));
+    static Norm ReadNorm(SafetensorsFile file, string module, int dim) =>
+        new(file.ReadFloat32(module + ".weight", dim), file.ReadFloat32(module + ".bias", dim));
 
     /// <summary>An LM of the given size with random weights (for benchmarks; no file).</summary>
     public static MusicGenLm CreateRandom(LmDimensions dims, int seed)
