@@ -63,7 +63,7 @@ public static class StemJob
             {
                 cancel.ThrowIfCancellationRequested();
                 var window = context.Window(startFrame * StemContext.SamplesPerFrame);
-                codes = window.IsEmpty ? EmptyCodes() : model.Codec.Encode(window);
+                codes = window.IsEmpty ? EmptyCodes() : CodeRows.FromMatrix(model.Codec.Encode(window));
                 encoded[startFrame] = codes;
             }
             return codes;
@@ -83,7 +83,7 @@ public static class StemJob
         StemClock clock, IStemListener? listener, CancellationToken cancel)
     {
         ulong seed = unchecked(request.Seed + (ulong)variation);
-        var decoder = new StreamingStemDecoder(model.Codec.Decode, DelayPattern.Codebooks, length.Frames);
+        var decoder = new StreamingStemDecoder(codes => model.Codec.Decode(CodeRows.ToMatrix(codes)), DelayPattern.Codebooks, length.Frames);
         var stream = new StemOutput(request.SampleRate, request.Channels, length.OutputSamples,
             (start, frames) => listener?.Audio(variation, start, frames, request.SampleRate, request.Channels));
 
