@@ -1,0 +1,116 @@
+using Stage.Inference.Kernels;
+
+namespace Stage.Inference.Tests.Kernels;
+
+/// <summary>The decode-path kernels the LM uses: batched-rows linear, cached attention, vectorised GELU.</summary>
+public unsafe class LmKernelTests
+{
+    static PinnedFloats Random(int n, int seed)
+    {
+        var r = new Random(seed);
+        var a = new PinnedFloats(n);
+        for (int i = 0; i < n; i++) a.Span[i] = (float)(r.NextDouble() * 2 - 1);
+        return a;
+    }
+
+    [Theory]
+    [InlineData(1, 64, 40)]
+    [InlineData(2, 1024, 100)]
+    [InlineData(3, 72, 37)]     // odd rows, inputs not a multiple of the vector width, outputs not of 4
+    [InlineData(7, 16, 5)]
+    [InlineData(64, 256, 96)]   // a prefill chunk
+    public void RowsLinearMatchesDoublePrecision(int rows, int inputs, int outputs)
+    {
+        int xStride = inputs + 3, yStride = outputs + 5; // strided rows
+        var x = Random(rows * xStride, 1);
+        var w = Random(outputs * inputs, 2);
+        var initial = Random(rows * yStride, 3);
+        using var pool = new WorkerPool(2);
+        var linear = new RowsLinear(pool);
+        foreach (var mode in new[] { LinearOutput.Store, LinearOutput.Accumulate, LinearOutput.Gelu })
+        {
+            var y = new PinnedFloats(rows * yStride);
+            initial.Span.CopyTo(y.Span);
+            linear.Run(x.Pointer, xStride, rows, w.Pointer, inputs, outputs, y.Pointer, yStride, mode);
+            for (int r = 0; r < rows; r++)
+                for (int o = 0; o < yStride; o++)
+                {
+                    float got = y.Span[r * yStride + o];
+                    if (o >= outputs) { Assert.Equal(initial.Span[r * yStride + o], got); continue; } // padding untouched
+                    double s = 0;
+                    for (int i = 0; i < inputs; i++) s += (double)x.Span[r * xStride + i] * w.Span[o * inputs + i];
+                    double expected = mode switch
+                    {
+                        LinearOutput.Accumulate => initial.Span[r * yStride + o] + s,
+                        LinearOutput.Gelu => 0.5 * s * (1 + Erf.Of(s / Math.Sqrt(2))),
+                        _ => s,
+                    };
+                    Assert.True(Math.Abs(got - expected) < 2e-5 * Math.Sqrt(inputs), $"{mode} row {r} out {o}: {got} vs {expected}");
+                }
+        }
+    }
+
+    [Fact]
+    public void GeluIsExactToFloatPrecision()
+    {
+        var x = new float[2001];
+        for (int i = 0; i < x.Length; i++) x[i] = -10f + i * 0.01f;
+        var y = (float[])x.Clone();
+        Gelu.Apply(y);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double v = x[i], expected = 0.5 * v * (1 + Erf.Of(v / Math.Sqrt(2)));
+            Assert.True(Math.Abs(y[i] - expected) < 5e-7 * Math.Max(1, Math.Abs(v)), $"GELU({v}) = {y[i]}, expected {expected}");
+        }
+    }
+
+    [Fact]
+    public void CachedAttentionIsSoftmaxWeightedValuesOverThePassedSteps()
+    {
+        const int d = 8, stride = 24, length = 5;
+        var q = Random(d, 1).Array;
+        var k = Random(stride * 7, 2).Array;
+        var v = Random(stride * 7, 3).Array;
+        var output = new float[d];
+        CachedCausalAttention.Attend(q, k.AsSpan(4), v.AsSpan(4), stride, length, 0.125f, new float[7], output);
+        var scores = new double[length];
+        for (int t = 0; t < length; t++)
+        {
+            double s = 0;
+            for (int i = 0; i < d; i++) s += (double)q[i] * k[4 + t * stride + i];
+            scores[t] = Math.Exp(s * 0.125);
+        }
+        double total = scores.Sum();
+        for (int i = 0; i < d; i++)
+        {
+            double expected = 0;
+            for (int t = 0; t < length; t++) expected += scores[t] / total * v[4 + t * stride + i];
+            Assert.Equal(expected, output[i], 1e-6);
+        }
+    }
+
+    [Fact]
+    public void WorkerPoolRunsEveryChunkOnceAndRethrows()
+    {
+        using var pool = new WorkerPool(3);
+        var work = new CountingWork(100);
+        pool.Run(work, 100);
+        Assert.All(work.Counts, c => Assert.Equal(1, c));
+        var failing = new CountingWork(10) { FailAt = 7 };
+        var e = Assert.Throws<InvalidOperationException>(() => pool.Run(failing, 10));
+        Assert.Contains("chunk 7", e.Message);
+        pool.Run(work, 100); // still usable
+        Assert.All(work.Counts, c => Assert.Equal(2, c));
+    }
+
+    sealed class CountingWork(int n) : IChunkedWork
+    {
+        public readonly int[] Counts = new int[n];
+        public int FailAt = -1;
+        public void RunChunk(int chunk, int worker)
+        {
+            if (chunk == FailAt) throw new InvalidOperationException($"chunk {chunk}");
+            Interlocked.Increment(ref Counts[chunk]);
+        }
+    }
+}
