@@ -38,7 +38,7 @@ public sealed class StageStemGenerator(StageModelCache models, string? stemsFold
         try
         {
             var model = models.Get(request.Instrument);
-            var listener = new SinkListener(sink, cancel);
+            var listener = new SinkListener(sink);
             var variations = await Task.Factory.StartNew(() => StemJob.Run(model, _generator, stem, context, listener, cancel),
                 cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
             var paths = new List<string>();
@@ -92,7 +92,7 @@ public sealed class StageStemGenerator(StageModelCache models, string? stemsFold
     }
 
     /// <summary>Runs on the job's thread; each call completes its pipe write before the job goes on.</summary>
-    sealed class SinkListener(IStemSink sink, CancellationToken cancel) : IStemListener
+    sealed class SinkListener(IStemSink sink) : IStemListener
     {
         readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
         string? _lastStage;
@@ -102,11 +102,11 @@ public sealed class StageStemGenerator(StageModelCache models, string? stemsFold
             if (p.Stage == _lastStage && _sinceProgress.Elapsed < ProgressInterval) return;
             _lastStage = p.Stage;
             _sinceProgress.Restart();
-            sink.ReportProgressAsync(p.Fraction, p.Stage, p.Eta?.TotalSeconds, cancel).AsTask().GetAwaiter().GetResult();
+            sink.ReportProgressAsync(p.Fraction, p.Stage, p.Eta?.TotalSeconds, CancellationToken.None).AsTask().GetAwaiter().GetResult();
         }
 
         public void Audio(int variation, long startFrame, float[] interleaved, int sampleRate, int channels) =>
-            sink.SendChunkAsync(variation, startFrame, new PcmAudio(interleaved, sampleRate, channels), cancel)
+            sink.SendChunkAsync(variation, startFrame, new PcmAudio(interleaved, sampleRate, channels), CancellationToken.None)
                 .AsTask().GetAwaiter().GetResult();
 
         public void VariationCompleted(StemVariation variation) { }

@@ -49,13 +49,23 @@ public sealed class GenerationServerTests : IAsyncLifetime
         OutputChannels = channels,
     };
 
-    static async Task<List<ProtocolMessage>> ReceiveUntilFinal(EngineClient client, long id, Func<ProtocolMessage, Task>? onMessage = null)
+    async Task<List<ProtocolMessage>> ReceiveUntilFinal(EngineClient client, long id, Func<ProtocolMessage, Task>? onMessage = null)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var messages = new List<ProtocolMessage>();
         while (true)
         {
-            var message = await client.ReceiveAsync(timeout.Token) ?? throw new IOException("the engine closed the connection");
+            ProtocolMessage? received;
+            try
+            {
+                received = await client.ReceiveAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"no final message for request {id} after {messages.Count} messages " +
+                    $"(last: {(messages.Count > 0 ? messages[^1].Type : "none")}); engine log:\n{_log}");
+            }
+            var message = received ?? throw new IOException("the engine closed the connection");
             if (message is StemChunk chunk) // the audio views the frame; keep a copy
                 message = chunk with { Audio = chunk.Audio with { Samples = chunk.Audio.Samples.ToArray() } };
             messages.Add(message);
