@@ -1,27 +1,33 @@
-using Stage.Benchmarks;
+namespace Stage.Benchmarks;
 
-// Plain Stopwatch benchmarks, one file each: dotnet run -c Release --project tests/Stage.Benchmarks -- <name> [args]
-internal static class Program
+/// <summary>
+/// `dotnet run -c Release --project tests/Stage.Benchmarks -- NAME [args]` runs one benchmark; without a
+/// name it lists them. Each benchmark lives in its own file and is added here with one line.
+/// </summary>
+static class Program
 {
-    private static readonly (string Name, string Description, Action<string[]> Run)[] Benchmarks =
+    static readonly (string Name, string Summary, Func<string[], int> Run)[] Benchmarks =
     [
-        ("audio", "resample 10 s stereo 32k->48k (whole and streamed), WAV write+read 10 s", AudioBenchmark.Run),
+        ("stemchunk-codec", "encode + decode a StemChunk of 10 s stereo 48 kHz float32", StemChunkCodecBenchmark.Run),
+        ("pipe-roundtrip", "10 s stereo 48 kHz to the engine and back over the named pipe", PipeRoundTripBenchmark.Run),
+        ("audio", "resample 10 s stereo 32k->48k (whole and streamed), WAV write+read 10 s", args => { AudioBenchmark.Run(args); return 0; }),
     ];
 
-    private static int Main(string[] args)
+    static int Main(string[] args)
     {
-        foreach (var benchmark in Benchmarks)
+        if (args.Length == 0 || args[0] is "-h" or "--help")
         {
-            if (args.Length > 0 && args[0] == benchmark.Name)
-            {
-                Console.WriteLine($"{benchmark.Name} on {Environment.ProcessorCount} cores ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture})");
-                benchmark.Run(args[1..]);
-                return 0;
-            }
+            Console.WriteLine("usage: Stage.Benchmarks NAME [args]");
+            foreach (var b in Benchmarks) Console.WriteLine($"  {b.Name,-18} {b.Summary}");
+            return args.Length == 0 ? 2 : 0;
         }
-        Console.Error.WriteLine("usage: Stage.Benchmarks <name> [args]; benchmarks:");
-        foreach (var benchmark in Benchmarks)
-            Console.Error.WriteLine($"  {benchmark.Name,-12} {benchmark.Description}");
+        foreach (var b in Benchmarks)
+        {
+            if (b.Name != args[0]) continue;
+            Console.WriteLine($"{b.Name}: {b.Summary} ({Environment.ProcessorCount} logical cores)");
+            return b.Run(args[1..]);
+        }
+        Console.Error.WriteLine($"unknown benchmark '{args[0]}'");
         return 2;
     }
 }

@@ -55,6 +55,12 @@ public static class ServeCommand
         using (log)
         {
             log.Info($"stage-engine {EngineVersion.Text}, protocol {Hello.CurrentProtocolVersion}, models at {Path.GetFullPath(models)}");
+            if (RunningEngineVersion(pipeName, cancel) is { } running)
+            {
+                // On Unix a second server would silently take the pipe's socket over from the first.
+                log.Error($"stage-engine {running} is already serving on pipe '{pipeName}'; stop it first or choose another pipe with --pipe");
+                return 1;
+            }
             var server = new PipeServer(pipeName, new StageStemGenerator(new StageModelCache(models)), log);
             try
             {
@@ -66,6 +72,24 @@ public static class ServeCommand
                 return 1;
             }
             return 0;
+        }
+    }
+
+    /// <summary>The version of an engine already answering on the pipe, or null when none does.</summary>
+    static string? RunningEngineVersion(string pipeName, CancellationToken cancel)
+    {
+        // On Unix the pipe is a socket file: no file, no engine, and no need to wait for a connect timeout.
+        if (!OperatingSystem.IsWindows() && !File.Exists(Path.Combine(Path.GetTempPath(), $"CoreFxPipe_{pipeName}")))
+            return null;
+        try
+        {
+            using var client = EngineClient.ConnectAsync(pipeName, "stage-engine serve (checking for a running engine)",
+                EngineVersion.Text, TimeSpan.FromSeconds(1), cancel).GetAwaiter().GetResult();
+            return client.Welcome.EngineVersion;
+        }
+        catch (Exception e) when (e is TimeoutException or IOException or ProtocolException or UnauthorizedAccessException)
+        {
+            return null; // a stale socket file, or something that is not a Stage engine
         }
     }
 }

@@ -223,6 +223,8 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
     {
         await foreach (var request in _queue.Reader.ReadAllAsync(session).ConfigureAwait(false))
         {
+            // Requests still queued when the client goes away (or the engine stops) are dropped unrun.
+            session.ThrowIfCancellationRequested();
             using var job = CancellationTokenSource.CreateLinkedTokenSource(session);
             bool cancelledEarly;
             lock (_gate)

@@ -76,7 +76,7 @@ public sealed record GenerateRequest : ProtocolMessage
 
     internal override void Write(ref MessagePackWriter writer)
     {
-        writer.WriteMapHeader(20);
+        writer.WriteMapHeader(19);
         writer.WriteUtf8("type"u8);
         writer.WriteUtf8("generate"u8);
         writer.WriteUtf8("requestId"u8);

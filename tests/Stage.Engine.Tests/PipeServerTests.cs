@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using Stage.Shared.Protocol;
+
+namespace Stage.Engine.Tests;
+
+public class PipeServerTests
+{
+    [Fact]
+    public async Task HandshakeAnswersWelcomeWithVersionAndCapabilities()
+    {
+        await using var server = await TestServer.StartAsync(new ScriptedGenerator());
+        await using var client = await server.ConnectAsync("Stage VST3");
+        Assert.Equal(Hello.CurrentProtocolVersion, client.Welcome.ProtocolVersion);
+        Assert.Equal(EngineVersion.Text, client.Welcome.EngineVersion);
+        Assert.Contains(EngineCapability.Generate, client.Welcome.Capabilities);
+        Assert.Contains(EngineCapability.Cancel, client.Welcome.Capabilities);
+        await server.WaitForLogAsync("(Stage VST3 1.0) shook hands");
+    }
+
+    [Fact]
+    public async Task PingIsAnsweredWithPong()
+    {
+        await using var server = await TestServer.StartAsync(new ScriptedGenerator());
+        await using var client = await server.ConnectAsync();
+        await client.SendAsync(new Ping(424242));
+        Assert.Equal(new Pong(424242), await client.ReceiveAsync());
+    }
+
+    [Fact]
+    public async Task ConnectingWithNoEngineTimesOut()
+    {
+        var clock = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<TimeoutException>(() =>
+            EngineClient.ConnectAsync($"stage-test-nobody-{Guid.NewGuid():N}", "test", "1", TimeSpan.FromMilliseconds(300)));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task EightConcurrentClientsEachSendingTenSecondsOfStereo48kGetTheirOwnAudioBack()
+    {
+        var generator = new ScriptedGenerator();
+        await using var server = await TestServer.StartAsync(generator);
+        var clients = Enumerable.Range(1, 8).Select(async n =>
+        {
+            await using var client = await server.ConnectAsync($"instance {n}");
+            var request = Requests.Echo(requestId: n, seconds: 10);
+            await client.SendAsync(request);
+            var (final, audio, progress) = await Requests.CollectAsync(client, n);
+            var completed = Assert.IsType<Completed>(final);
+            Assert.Equal((1, 480_000L), (completed.Variations, completed.TotalSamples));
+            Assert.Equal(request.Context.Samples.Length, audio.Count);
+            Assert.True(request.Context.Samples.Span.SequenceEqual(audio.ToArray()), $"client {n} got someone else's audio");
+            Assert.Equal(2, progress);
+        }).ToArray();
+        await Task.WhenAll(clients).WaitAsync(TimeSpan.FromMinutes(2));
+        await server.WaitForNoSessionsAsync();
+    }
+
+    [Fact]
+    public async Task RequestsOfOneClientRunOneAtATimeInOrder()
+    {
+        var generator = new ScriptedGenerator();
+        await using var server = await TestServer.StartAsync(generator);
+        await using var client = await server.ConnectAsync();
+        for (int id = 1; id <= 5; id++) await client.SendAsync(Requests.Echo(id, seconds: 0.5, prompt: id == 3 ? "variations" : "echo") with { Variations = id == 3 ? 2 : 1 });
+        for (int id = 1; id <= 5; id++)
+        {
+            var (final, audio, _) = await Requests.CollectAsync(client, id);
+            var completed = Assert.IsType<Completed>(final);
+            Assert.Equal(id == 3 ? 2 : 1, completed.Variations);
+            Assert.Equal(24_000 * 2 * completed.Variations, audio.Count);
+        }
+        Assert.Equal([1L, 2, 3, 4, 5], generator.StartOrder);
+        Assert.Equal(1, generator.MaxConcurrent);
+    }
+
+    [Fact]
+    public async Task CancelStopsTheRunningRequestPromptlyAndTheNextOneRuns()
+    {
+        var generator = new ScriptedGenerator();
+        await using var server = await TestServer.StartAsync(generator);
+        await using var client = await server.ConnectAsync();
+        await client.SendAsync(Requests.Echo(1, prompt: "block cancel"));
+        await client.SendAsync(Requests.Echo(2));
+        await generator.Started("block cancel").WaitAsync(TimeSpan.FromSeconds(10));
+        var clock = Stopwatch.StartNew();
+        await client.SendAsync(new Cancel(1));
+        var (final, _, _) = await Requests.CollectAsync(client, 1);
+        var failed = Assert.IsType<Failed>(final);
+        Assert.Equal(FailureCode.Cancelled, failed.Code);
+        Assert.Equal("request 1 was cancelled", failed.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"cancel took {clock.Elapsed}");
+        await generator.Freed("block cancel").WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.IsType<Completed>((await Requests.CollectAsync(client, 2)).Final);
+    }
+
+    [Fact]
+    public async Task CancelOfAQueuedRequestFailsItWithoutRunningIt()
+    {
+        var generator = new ScriptedGenerator();
+        await using var server = await TestServer.StartAsync(generator);
+        await using var client = await server.ConnectAsync();
+        await client.SendAsync(Requests.Echo(1, prompt: "block queued"));
+        await client.SendAsync(Requests.Echo(2));
+        await client.SendAsync(Requests.Echo(3));
+        await generator.Started("block queued").WaitAsync(TimeSpan.FromSeconds(10));
+        await client.SendAsync(new Cancel(2));
+        await client.SendAsync(new Cancel(1));
+        Assert.Equal(FailureCode.Cancelled, Assert.IsType<Failed>((await Requests.CollectAsync(client, 1)).Final).Code);
+        var queued = Assert.IsType<Failed>((await Requests.CollectAsync(client, 2)).Final);
+        Assert.Equal("request 2 was cancelled before it started", queued.Message);
+        Assert.IsType<Completed>((await Requests.CollectAsync(client, 3)).Final);
+        Assert.Equal([1L, 3], generator.StartOrder);
+    }
+
+    [Fact]
+    public async Task GeneratorFailuresBecomeFailedWithTheirCodeAndUnexpectedOnesAreInternal()
+    {
+        await using var server = await TestServer.StartAsync(new ScriptedGenerator());
+        await using var client = await server.ConnectAsync();
+        await client.SendAsync(Requests.Echo(1, prompt: "fail"));
+        await client.SendAsync(Requests.Echo(2, prompt: "crash"));
+        var failed = Assert.IsType<Failed>((await Requests.CollectAsync(client, 1)).Final);
+        Assert.Equal((FailureCode.ModelMissing, "no bass model installed at /nowhere/bass"), (failed.Code, failed.Message));
+        var crashed = Assert.IsType<Failed>((await Requests.CollectAsync(client, 2)).Final);
+        Assert.Equal(FailureCode.Internal, crashed.Code);
+        Assert.Contains("the test double crashed on purpose", crashed.Message);
+        await server.WaitForLogAsync("InvalidOperationException"); // the stack goes to the log
+        await client.SendAsync(Requests.Echo(3));
+        Assert.IsType<Completed>((await Requests.CollectAsync(client, 3)).Final);
+    }
+
+    [Fact]
+    public async Task UnusableRequestValuesGetBadRequestNamingTheValue()
+    {
+        await using var server = await TestServer.StartAsync(new ScriptedGenerator());
+        await using var client = await server.ConnectAsync();
+        await client.SendAsync(Requests.Echo(1) with { TempoBpm = 1000 });
+        var failed = Assert.IsType<Failed>((await Requests.CollectAsync(client, 1)).Final);
+        Assert.Equal(FailureCode.BadRequest, failed.Code);
+        Assert.Equal("the request cannot be generated: tempo 1000 BPM is outside 20..400", failed.Message);
+    }
+
+    [Fact]
+    public async Task ARequestIdStillInUseIsRefused()
+    {
+        var generator = new ScriptedGenerator();
+        await using var server = await TestServer.StartAsync(generator);
+        await using var client = await server.ConnectAsync();
+        await client.SendAsync(Requests.Echo(1, prompt: "block duplicate"));
+        await generator.Started("block duplicate").WaitAsync(TimeSpan.FromSeconds(10));
+        await client.SendAsync(Requests.Echo(1));
+        var refused = Assert.IsType<Failed>(await client.ReceiveAsync());
+        Assert.Equal((1L, FailureCode.BadRequest), (refused.RequestId, refused.Code));
+        Assert.Contains("already queued or running", refused.Message);
+        await client.SendAsync(new Cancel(1));
+        Assert.Equal(FailureCode.Cancelled, Assert.IsType<Failed>((await Requests.CollectAsync(client, 1)).Final).Code);
+    }
+
+    [Fact]
+    public async Task ShutdownCancelsRunningRequestsAndTellsTheirClients()
+    {
+        var generator = new ScriptedGenerator();
+        var server = await TestServer.StartAsync(generator);
+        await using var client = await server.ConnectAsync();
+        await client.SendAsync(Requests.Echo(1, prompt: "block shutdown"));
+        await generator.Started("block shutdown").WaitAsync(TimeSpan.FromSeconds(10));
+        var stopping = server.DisposeAsync().AsTask();
+        var failed = Assert.IsType<Failed>(await client.ReceiveAsync());
+        Assert.Equal(FailureCode.ShuttingDown, failed.Code);
+        Assert.Null(await client.ReceiveAsync());
+        await stopping.WaitAsync(TimeSpan.FromSeconds(10));
+        await generator.Freed("block shutdown");
+    }
+}
