@@ -91,7 +91,9 @@ public sealed class StageStemGenerator(StageModelCache models, string? stemsFold
         return Path.Combine(folder, $"{InstrumentName.Of(r.Instrument)}-{DateTime.Now:yyyyMMdd-HHmmss}-{r.RequestId}.wav");
     }
 
-    /// <summary>Runs on the job's thread; each call completes its pipe write before the job goes on.</summary>
+    /// <summary>Runs on the job's thread; each call completes its pipe write before the job goes on. The writes are
+    /// not given the job's token: a cancel arriving mid-frame would leave half a frame on the pipe and break the
+    /// connection. The job itself stops at its next step; a vanished client fails the write with an IOException.</summary>
     sealed class SinkListener(IStemSink sink) : IStemListener
     {
         readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
