@@ -9,6 +9,7 @@ public static class Program
     public static readonly Command[] Commands =
     [
         ServeCommand.Command,
+        CodecCommand.Definition,
         TokenizeCommand.Definition,
         GenerateCommand.Definition,
     ];

@@ -18,6 +18,7 @@ internal static class AudioBenchmark
             Report($"resample 32k->{outputRate / 1000.0:0.#}k whole", () => SampleRateConverter.Resample(stem, outputRate));
         }
         Report("resample 32k->48k streamed (1920-frame pushes)", () => Streamed(stem, 48000, 1920));
+        Report("resample 32k->48k streamed (64000-frame pushes)", () => Streamed(stem, 48000, 64000));
         var stem48 = Stem(48000);
         Report("resample 48k->32k whole", () => SampleRateConverter.Resample(stem48, 32000));
         Console.WriteLine($"  (filter: {new SampleRateConverter(32000, 48000, 2).TapCount} taps/output at 32k->48k, {new SampleRateConverter(48000, 32000, 2).TapCount} at 48k->32k)");

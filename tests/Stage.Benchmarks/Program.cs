@@ -1,33 +1,31 @@
-namespace Stage.Benchmarks;
+using Stage.Benchmarks;
 
-/// <summary>
-/// `dotnet run -c Release --project tests/Stage.Benchmarks -- NAME [args]` runs one benchmark; without a
-/// name it lists them. Each benchmark lives in its own file and is added here with one line.
-/// </summary>
-static class Program
+// Plain Stopwatch benchmarks, one file each: dotnet run -c Release --project tests/Stage.Benchmarks -- <name> [args]
+internal static class Program
 {
-    static readonly (string Name, string Summary, Func<string[], int> Run)[] Benchmarks =
+    private static readonly (string Name, string Description, Action<string[]> Run)[] Benchmarks =
     [
-        ("stemchunk-codec", "encode + decode a StemChunk of 10 s stereo 48 kHz float32", StemChunkCodecBenchmark.Run),
-        ("pipe-roundtrip", "10 s stereo 48 kHz to the engine and back over the named pipe", PipeRoundTripBenchmark.Run),
-        ("audio", "resample 10 s stereo 32k->48k (whole and streamed), WAV write+read 10 s", args => { AudioBenchmark.Run(args); return 0; }),
+        ("audio", "resample 10 s stereo 32k->48k (whole and streamed), WAV write+read 10 s", AudioBenchmark.Run),
+        ("encodec", "EnCodec 32 kHz real size, random weights: encode + decode 10 s [threads]", EncodecBenchmark.Run),
+        ("text", "tokenizer throughput (fixture spiece.model) and t5-base encode of a 20-word prompt (random weights)", TextBenchmark.Run),
+        ("stemchunk-codec", "encode + decode a StemChunk of 10 s stereo 48 kHz float32", args => StemChunkCodecBenchmark.Run(args)),
+        ("pipe-roundtrip", "10 s stereo 48 kHz to the engine and back over the named pipe", args => PipeRoundTripBenchmark.Run(args)),
     ];
 
-    static int Main(string[] args)
+    private static int Main(string[] args)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help")
+        foreach (var benchmark in Benchmarks)
         {
-            Console.WriteLine("usage: Stage.Benchmarks NAME [args]");
-            foreach (var b in Benchmarks) Console.WriteLine($"  {b.Name,-18} {b.Summary}");
-            return args.Length == 0 ? 2 : 0;
+            if (args.Length > 0 && args[0] == benchmark.Name)
+            {
+                Console.WriteLine($"{benchmark.Name} on {Environment.ProcessorCount} cores ({System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture})");
+                benchmark.Run(args[1..]);
+                return 0;
+            }
         }
-        foreach (var b in Benchmarks)
-        {
-            if (b.Name != args[0]) continue;
-            Console.WriteLine($"{b.Name}: {b.Summary} ({Environment.ProcessorCount} logical cores)");
-            return b.Run(args[1..]);
-        }
-        Console.Error.WriteLine($"unknown benchmark '{args[0]}'");
+        Console.Error.WriteLine("usage: Stage.Benchmarks <name> [args]; benchmarks:");
+        foreach (var benchmark in Benchmarks)
+            Console.Error.WriteLine($"  {benchmark.Name,-12} {benchmark.Description}");
         return 2;
     }
 }

@@ -193,4 +193,38 @@ public class BarGridTests
         Assert.False(span.Contains(1));
         Assert.False(span.Contains(-2));
     }
+
+    [Fact]
+    public void RandomPositionsLieInTheirBarAndRoundTrip()
+    {
+        var random = new Random(7);
+        int[] denominators = [2, 4, 8, 16];
+        for (var trial = 0; trial < 2000; trial++)
+        {
+            var grid = new BarGrid(
+                new Tempo(40 + random.NextDouble() * 260),
+                new TimeSignature(random.Next(1, 16), denominators[random.Next(denominators.Length)]),
+                new[] { 32000.0, 44100.0, 48000.0, 96000.0 }[random.Next(4)],
+                barOriginQuarterNotes: random.Next(0, 2) == 0 ? 0 : random.NextDouble() * 8 - 4);
+            var ppq = random.NextDouble() * 4000 - 100;
+            var bar = grid.BarIndexAt(ppq);
+            var start = grid.BarStartQuarterNotes(bar);
+            Assert.InRange(ppq, start - BarGrid.BarLineTolerance, start + grid.QuarterNotesPerBar);
+            Assert.Equal(bar, grid.BarIndexAt(start));
+
+            var position = grid.ToBarBeat(ppq);
+            Assert.InRange(position.Beat, 0, grid.Meter.Numerator);
+            Assert.Equal(ppq, grid.ToQuarterNotes(position), 9);
+
+            var bars = random.Next(1, 17);
+            var span = grid.LastWholeBars(ppq, bars);
+            Assert.True(grid.EndQuarterNotes(span) <= ppq + BarGrid.BarLineTolerance);
+            Assert.True(grid.EndQuarterNotes(span) > ppq - grid.QuarterNotesPerBar);
+            Assert.Equal(grid.BarsToQuarterNotes(bars), grid.EndQuarterNotes(span) - grid.StartQuarterNotes(span), 9);
+
+            Assert.Equal(ppq, grid.SamplesToQuarterNotes(grid.QuarterNotesToSamples(ppq)), 9);
+            Assert.Equal(ppq, grid.SecondsToQuarterNotes(grid.SamplesToSeconds(grid.QuarterNotesToSamples(ppq))), 9);
+            Assert.InRange(grid.BarsToSampleCount(bars) - grid.BarsToSamples(bars), -0.5, 0.5);
+        }
+    }
 }

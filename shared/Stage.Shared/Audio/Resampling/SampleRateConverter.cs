@@ -15,8 +15,9 @@ namespace Stage.Shared.Audio.Resampling;
 /// n · inputRate / outputRate (as sox's linear-phase <c>rate</c> does): no delay is added and sample 0 of the output
 /// is at the instant of sample 0 of the input, so a resampled stem stays sample-aligned with the host. The input is
 /// taken as zero before its first and after its last sample.</para>
-/// <para><b>Length:</b> a finished stream of N input frames gives ⌈N · outputRate / inputRate⌉ output frames (every
-/// output instant before the end of the input), see <see cref="OutputFrameCount"/>.</para>
+/// <para><b>Length:</b> a finished stream of N input frames gives N · outputRate / inputRate output frames rounded
+/// half up, ⌊N·out/in + ½⌋, as sox does (one second stays one second; every output instant lies before the end of the
+/// input), see <see cref="OutputFrameCount(long, int, int)"/>.</para>
 /// <para><b>Streaming:</b> <see cref="Push(ReadOnlySpan{float})"/> blocks of any size, <see cref="Pull(Span{float})"/>
 /// whatever is ready (an output needs <see cref="LookaheadInputFrames"/> input frames after its instant),
 /// <see cref="Complete"/> at the end of the input, then pull the tail. Every output sample is the same dot product of
@@ -95,7 +96,8 @@ public sealed class SampleRateConverter
             }
             else
             {
-                // Output n is ready when floor(n·M/L) + K/2 ≤ last input index q; the first n that is not ready is ⌈(q' + 1)·L/M⌉.
+                // Output n is ready when ⌊n·M/L⌋ + K/2 ≤ the last input index, i.e. ⌊n·M/L⌋ ≤ lastReady;
+                // the first n that is not ready is ⌈(lastReady + 1)·L/M⌉.
                 var lastReady = _historyStart + _historyCount - 1 - _half;
                 if (lastReady < 0)
                     return 0;
@@ -275,27 +277,34 @@ public sealed class SampleRateConverter
         return _historyCount;
     }
 
-    /// <summary>Σ a[i]·b[i] with a fixed summation order (independent of memory alignment, so streaming and
-    /// whole-buffer results are identical); the length is a multiple of 16.</summary>
+    /// <summary>Σ a[i]·b[i] with a summation order fixed by the length alone (independent of memory alignment, so
+    /// streaming and whole-buffer results are identical).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
-        var width = Vector<float>.Count;
         ref var ra = ref MemoryMarshal.GetReference(a);
         ref var rb = ref MemoryMarshal.GetReference(b);
-        if (Vector.IsHardwareAccelerated && a.Length % (2 * width) == 0)
+        var length = a.Length;
+        var i = 0;
+        var sum = 0f;
+        if (Vector.IsHardwareAccelerated)
         {
+            var width = Vector<float>.Count;
             var sum0 = Vector<float>.Zero;
             var sum1 = Vector<float>.Zero;
-            for (var i = 0; i < a.Length; i += 2 * width)
+            for (; i + 2 * width <= length; i += 2 * width)
             {
                 sum0 += Vector.LoadUnsafe(ref ra, (nuint)i) * Vector.LoadUnsafe(ref rb, (nuint)i);
                 sum1 += Vector.LoadUnsafe(ref ra, (nuint)(i + width)) * Vector.LoadUnsafe(ref rb, (nuint)(i + width));
             }
-            return Vector.Sum(sum0 + sum1);
+            if (i + width <= length)
+            {
+                sum0 += Vector.LoadUnsafe(ref ra, (nuint)i) * Vector.LoadUnsafe(ref rb, (nuint)i);
+                i += width;
+            }
+            sum = Vector.Sum(sum0 + sum1);
         }
-        var sum = 0f;
-        for (var i = 0; i < a.Length; i++)
+        for (; i < length; i++)
             sum += Unsafe.Add(ref ra, i) * Unsafe.Add(ref rb, i);
         return sum;
     }

@@ -11,6 +11,7 @@ public class ConverterQualityTests(ITestOutputHelper output)
     {
         { 32000, 44100 }, { 32000, 48000 }, { 32000, 96000 },
         { 44100, 32000 }, { 48000, 32000 }, { 96000, 32000 },
+        { 44100, 48000 }, { 32000, 22050 }, { 192000, 32000 }, { 11025, 32000 },
     };
 
     private const double PassbandToleranceDb = 0.1;

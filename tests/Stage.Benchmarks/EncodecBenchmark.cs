@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Stage.Inference.Checkpoints;
+using Stage.Inference.Kernels;
+using Stage.Inference.Models.EnCodec;
+using L = Stage.Inference.Checkpoints.StageCheckpointLayout.Encodec;
+
+namespace Stage.Benchmarks;
+
+/// <summary>
+/// EnCodec at the real 32 kHz size (dimension 128, n_filters 64, ratios 8,5,4,4, 2-layer LSTM,
+/// 4 × 2048 codebooks) with random weights, encoding and decoding 10 s of audio.
+/// Optional argument: the thread count (default: all cores).
+/// </summary>
+internal static class EncodecBenchmark
+{
+    private const int Seconds = 10;
+    private const int Repeats = 3;
+
+    public static void Run(string[] args)
+    {
+        if (args.Length > 0) KernelThreads.Count = int.Parse(args[0]);
+        Console.WriteLine($"  kernel threads: {KernelThreads.Count}");
+        var config = StageConfig.Released.Encodec;
+        var path = Path.Combine(Path.GetTempPath(), $"stage-encodec-benchmark-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            var build = Stopwatch.StartNew();
+            WriteRandomCheckpoint(path, config);
+            Console.WriteLine($"  random checkpoint written in {build.Elapsed.TotalSeconds:0.00} s ({new FileInfo(path).Length / 1e6:0} MB)");
+            build.Restart();
+            EncodecModel model;
+            using (var file = SafetensorsFile.Open(path)) model = EncodecModel.Load(file, config);
+            Console.WriteLine($"  model loaded (weight norm folded, packed) in {build.Elapsed.TotalSeconds:0.00} s");
+
+            var audio = TestSignal(config.SampleRate * Seconds, config.SampleRate);
+            CodeMatrix codes = null!;
+            Report($"encode {Seconds} s ({audio.Length} samples -> {model.FramesFor(audio.Length)} frames)", () => codes = model.Encode(audio));
+            float[] decoded = [];
+            Report($"decode {codes.Frames} frames -> {codes.Frames * model.HopLength} samples", () => decoded = model.Decode(codes));
+            Breakdown("encode", trace => model.EncodeLatent(audio, trace));
+            Breakdown("decode", trace => model.DecodeLatent(model.Dequantize(codes), trace));
+            float peak = 0;
+            foreach (float v in decoded) peak = Math.Max(peak, Math.Abs(v));
+            Console.WriteLine($"  (decoded peak {peak:0.###}, finite: {float.IsFinite(peak)})");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    static void Report(string name, Action action)
+    {
+        action(); // warm-up: JIT, page-in of the weights, pooled buffers
+        var times = new double[Repeats];
+        for (int i = 0; i < Repeats; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            action();
+            times[i] = sw.Elapsed.TotalSeconds;
+        }
+        Array.Sort(times);
+        Console.WriteLine($"  {name,-55} best {times[0]:0.000} s, median {times[Repeats / 2]:0.000} s");
+    }
+
+    /// <summary>Seconds between the traced module outputs of one run (where the time goes).</summary>
+    static void Breakdown(string name, Action<Action<string, Stage.Inference.Tensors.Tensor>> run)
+    {
+        var sw = Stopwatch.StartNew();
+        var parts = new List<string>();
+        double last = 0;
+        run((module, _) =>
+        {
+            double now = sw.Elapsed.TotalSeconds;
+            parts.Add($"{module} {now - last:0.000}");
+            last = now;
+        });
+        parts.Add($"rest {sw.Elapsed.TotalSeconds - last:0.000}");
+        Console.WriteLine($"  {name} breakdown (s, up to each module): {string.Join(", ", parts)}");
+    }
+
+    static float[] TestSignal(int samples, int rate)
+    {
+        var x = new float[samples];
+        var random = new Random(1);
+        for (int n = 0; n < samples; n++)
+        {
+            double t = (double)n / rate;
+            x[n] = (float)(0.3 * Math.Sin(2 * Math.PI * 110 * t) + 0.2 * Math.Sin(2 * Math.PI * 440 * t) + 0.05 * (random.NextDouble() * 2 - 1));
+        }
+        return x;
+    }
+
+    /// <summary>PyTorch-default-like uniform(±1/√fan_in) weights in the STAGE layout (already folded: ".weight").</summary>
+    static void WriteRandomCheckpoint(string path, EncodecConfig c)
+    {
+        var tensors = new List<(string Name, int[] Shape, float Scale)>();
+        void Conv(string prefix, int outC, int inC, int k) { tensors.Add((prefix + ".weight", [outC, inC, k], 1f / MathF.Sqrt(inC * k))); tensors.Add((prefix + ".bias", [outC], 0.01f)); }
+        void ConvTr(string prefix, int inC, int outC, int k) { tensors.Add((prefix + ".weight", [inC, outC, k], 1f / MathF.Sqrt(inC * k / 2f))); tensors.Add((prefix + ".bias", [outC], 0.01f)); }
+        void Lstm(string prefix, int dim)
+        {
+            float s = 1f / MathF.Sqrt(dim);
+            for (int l = 0; l < c.LstmLayers; l++)
+            {
+                tensors.Add(($"{prefix}.weight_ih_l{l}", [4 * dim, dim], s));
+                tensors.Add(($"{prefix}.weight_hh_l{l}", [4 * dim, dim], s));
+                tensors.Add(($"{prefix}.bias_ih_l{l}", [4 * dim], s));
+                tensors.Add(($"{prefix}.bias_hh_l{l}", [4 * dim], s));
+            }
+        }
+
+        int ch = c.NFilters, i = 0;
+        Conv(L.EncoderConv(i++), ch, 1, c.KernelSize);
+        foreach (int ratio in c.Ratios.Reverse())
+        {
+            int idx = i++;
+            Conv(L.EncoderResidualConv(idx, 1), ch / 2, ch, c.ResidualKernelSize);
+            Conv(L.EncoderResidualConv(idx, 3), ch, ch / 2, 1);
+            i++;
+            Conv(L.EncoderConv(i++), ch * 2, ch, 2 * ratio);
+            ch *= 2;
+        }
+        Lstm(L.EncoderLstm(i++), ch);
+        i++;
+        Conv(L.EncoderConv(i), c.Dimension, ch, c.LastKernelSize);
+        i = 0;
+        Conv(L.DecoderConv(i++), ch, c.Dimension, c.KernelSize);
+        Lstm(L.DecoderLstm(i++), ch);
+        foreach (int ratio in c.Ratios)
+        {
+            i++;
+            ConvTr(L.DecoderTransposedConv(i++), ch, ch / 2, 2 * ratio);
+            ch /= 2;
+            int idx = i++;
+            Conv(L.DecoderResidualConv(idx, 1), ch / 2, ch, c.ResidualKernelSize);
+            Conv(L.DecoderResidualConv(idx, 3), ch, ch / 2, 1);
+        }
+        i++;
+        Conv(L.DecoderConv(i), 1, ch, c.LastKernelSize);
+        for (int q = 0; q < c.Codebooks; q++) tensors.Add((L.Codebook(q), [c.Bins, c.Dimension], 0.05f));
+
+        var header = new Dictionary<string, object>();
+        long offset = 0;
+        foreach (var t in tensors)
+        {
+            long bytes = 4L * t.Shape.Aggregate(1, (a, b) => a * b);
+            header[t.Name] = new { dtype = "F32", shape = t.Shape, data_offsets = new[] { offset, offset + bytes } };
+            offset += bytes;
+        }
+        var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        stream.Write(BitConverter.GetBytes((ulong)json.Length));
+        stream.Write(json);
+        var random = new Random(7);
+        foreach (var t in tensors)
+        {
+            var values = new float[t.Shape.Aggregate(1, (a, b) => a * b)];
+            for (int k = 0; k < values.Length; k++) values[k] = (float)(random.NextDouble() * 2 - 1) * t.Scale;
+            stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+        }
+    }
+}
