@@ -37,6 +37,7 @@ internal static class EncodecBenchmark
             var audio = TestSignal(config.SampleRate * Seconds, config.SampleRate);
             CodeMatrix codes = null!;
             Report($"encode {Seconds} s ({audio.Length} samples -> {model.FramesFor(audio.Length)} frames)", () => codes = model.Encode(audio));
+            Report("  of which the SEANet encoder alone (latent)", () => model.EncodeLatent(audio));
             float[] decoded = [];
             Report($"decode {codes.Frames} frames -> {codes.Frames * model.HopLength} samples", () => decoded = model.Decode(codes));
             Breakdown("encode", trace => model.EncodeLatent(audio, trace));
@@ -55,14 +56,19 @@ internal static class EncodecBenchmark
     {
         action(); // warm-up: JIT, page-in of the weights, pooled buffers
         var times = new double[Repeats];
+        var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
         for (int i = 0; i < Repeats; i++)
         {
             var sw = Stopwatch.StartNew();
             action();
             times[i] = sw.Elapsed.TotalSeconds;
         }
+        process.Refresh();
+        double cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds / Repeats;
         Array.Sort(times);
-        Console.WriteLine($"  {name,-55} best {times[0]:0.000} s, median {times[Repeats / 2]:0.000} s");
+        double load = File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) : double.NaN;
+        Console.WriteLine($"  {name,-55} best {times[0]:0.000} s, median {times[Repeats / 2]:0.000} s, cpu {cpu:0.000} s/run, load {load:0.0}");
     }
 
     /// <summary>Seconds between the traced module outputs of one run (where the time goes).</summary>

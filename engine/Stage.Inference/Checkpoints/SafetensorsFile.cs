@@ -32,6 +32,9 @@ public sealed unsafe class SafetensorsFile : IDisposable
         _metadata = metadata;
     }
 
+    /// <summary>safetensors itself refuses headers above 100 MB.</summary>
+    public const int MaxHeaderBytes = 100_000_000;
+
     public string Path { get; }
 
     /// <summary>Tensor names stored in the file (aliases not included).</summary>
@@ -59,6 +62,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
             if (!BitConverter.IsLittleEndian) headerLength = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(headerLength);
             if (headerLength > (ulong)(length - 8))
                 throw new CheckpointException($"{path}: truncated safetensors file (header claims {headerLength} bytes, only {length - 8} follow)");
+            if (headerLength > MaxHeaderBytes)
+                throw new CheckpointException($"{path}: invalid safetensors header (claims {headerLength} bytes; at most {MaxHeaderBytes} are accepted)");
             var (entries, metadata) = ParseHeader(path, new ReadOnlySpan<byte>(p + 8, (int)headerLength));
             long dataStart = 8 + (long)headerLength;
             long dataLength = length - dataStart;

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Stage.Inference.Kernels;
 
@@ -9,7 +10,7 @@ namespace Stage.Inference.Kernels;
 /// <c>length</c> (the query's own cache slot + 1): later steps are simply not passed. Softmax in float32
 /// with the maximum subtracted.
 /// </summary>
-public static class CachedCausalAttention
+public static unsafe class CachedCausalAttention
 {
     public static void Attend(ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int stride,
         int length, float scale, Span<float> scores, Span<float> output)
@@ -21,16 +22,61 @@ public static class CachedCausalAttention
             throw new ArgumentException($"attention over {length} steps does not fit its buffers");
 
         var s = scores[..length];
-        for (int t = 0; t < length; t++)
-            s[t] = TensorPrimitives.Dot(query, keys.Slice(t * stride, d)) * scale;
+        fixed (float* q = query)
+        fixed (float* k = keys)
+        fixed (float* v = values)
+        fixed (float* p = s)
+        fixed (float* o = output)
+        {
+            if (Vector512.IsHardwareAccelerated && d == 64)
+            {
+                Scores64(q, k, stride, length, scale, p);
+                Softmax(s);
+                Mix64(p, v, stride, length, o);
+                return;
+            }
+            for (int t = 0; t < length; t++)
+                p[t] = TensorPrimitives.Dot(query, keys.Slice(t * stride, d)) * scale;
+            Softmax(s);
+            output.Clear();
+            for (int t = 0; t < length; t++)
+                TensorPrimitives.MultiplyAdd(values.Slice(t * stride, d), p[t], output, output);
+        }
+    }
 
+    static void Softmax(Span<float> s)
+    {
         float max = TensorPrimitives.Max(s);
         TensorPrimitives.Subtract(s, max, s);
         TensorPrimitives.Exp(s, s);
         TensorPrimitives.Divide(s, TensorPrimitives.Sum(s), s);
+    }
 
-        output.Clear();
-        for (int t = 0; t < length; t++)
-            TensorPrimitives.MultiplyAdd(values.Slice(t * stride, d), s[t], output, output);
+    static void Scores64(float* q, float* k, int stride, int length, float scale, float* scores)
+    {
+        var q0 = Vector512.Load(q); var q1 = Vector512.Load(q + 16);
+        var q2 = Vector512.Load(q + 32); var q3 = Vector512.Load(q + 48);
+        for (int t = 0; t < length; t++, k += stride)
+        {
+            var a = Vector512.Multiply(q0, Vector512.Load(k));
+            a = Vector512.FusedMultiplyAdd(q1, Vector512.Load(k + 16), a);
+            a = Vector512.FusedMultiplyAdd(q2, Vector512.Load(k + 32), a);
+            a = Vector512.FusedMultiplyAdd(q3, Vector512.Load(k + 48), a);
+            scores[t] = Vector512.Sum(a) * scale;
+        }
+    }
+
+    static void Mix64(float* weights, float* v, int stride, int length, float* output)
+    {
+        Vector512<float> o0 = default, o1 = default, o2 = default, o3 = default;
+        for (int t = 0; t < length; t++, v += stride)
+        {
+            var w = Vector512.Create(weights[t]);
+            o0 = Vector512.FusedMultiplyAdd(w, Vector512.Load(v), o0);
+            o1 = Vector512.FusedMultiplyAdd(w, Vector512.Load(v + 16), o1);
+            o2 = Vector512.FusedMultiplyAdd(w, Vector512.Load(v + 32), o2);
+            o3 = Vector512.FusedMultiplyAdd(w, Vector512.Load(v + 48), o3);
+        }
+        o0.Store(output); o1.Store(output + 16); o2.Store(output + 32); o3.Store(output + 48);
     }
 }

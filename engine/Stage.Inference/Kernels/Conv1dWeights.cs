@@ -5,7 +5,7 @@ namespace Stage.Inference.Kernels;
 /// [out, k, in] so that an output frame is one dot product with a contiguous window of k input
 /// frames, i.e. a GEMM row — no im2col copy when the dilation is 1.
 /// </summary>
-public sealed class Conv1dWeights
+public sealed class Conv1dWeights : PreparedWeights
 {
     Conv1dWeights(int inChannels, int outChannels, int kernelSize, int stride, int dilation, LinearWeights gemm)
     {

@@ -7,7 +7,7 @@ namespace Stage.Inference.Kernels;
 /// with no scatter/overlap-add pass. The PyTorch weight [in, out, k] is reordered to
 /// [(phase, out), (tap window position, in)], zero where r + j·s ≥ k.
 /// </summary>
-public sealed class ConvTranspose1dWeights
+public sealed class ConvTranspose1dWeights : PreparedWeights
 {
     ConvTranspose1dWeights(int inChannels, int outChannels, int kernelSize, int stride, int taps, LinearWeights gemm)
     {

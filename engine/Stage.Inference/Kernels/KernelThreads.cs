@@ -2,14 +2,22 @@ namespace Stage.Inference.Kernels;
 
 /// <summary>
 /// How many threads the CPU kernels split work across. Kernels split per call into a handful of
-/// coarse tasks (row blocks × column groups), never per element.
+/// coarse tasks (row blocks × column groups), never per element, and run them on
+/// <see cref="WorkerPool.Shared"/>: no allocation-heavy task machinery per call, and on a busy
+/// machine the caller does not wait for a helper thread the OS has not scheduled yet — which
+/// matters for long chains of small calls such as the LSTM's 500 recurrent steps.
 /// </summary>
 public static class KernelThreads
 {
     static int _count = Environment.ProcessorCount;
-    static ParallelOptions _options = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
 
-    /// <summary>Worker count (default: the processor count). 1 runs every kernel on the calling thread.</summary>
+    [ThreadStatic] static bool t_insideTask;
+
+    /// <summary>
+    /// Worker count (default: the processor count). 1 runs every kernel on the calling thread.
+    /// <see cref="WorkerPool.Shared"/> is sized from it when first used; later changes can only lower
+    /// the parallelism (to 1).
+    /// </summary>
     public static int Count
     {
         get => _count;
@@ -17,19 +25,29 @@ public static class KernelThreads
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
             _count = value;
-            _options = new ParallelOptions { MaxDegreeOfParallelism = value };
         }
     }
 
-    /// <summary>Runs body(0..count-1), in parallel when it pays off.</summary>
+    /// <summary>Runs body(0..count-1), in parallel when it pays off. A call from inside a task runs inline.</summary>
     public static void For(int count, Action<int> body)
     {
         if (count <= 0) return;
-        if (count == 1 || _count == 1)
+        if (count == 1 || _count == 1 || t_insideTask)
         {
             for (int i = 0; i < count; i++) body(i);
             return;
         }
-        Parallel.For(0, count, _options, body);
+        WorkerPool.Shared.Run(new Tasks(body), count);
+    }
+
+    sealed class Tasks(Action<int> body) : IChunkedWork
+    {
+        public void RunChunk(int chunk, int worker)
+        {
+            bool outer = t_insideTask;
+            t_insideTask = true;
+            try { body(chunk); }
+            finally { t_insideTask = outer; }
+        }
     }
 }

@@ -7,7 +7,7 @@ namespace Stage.Inference.Kernels;
 /// every weight is read once per call however many rows x has. Layers with fewer than
 /// <see cref="PanelWidth"/>/2 outputs keep the row layout and use dot products instead.
 /// </summary>
-public sealed class LinearWeights
+public sealed class LinearWeights : PreparedWeights
 {
     public const int PanelWidth = 32;
 

@@ -5,7 +5,7 @@ namespace Stage.Inference.Kernels;
 /// into one bias, run as one GEMM over all frames) and the recurrent projection W_hh (run per
 /// frame). Gate order i, f, g, o as PyTorch stores them.
 /// </summary>
-public sealed class LstmWeights
+public sealed class LstmWeights : PreparedWeights
 {
     LstmWeights(int inputSize, int hiddenSize, LinearWeights[] input, LinearWeights[] recurrent)
     {

@@ -13,6 +13,19 @@ namespace Stage.Inference.Kernels;
 /// </summary>
 public static unsafe class MatMul
 {
+    static bool _vector512 = true;
+
+    /// <summary>
+    /// Whether the GEMM uses its 512-bit micro-kernels (when the hardware accelerates them). Both
+    /// widths accumulate every output in the same order, so results are bit-identical either way;
+    /// turning it off runs the AVX2 code path on an AVX-512 machine (tests, benchmarks).
+    /// </summary>
+    public static bool UseVector512
+    {
+        get => _vector512 && Vector512.IsHardwareAccelerated;
+        set => _vector512 = value;
+    }
+
     const int RowBlock = 96;
     const int DepthBlock = 256;
     const int NR = LinearWeights.PanelWidth;
@@ -61,7 +74,7 @@ public static unsafe class MatMul
         {
             nint xa = (nint)px, wa = (nint)pw, ba = (nint)pb, ya = (nint)py;
             bool hasBias = !bias.IsEmpty;
-            int tasks = Math.Min(rows * outFeatures / 4096 + 1, 4 * KernelThreads.Count);
+            int tasks = (int)Math.Min((long)rows * outFeatures * k / 65536 + 1, 4L * KernelThreads.Count);
             if (rows >= tasks)
             {
                 KernelThreads.For(tasks, t =>
@@ -161,7 +174,7 @@ public static unsafe class MatMul
             else b.CopyTo(yr);
         }
 
-        bool wide = Vector512.IsHardwareAccelerated;
+        bool wide = UseVector512;
         int mr = wide ? 6 : 3;
         float* tile = stackalloc float[6 * NR];
         for (int k0 = 0; k0 < k; k0 += DepthBlock)
@@ -193,11 +206,11 @@ public static unsafe class MatMul
                 {
                     float* a = x + (long)r * ldx + k0;
                     float* c = y + (long)r * ldy + p * NR;
-                    if (cols == NR) Kernel1x32(a, panel, kc, c);
+                    if (cols == NR) Kernel1x32(a, panel, kc, c, wide);
                     else
                     {
                         LoadTile(c, ldy, tile, 1, cols);
-                        Kernel1x32(a, panel, kc, tile);
+                        Kernel1x32(a, panel, kc, tile, wide);
                         StoreTile(tile, c, ldy, 1, cols);
                     }
                 }
@@ -272,31 +285,19 @@ public static unsafe class MatMul
         s20.Store(c2); s21.Store(c2 + 8); s22.Store(c2 + 16); s23.Store(c2 + 24);
     }
 
-    static void Kernel1x32(float* a, float* b, int kc, float* c)
+    static void Kernel1x32(float* a, float* b, int kc, float* c, bool wide)
     {
-        if (Vector512.IsHardwareAccelerated)
+        if (wide)
         {
             var s0 = Vector512.Load(c); var s1 = Vector512.Load(c + 16);
-            var t0 = Vector512<float>.Zero; var t1 = Vector512<float>.Zero;
-            int i = 0;
-            // Two independent accumulator pairs hide the FMA latency on this load-bound path.
-            for (; i + 1 < kc; i += 2)
+            for (int i = 0; i < kc; i++)
             {
                 var v = Vector512.Create(a[i]);
                 s0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b), s0);
                 s1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + 16), s1);
-                var u = Vector512.Create(a[i + 1]);
-                t0 = Vector512.FusedMultiplyAdd(u, Vector512.Load(b + NR), t0);
-                t1 = Vector512.FusedMultiplyAdd(u, Vector512.Load(b + NR + 16), t1);
-                b += 2 * NR;
+                b += NR;
             }
-            if (i < kc)
-            {
-                var v = Vector512.Create(a[i]);
-                s0 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b), s0);
-                s1 = Vector512.FusedMultiplyAdd(v, Vector512.Load(b + 16), s1);
-            }
-            (s0 + t0).Store(c); (s1 + t1).Store(c + 16);
+            s0.Store(c); s1.Store(c + 16);
         }
         else
         {

@@ -10,18 +10,23 @@ public interface IChunkedWork
 
 /// <summary>
 /// A fixed set of threads that run the chunks of one <see cref="IChunkedWork"/> at a time; the calling
-/// thread joins in as worker 0 and chunks are handed out by an atomic counter (so a slow core, common on a
-/// shared machine, simply takes fewer). Dispatch allocates nothing, which keeps a decode step allocation-free.
+/// thread joins in as worker 0 and chunks are handed out by an atomic counter, so a slow core simply takes
+/// fewer. On a busy machine a woken helper may not get a core for milliseconds: once the caller has run out
+/// of chunks it withdraws every helper that has not started yet instead of waiting for it, and waits only
+/// for chunks actually in progress. Dispatch allocates nothing, which keeps a decode step allocation-free.
 /// </summary>
 public sealed class WorkerPool : IDisposable
 {
-    static readonly Lazy<WorkerPool> s_shared = new(() => new WorkerPool(Environment.ProcessorCount));
+    const int Idle = 0, Signaled = 1, Running = 2, Withdrawn = 3;
 
-    /// <summary>One pool per process sized to the core count.</summary>
+    static readonly Lazy<WorkerPool> s_shared = new(() => new WorkerPool(KernelThreads.Count));
+
+    /// <summary>One pool per process, sized by <see cref="KernelThreads.Count"/> when first used.</summary>
     public static WorkerPool Shared => s_shared.Value;
 
     readonly Thread[] _helpers;
     readonly ManualResetEventSlim[] _go;
+    readonly int[] _state;
     readonly ManualResetEventSlim _done = new(false);
     readonly object _dispatch = new();
     IChunkedWork? _work;
@@ -35,16 +40,17 @@ public sealed class WorkerPool : IDisposable
         Workers = workers;
         _helpers = new Thread[workers - 1];
         _go = new ManualResetEventSlim[workers - 1];
+        _state = new int[workers - 1];
         for (int i = 0; i < _helpers.Length; i++)
         {
             _go[i] = new ManualResetEventSlim(false);
-            int worker = i + 1;
-            _helpers[i] = new Thread(() => HelperLoop(worker)) { IsBackground = true, Name = $"stage-worker-{worker}" };
+            int helper = i;
+            _helpers[i] = new Thread(() => HelperLoop(helper)) { IsBackground = true, Name = $"stage-worker-{i + 1}" };
             _helpers[i].Start();
         }
     }
 
-    /// <summary>Threads that run chunks, the caller included.</summary>
+    /// <summary>Threads that may run chunks, the caller included.</summary>
     public int Workers { get; }
 
     /// <summary>Runs chunks <c>0 .. chunks−1</c> and returns when all have finished (rethrowing the first failure).</summary>
@@ -57,7 +63,7 @@ public sealed class WorkerPool : IDisposable
             for (int c = 0; c < chunks; c++) work.RunChunk(c, 0);
             return;
         }
-        lock (_dispatch) // one job at a time; nested or concurrent callers queue here
+        lock (_dispatch) // one job at a time; concurrent callers queue here
         {
             _work = work;
             _chunks = chunks;
@@ -66,9 +72,16 @@ public sealed class WorkerPool : IDisposable
             int helpers = Math.Min(_helpers.Length, chunks - 1);
             _running = helpers;
             _done.Reset();
-            for (int i = 0; i < helpers; i++) _go[i].Set();
+            for (int i = 0; i < helpers; i++)
+            {
+                Volatile.Write(ref _state[i], Signaled);
+                _go[i].Set();
+            }
             RunChunks(0);
-            if (helpers > 0) _done.Wait();
+            for (int i = 0; i < helpers; i++)
+                if (Interlocked.CompareExchange(ref _state[i], Withdrawn, Signaled) == Signaled)
+                    FinishHelper();
+            _done.Wait();
             _work = null;
             if (_failure is { } failure) ExceptionDispatchInfo.Capture(failure).Throw();
         }
@@ -89,16 +102,24 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    void HelperLoop(int worker)
+    void FinishHelper()
     {
-        var go = _go[worker - 1];
+        if (Interlocked.Decrement(ref _running) == 0) _done.Set();
+    }
+
+    void HelperLoop(int helper)
+    {
+        var go = _go[helper];
         while (true)
         {
             go.Wait();
             go.Reset();
             if (_disposed) return;
-            RunChunks(worker);
-            if (Interlocked.Decrement(ref _running) == 0) _done.Set();
+            // Withdrawn (the caller finished without us) or a stale wake-up: nothing to do.
+            if (Interlocked.CompareExchange(ref _state[helper], Running, Signaled) != Signaled) continue;
+            RunChunks(helper + 1);
+            Volatile.Write(ref _state[helper], Idle);
+            FinishHelper();
         }
     }
 

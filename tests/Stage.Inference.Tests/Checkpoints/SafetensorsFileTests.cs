@@ -162,6 +162,9 @@ public class SafetensorsFileTests
         Assert.Equal(768, released.Config.T5.DModel);
         Assert.Equal(640, released.Config.Encodec.HopLength);
 
+        File.WriteAllText(dir.File("config.json"), "{\"encodec\": [1, ");
+        Assert.Contains("config.json: invalid JSON", Assert.Throws<CheckpointException>(() => ModelFolder.Open(dir.Path)).Message);
+
         var fixture = ModelFolder.Open(Fixture.Directory);
         Assert.Equal(16, fixture.Config.Encodec.Dimension);
         Assert.Equal(4, fixture.Config.Encodec.NFilters);

@@ -111,6 +111,59 @@ public sealed class EncodecGoldenTests(ITestOutputHelper output, EncodecGoldenTe
     }
 
     [Fact]
+    public void DecodingInPiecesApproachesTheWholeDecode()
+    {
+        var codes = Codes(_golden, "encodec.codes");
+        var whole = _model.Decode(codes);
+        Assert.Equal(whole.AsSpan(20 * 640, 10 * 640).ToArray(), _model.DecodeFrames(codes, 20, 10, context: 66));
+        float Deviation(int context)
+        {
+            var piece = _model.DecodeFrames(codes, 20, 10, context);
+            Assert.Equal(10 * 640, piece.Length);
+            float max = 0;
+            for (int i = 0; i < piece.Length; i++) max = Math.Max(max, Math.Abs(piece[i] - whole[20 * 640 + i]));
+            return max;
+        }
+        float bare = Deviation(0), padded = Deviation(8);
+        output.WriteLine($"piece [20, 30) vs whole decode: context 0 -> {bare:E2}, context 8 -> {padded:E2}");
+        Assert.True(padded < bare);
+    }
+
+    [Fact]
+    public void ResultsDoNotDependOnTheThreadCount()
+    {
+        // Work is split over rows and output panels, never over the reduction, so every sum is
+        // formed in the same order whatever the thread count.
+        var codes = Codes(_golden, "encodec.codes");
+        var latent = _model.EncodeLatent(Signal).ReadOnlySpan.ToArray();
+        var audio = _model.Decode(codes);
+        int saved = Stage.Inference.Kernels.KernelThreads.Count;
+        try
+        {
+            Stage.Inference.Kernels.KernelThreads.Count = 1;
+            Assert.Equal(latent, _model.EncodeLatent(Signal).ReadOnlySpan.ToArray());
+            Assert.Equal(audio, _model.Decode(codes));
+        }
+        finally { Stage.Inference.Kernels.KernelThreads.Count = saved; }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(7)]
+    [InlineData(639)]
+    [InlineData(640)]
+    [InlineData(641)]
+    public void ShortAndUnalignedSignalsGiveCeilFrames(int samples)
+    {
+        var codes = _model.Encode(Signal.AsSpan(1000, samples));
+        Assert.Equal((samples + 639) / 640, codes.Frames);
+        Assert.Equal(4, codes.Codebooks);
+        Assert.Equal(codes.Frames * 640, _model.Decode(codes).Length);
+        Assert.Equal(0, _model.Encode(ReadOnlySpan<float>.Empty).Frames);
+    }
+
+    [Fact]
     public void OutOfRangeCodeIsRejected()
     {
         var codes = new CodeMatrix(4, 2);

@@ -26,6 +26,23 @@ public class ElementKernelTests
     }
 
     [Fact]
+    public void VectorisedGeluMatchesTheScalarErf()
+    {
+        var r = new Random(5);
+        var x = new float[4003];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)((r.NextDouble() * 2 - 1) * (i % 7 == 0 ? 9 : 3));
+        x[8] = 0f; x[9] = -0f; x[10] = 1e-30f; x[11] = 3.5355339f;
+        var y = new float[x.Length];
+        Activations.Gelu(x, y);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double v = x[i];
+            float expected = (float)(0.5 * v * (1.0 + Erf.Of(v / Math.Sqrt(2))));
+            Assert.True(Math.Abs(y[i] - expected) <= 1.2e-7f * Math.Max(1f, Math.Abs(expected)), $"gelu({x[i]}) = {y[i]}, expected {expected}");
+        }
+    }
+
+    [Fact]
     public void EluAndRelu()
     {
         float[] x = [-2f, -1e-7f, 0f, 3f];

@@ -50,6 +50,39 @@ public unsafe class LmKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(2, 1024, 70)]
+    [InlineData(9, 48, 13)]
+    public void HalfWeightsMultiplyAsTheirFloatValues(int rows, int inputs, int outputs)
+    {
+        var x = Random(rows * inputs, 4);
+        var w = Random(outputs * inputs, 5);
+        var half = GC.AllocateArray<Half>(outputs * inputs, pinned: true);
+        for (int i = 0; i < half.Length; i++) half[i] = (Half)w.Span[i];
+        using var pool = new WorkerPool(2);
+        var linear = new RowsLinear(pool);
+        foreach (var mode in new[] { LinearOutput.Store, LinearOutput.Accumulate, LinearOutput.Gelu })
+        {
+            var y = new PinnedFloats(rows * outputs);
+            y.Span.Fill(0.5f);
+            fixed (Half* pw = half)
+                linear.Run(x.Pointer, inputs, rows, pw, inputs, outputs, y.Pointer, outputs, mode);
+            for (int r = 0; r < rows; r++)
+                for (int o = 0; o < outputs; o++)
+                {
+                    double s = 0;
+                    for (int i = 0; i < inputs; i++) s += (double)x.Span[r * inputs + i] * (float)half[o * inputs + i];
+                    double expected = mode switch
+                    {
+                        LinearOutput.Accumulate => 0.5 + s,
+                        LinearOutput.Gelu => 0.5 * s * (1 + Erf.Of(s / Math.Sqrt(2))),
+                        _ => s,
+                    };
+                    Assert.True(Math.Abs(y.Span[r * outputs + o] - expected) < 2e-5 * Math.Sqrt(inputs), $"{mode} row {r} out {o}");
+                }
+        }
+    }
+
     [Fact]
     public void GeluIsExactToFloatPrecision()
     {
@@ -64,15 +97,16 @@ public unsafe class LmKernelTests
         }
     }
 
-    [Fact]
-    public void CachedAttentionIsSoftmaxWeightedValuesOverThePassedSteps()
+    [Theory]
+    [InlineData(8, 24, 5)]
+    [InlineData(64, 80, 37)]   // STAGE's head dimension (vectorised path)
+    public void CachedAttentionIsSoftmaxWeightedValuesOverThePassedSteps(int d, int stride, int length)
     {
-        const int d = 8, stride = 24, length = 5;
         var q = Random(d, 1).Array;
-        var k = Random(stride * 7, 2).Array;
-        var v = Random(stride * 7, 3).Array;
+        var k = Random(stride * (length + 2), 2).Array;
+        var v = Random(stride * (length + 2), 3).Array;
         var output = new float[d];
-        CachedCausalAttention.Attend(q, k.AsSpan(4), v.AsSpan(4), stride, length, 0.125f, new float[7], output);
+        CachedCausalAttention.Attend(q, k.AsSpan(4), v.AsSpan(4), stride, length, 0.125f, new float[length + 2], output);
         var scores = new double[length];
         for (int t = 0; t < length; t++)
         {

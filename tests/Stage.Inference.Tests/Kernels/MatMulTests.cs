@@ -83,6 +83,27 @@ public class MatMulTests
     }
 
     [Fact]
+    public void Avx2AndAvx512PathsAreBitIdentical()
+    {
+        foreach (var (rows, k, n) in new[] { (1, 300, 64), (2, 1024, 96), (17, 517, 70), (200, 64, 128) })
+        {
+            var x = Random(rows * k, 11);
+            var weights = LinearWeights.FromRows(Random(n * k, 12), n, k, Random(n, 13));
+            var wide = new float[rows * n];
+            var narrow = new float[rows * n];
+            MatMul.Linear(x, rows, weights, wide);
+            bool saved = MatMul.UseVector512;
+            try
+            {
+                MatMul.UseVector512 = false;
+                MatMul.Linear(x, rows, weights, narrow);
+            }
+            finally { MatMul.UseVector512 = saved; }
+            Assert.Equal(wide, narrow);
+        }
+    }
+
+    [Fact]
     public void RejectsTooShortBuffers()
     {
         var weights = LinearWeights.FromRows(new float[40 * 8], 40, 8);

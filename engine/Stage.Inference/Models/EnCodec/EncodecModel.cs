@@ -1,4 +1,5 @@
 using Stage.Inference.Checkpoints;
+using Stage.Inference.Kernels;
 using Stage.Inference.Tensors;
 
 namespace Stage.Inference.Models.EnCodec;
@@ -32,25 +33,28 @@ public sealed class EncodecModel
     public int FramesFor(int samples) => (samples + HopLength - 1) / HopLength;
 
     /// <summary>Builds the codec from the <c>encodec_model.*</c> tensors of a STAGE checkpoint.</summary>
-    public static EncodecModel Load(SafetensorsFile file, EncodecConfig config)
+    /// <param name="backend">Where the layers run; null = <see cref="CpuBackend.Instance"/>.</param>
+    public static EncodecModel Load(SafetensorsFile file, EncodecConfig config, IComputeBackend? backend = null)
     {
+        backend ??= CpuBackend.Instance;
         if (config.Channels != 1) throw new CheckpointException($"{file.Path}: EnCodec with {config.Channels} channels is not supported (STAGE uses mono)");
-        var encoder = SeanetEncoder.Load(file, config);
+        var encoder = SeanetEncoder.Load(backend, file, config);
         var quantizer = ResidualVectorQuantizer.Load(file, config);
-        var decoder = SeanetDecoder.Load(file, config);
+        var decoder = SeanetDecoder.Load(backend, file, config);
         return new EncodecModel(config, encoder, quantizer, decoder);
     }
 
-    public static EncodecModel Load(ModelFolder folder)
+    public static EncodecModel Load(ModelFolder folder, IComputeBackend? backend = null)
     {
         using var file = folder.OpenWeights();
-        return Load(file, folder.Config.Encodec);
+        return Load(file, folder.Config.Encodec, backend);
     }
 
     /// <summary>Mono audio at <see cref="SampleRate"/> → codes [codebooks, ceil(L/640)].</summary>
     public CodeMatrix Encode(ReadOnlySpan<float> audio) => _quantizer.Encode(EncodeLatent(audio));
 
     /// <summary>The continuous encoder output [frames, dimension] (time-major; the reference's [1, dim, T] transposed).</summary>
+    /// <param name="trace">Optional observer of module outputs ("encoder.model.{i}"), valid during the call only.</param>
     public Tensor EncodeLatent(ReadOnlySpan<float> audio, Action<string, Tensor>? trace = null)
     {
         // Signals shorter than the first conv's reach produce no frame; the reference does the same.
@@ -73,7 +77,26 @@ public sealed class EncodecModel
     /// </summary>
     public float[] Decode(CodeMatrix codes) => DecodeLatent(Dequantize(codes));
 
+    /// <summary>
+    /// Audio of frames [start, start + count) only, for decoding a long matrix in pieces: decodes the
+    /// piece with up to <paramref name="context"/> extra frames on each side and returns the
+    /// count·640 samples of the piece. With context ≥ the distance to both ends it equals the
+    /// whole decode exactly; with less, the edges of the piece approach it as context grows (the
+    /// SEANet receptive field is a few frames; the LSTM's memory fades).
+    /// </summary>
+    public float[] DecodeFrames(CodeMatrix codes, int start, int count, int context)
+    {
+        if (start < 0 || count < 0 || start + count > codes.Frames)
+            throw new ArgumentOutOfRangeException(nameof(start), $"frames [{start}, {start + count}) outside [0, {codes.Frames})");
+        ArgumentOutOfRangeException.ThrowIfNegative(context);
+        if (count == 0) return [];
+        int from = Math.Max(0, start - context), to = Math.Min(codes.Frames, start + count + context);
+        var audio = Decode(codes.Slice(from, to - from));
+        return audio.AsSpan((start - from) * HopLength, count * HopLength).ToArray();
+    }
+
     /// <summary>Latent [frames, dimension] → audio.</summary>
+    /// <param name="trace">Optional observer of module outputs ("decoder.model.{i}"), valid during the call only.</param>
     public float[] DecodeLatent(Tensor latent, Action<string, Tensor>? trace = null)
     {
         if (latent.Dim(0) == 0) return [];

@@ -10,23 +10,25 @@ namespace Stage.Inference.Models.EnCodec;
 /// </summary>
 sealed class SeanetConv1d
 {
+    readonly IComputeBackend _backend;
     readonly Conv1dWeights _weights;
     readonly PaddingMode _padding;
 
-    SeanetConv1d(Conv1dWeights weights, PaddingMode padding)
+    SeanetConv1d(IComputeBackend backend, Conv1dWeights weights, PaddingMode padding)
     {
+        _backend = backend;
         _weights = weights;
         _padding = padding;
     }
 
     public int OutChannels => _weights.OutChannels;
 
-    public static SeanetConv1d Load(SafetensorsFile file, string prefix, int inChannels, int outChannels, int kernelSize,
+    public static SeanetConv1d Load(IComputeBackend backend, SafetensorsFile file, string prefix, int inChannels, int outChannels, int kernelSize,
         int stride, int dilation, PaddingMode padding)
     {
         var weight = WeightNorm.Read(file, prefix, [outChannels, inChannels, kernelSize]);
         var bias = file.ReadFloat32(prefix + ".bias", outChannels);
-        return new SeanetConv1d(Conv1dWeights.FromPyTorch(weight, outChannels, inChannels, kernelSize, bias, stride, dilation), padding);
+        return new SeanetConv1d(backend, Conv1dWeights.FromPyTorch(weight, outChannels, inChannels, kernelSize, bias, stride, dilation), padding);
     }
 
     /// <summary>x [T, in] → [ceil(T/stride), out]; ELU(x) is convolved instead of x when <paramref name="eluInput"/>.</summary>
@@ -36,7 +38,7 @@ sealed class SeanetConv1d
         var (left, right) = Conv1d.NonCausalPadding(length, _weights.KernelSize, _weights.Stride, _weights.Dilation);
         int outLength = Conv1d.OutputLength(left + length + right, _weights);
         var y = new Tensor(outLength, _weights.OutChannels);
-        Conv1d.Forward(x.ReadOnlySpan, length, _weights, left, right, _padding, y.Span, eluInput);
+        _backend.Conv1d(x, _weights, left, right, _padding, y, eluInput);
         return y;
     }
 
@@ -47,6 +49,6 @@ sealed class SeanetConv1d
         var (left, right) = Conv1d.NonCausalPadding(length, _weights.KernelSize, _weights.Stride, _weights.Dilation);
         if (Conv1d.OutputLength(left + length + right, _weights) != y.Dim(0))
             throw new InvalidOperationException("residual branch changes the length");
-        Conv1d.Forward(x.ReadOnlySpan, length, _weights, left, right, _padding, y.Span, eluInput, accumulate: true);
+        _backend.Conv1d(x, _weights, left, right, _padding, y, eluInput, accumulate: true);
     }
 }

@@ -7,16 +7,21 @@ namespace Stage.Inference.Models.EnCodec;
 /// <summary>SConvTranspose1d, non-causal: weight-normed ConvTranspose1d, then trim k − stride frames (§4.4).</summary>
 sealed class SeanetConvTranspose1d
 {
+    readonly IComputeBackend _backend;
     readonly ConvTranspose1dWeights _weights;
 
-    SeanetConvTranspose1d(ConvTranspose1dWeights weights) => _weights = weights;
+    SeanetConvTranspose1d(IComputeBackend backend, ConvTranspose1dWeights weights)
+    {
+        _backend = backend;
+        _weights = weights;
+    }
 
-    public static SeanetConvTranspose1d Load(SafetensorsFile file, string prefix, int inChannels, int outChannels, int kernelSize, int stride)
+    public static SeanetConvTranspose1d Load(IComputeBackend backend, SafetensorsFile file, string prefix, int inChannels, int outChannels, int kernelSize, int stride)
     {
         // ConvTranspose1d stores [in, out, k]; weight norm's dim 0 is therefore the input channel.
         var weight = WeightNorm.Read(file, prefix, [inChannels, outChannels, kernelSize]);
         var bias = file.ReadFloat32(prefix + ".bias", outChannels);
-        return new SeanetConvTranspose1d(ConvTranspose1dWeights.FromPyTorch(weight, inChannels, outChannels, kernelSize, bias, stride));
+        return new SeanetConvTranspose1d(backend, ConvTranspose1dWeights.FromPyTorch(weight, inChannels, outChannels, kernelSize, bias, stride));
     }
 
     /// <summary>x [T, in] → [T·stride, out] of ELU(x) when <paramref name="eluInput"/>.</summary>
@@ -26,7 +31,7 @@ sealed class SeanetConvTranspose1d
         var (left, right) = ConvTranspose1d.NonCausalTrim(_weights.KernelSize, _weights.Stride);
         int outLength = ConvTranspose1d.FullLength(length, _weights) - left - right;
         var y = new Tensor(Math.Max(0, outLength), _weights.OutChannels);
-        ConvTranspose1d.Forward(x.ReadOnlySpan, length, _weights, left, right, y.Span, eluInput);
+        _backend.ConvTranspose1d(x, _weights, left, right, y, eluInput);
         return y;
     }
 }

@@ -27,35 +27,35 @@ sealed class SeanetDecoder
         _output = output;
     }
 
-    public static SeanetDecoder Load(SafetensorsFile file, EncodecConfig c)
+    public static SeanetDecoder Load(IComputeBackend backend, SafetensorsFile file, EncodecConfig c)
     {
         var pad = c.PadMode == "reflect" ? PaddingMode.Reflect : PaddingMode.Zero;
         int channels = c.NFilters << c.Ratios.Length;
         int i = 0;
-        var input = SeanetConv1d.Load(file, Layout.DecoderConv(i++), c.Dimension, channels, c.KernelSize, 1, 1, pad);
-        var lstm = SeanetLstm.Load(file, Layout.DecoderLstm(i++), channels, c.LstmLayers);
+        var input = SeanetConv1d.Load(backend, file, Layout.DecoderConv(i++), c.Dimension, channels, c.KernelSize, 1, 1, pad);
+        var lstm = SeanetLstm.Load(backend, file, Layout.DecoderLstm(i++), channels, c.LstmLayers);
         var stages = new List<Stage>();
         foreach (int ratio in c.Ratios)
         {
             i++; // ELU
             int convIndex = i++;
-            var up = SeanetConvTranspose1d.Load(file, Layout.DecoderTransposedConv(convIndex), channels, channels / 2, 2 * ratio, ratio);
+            var up = SeanetConvTranspose1d.Load(backend, file, Layout.DecoderTransposedConv(convIndex), channels, channels / 2, 2 * ratio, ratio);
             channels /= 2;
             var blocks = new SeanetResidualBlock[c.NResidualLayers];
             for (int j = 0; j < c.NResidualLayers; j++)
             {
                 int index = i++;
-                blocks[j] = SeanetResidualBlock.Load(file, n => Layout.DecoderResidualConv(index, n), channels, channels / c.Compress,
+                blocks[j] = SeanetResidualBlock.Load(backend, file, n => Layout.DecoderResidualConv(index, n), channels, channels / c.Compress,
                     c.ResidualKernelSize, (int)Math.Pow(c.DilationBase, j), pad);
             }
             stages.Add(new Stage(convIndex, up, blocks));
         }
         i++; // ELU
-        var output = SeanetConv1d.Load(file, Layout.DecoderConv(i), channels, c.Channels, c.LastKernelSize, 1, 1, pad);
+        var output = SeanetConv1d.Load(backend, file, Layout.DecoderConv(i), channels, c.Channels, c.LastKernelSize, 1, 1, pad);
         return new SeanetDecoder(input, lstm, stages.ToArray(), output);
     }
 
-    /// <param name="trace">Optional observer of module outputs, keyed "decoder.model.{i}" as in the reference.</param>
+    /// <param name="trace">Optional observer of module outputs (valid during the call only; clone to keep), keyed "decoder.model.{i}" as in the reference.</param>
     public Tensor Forward(Tensor latent, Action<string, Tensor>? trace = null)
     {
         var x = _input.Forward(latent, eluInput: false);
@@ -66,7 +66,7 @@ sealed class SeanetDecoder
         {
             x = stage.Upsample.Forward(x, eluInput: true);
             trace?.Invoke($"decoder.model.{stage.Index}", x);
-            foreach (var block in stage.Blocks) x = block.Forward(x);
+            foreach (var block in stage.Blocks) block.ForwardInPlace(x);
         }
         return _output.Forward(x, eluInput: true);
     }

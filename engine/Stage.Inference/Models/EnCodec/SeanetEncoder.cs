@@ -27,12 +27,12 @@ sealed class SeanetEncoder
         _output = output;
     }
 
-    public static SeanetEncoder Load(SafetensorsFile file, EncodecConfig c)
+    public static SeanetEncoder Load(IComputeBackend backend, SafetensorsFile file, EncodecConfig c)
     {
         var pad = c.PadMode == "reflect" ? PaddingMode.Reflect : PaddingMode.Zero;
         int i = 0;
         int channels = c.NFilters;
-        var input = SeanetConv1d.Load(file, Layout.EncoderConv(i++), c.Channels, channels, c.KernelSize, 1, 1, pad);
+        var input = SeanetConv1d.Load(backend, file, Layout.EncoderConv(i++), c.Channels, channels, c.KernelSize, 1, 1, pad);
         var stages = new List<Stage>();
         foreach (int ratio in c.Ratios.Reverse())
         {
@@ -40,30 +40,30 @@ sealed class SeanetEncoder
             for (int j = 0; j < c.NResidualLayers; j++)
             {
                 int index = i++;
-                blocks[j] = SeanetResidualBlock.Load(file, n => Layout.EncoderResidualConv(index, n), channels, channels / c.Compress,
+                blocks[j] = SeanetResidualBlock.Load(backend, file, n => Layout.EncoderResidualConv(index, n), channels, channels / c.Compress,
                     c.ResidualKernelSize, (int)Math.Pow(c.DilationBase, j), pad);
             }
             i++; // ELU
             int convIndex = i++;
-            var down = SeanetConv1d.Load(file, Layout.EncoderConv(convIndex), channels, channels * 2, 2 * ratio, ratio, 1, pad);
+            var down = SeanetConv1d.Load(backend, file, Layout.EncoderConv(convIndex), channels, channels * 2, 2 * ratio, ratio, 1, pad);
             stages.Add(new Stage(convIndex, blocks, down));
             channels *= 2;
         }
-        var lstm = SeanetLstm.Load(file, Layout.EncoderLstm(i++), channels, c.LstmLayers);
+        var lstm = SeanetLstm.Load(backend, file, Layout.EncoderLstm(i++), channels, c.LstmLayers);
         i++; // ELU
-        var output = SeanetConv1d.Load(file, Layout.EncoderConv(i), channels, c.Dimension, c.LastKernelSize, 1, 1, pad);
+        var output = SeanetConv1d.Load(backend, file, Layout.EncoderConv(i), channels, c.Dimension, c.LastKernelSize, 1, 1, pad);
         return new SeanetEncoder(input, stages.ToArray(), lstm, output);
     }
 
     public int LstmIndex => _stages[^1].Index + 1;
 
-    /// <param name="trace">Optional observer of the module outputs, keyed "encoder.model.{i}" as in the reference.</param>
+    /// <param name="trace">Optional observer of the module outputs (valid during the call only; clone to keep), keyed "encoder.model.{i}" as in the reference.</param>
     public Tensor Forward(Tensor audio, Action<string, Tensor>? trace = null)
     {
         var x = _input.Forward(audio, eluInput: false);
         foreach (var stage in _stages)
         {
-            foreach (var block in stage.Blocks) x = block.Forward(x);
+            foreach (var block in stage.Blocks) block.ForwardInPlace(x);
             x = stage.Downsample.Forward(x, eluInput: true);
             trace?.Invoke($"encoder.model.{stage.Index}", x);
         }

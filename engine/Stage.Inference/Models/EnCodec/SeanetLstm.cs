@@ -7,11 +7,16 @@ namespace Stage.Inference.Models.EnCodec;
 /// <summary>SLSTM: a stacked LSTM over the frames with a skip connection, y = LSTM(x) + x.</summary>
 sealed class SeanetLstm
 {
+    readonly IComputeBackend _backend;
     readonly LstmWeights _weights;
 
-    SeanetLstm(LstmWeights weights) => _weights = weights;
+    SeanetLstm(IComputeBackend backend, LstmWeights weights)
+    {
+        _backend = backend;
+        _weights = weights;
+    }
 
-    public static SeanetLstm Load(SafetensorsFile file, string prefix, int dim, int layers)
+    public static SeanetLstm Load(IComputeBackend backend, SafetensorsFile file, string prefix, int dim, int layers)
     {
         var parameters = new LstmWeights.Layer[layers];
         for (int l = 0; l < layers; l++)
@@ -23,14 +28,14 @@ sealed class SeanetLstm
                 file.ReadFloat32(P("bias_ih"), 4 * dim),
                 file.ReadFloat32(P("bias_hh"), 4 * dim));
         }
-        return new SeanetLstm(LstmWeights.FromPyTorch(dim, dim, parameters));
+        return new SeanetLstm(backend, LstmWeights.FromPyTorch(dim, dim, parameters));
     }
 
     public Tensor Forward(Tensor x)
     {
         var y = new Tensor(x.Shape);
-        Lstm.Forward(x.ReadOnlySpan, x.Dim(0), _weights, y.Span);
-        Elementwise.AddInPlace(y.Span, x.ReadOnlySpan);
+        _backend.Lstm(x, _weights, y);
+        _backend.Add(y, x, y);
         return y;
     }
 }

@@ -20,20 +20,18 @@ sealed class SeanetResidualBlock
     }
 
     /// <param name="convPrefix">Maps the index inside the block (1 or 3) to the conv's checkpoint prefix.</param>
-    public static SeanetResidualBlock Load(SafetensorsFile file, Func<int, string> convPrefix, int dim, int hidden,
+    public static SeanetResidualBlock Load(IComputeBackend backend, SafetensorsFile file, Func<int, string> convPrefix, int dim, int hidden,
         int kernelSize, int dilation, PaddingMode padding)
     {
-        var compress = SeanetConv1d.Load(file, convPrefix(1), dim, hidden, kernelSize, 1, dilation, padding);
-        var expand = SeanetConv1d.Load(file, convPrefix(3), hidden, dim, 1, 1, 1, padding);
+        var compress = SeanetConv1d.Load(backend, file, convPrefix(1), dim, hidden, kernelSize, 1, dilation, padding);
+        var expand = SeanetConv1d.Load(backend, file, convPrefix(3), hidden, dim, 1, 1, 1, padding);
         return new SeanetResidualBlock(compress, expand);
     }
 
-    /// <summary>Returns x + block(x) (x itself is left unchanged).</summary>
-    public Tensor Forward(Tensor x)
+    /// <summary>x ← x + block(x), in place: the identity shortcut needs no copy of x.</summary>
+    public void ForwardInPlace(Tensor x)
     {
         var hidden = _compress.Forward(x, eluInput: true);
-        var y = x.Clone();
-        _expand.ForwardAdd(hidden, eluInput: true, y);
-        return y;
+        _expand.ForwardAdd(hidden, eluInput: true, x);
     }
 }

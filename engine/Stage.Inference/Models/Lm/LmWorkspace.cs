@@ -46,7 +46,6 @@ public sealed class LmWorkspace
 
     /// <summary>The rows of the call in progress (valid only inside <see cref="MusicGenLm.Forward"/>).</summary>
     internal LmStream[] RowStreams = [];
-    internal int Rows;
     internal int Layer;
 
     /// <summary>Causal self-attention of every (row, head) over its stream's cache up to its own slot.</summary>

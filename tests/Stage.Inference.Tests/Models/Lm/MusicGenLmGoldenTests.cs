@@ -127,6 +127,62 @@ public class MusicGenLmGoldenTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ResultsAreBitIdenticalWhateverTheThreadCount()
+    {
+        // Every output is computed whole by one chunk in a fixed order, so the core count never changes a
+        // logit, and a seed names the same stem on any machine with the same vector width.
+        var lm = Goldens.Lm;
+        var prefix = Prefix();
+        float[] Run(int threads)
+        {
+            using var pool = new Stage.Inference.Kernels.WorkerPool(threads);
+            var ws = new LmWorkspace(lm.Dims, 32, 32, pool);
+            var stream = new LmStream(lm.Dims, 32);
+            lm.AttachText(ws, stream, Text(), 26);
+            var rows = new List<LmRow>();
+            var tokens = new int[4];
+            for (int s = 1; s < Steps; s++)
+            {
+                prefix.StepTokens(PrefixRow.Conditional, s, tokens);
+                rows.Add(new LmRow(stream, s - 1, tokens, true));
+            }
+            var logits = new float[rows.Count * lm.LogitsPerRow];
+            lm.Forward(ws, rows.ToArray(), logits);
+            return logits;
+        }
+        Assert.Equal(Run(1), Run(3));
+    }
+
+    [Fact]
+    public void HalfPrecisionWeightsStayCloseToStage()
+    {
+        MusicGenLm half;
+        using (var weights = Stage.Inference.Checkpoints.SafetensorsFile.Open(Fixture.Model))
+            half = MusicGenLm.Load(weights, LmWeightFormat.Float16);
+        Assert.Equal(LmWeightFormat.Float16, half.WeightFormat);
+        var prefix = Prefix();
+        var golden = Goldens.Floats("lm.logits");
+        var ws = new LmWorkspace(half.Dims, 32, 32);
+        var cond = new LmStream(half.Dims, 32);
+        half.AttachText(ws, cond, Text(), 26);
+        var rows = new List<LmRow>();
+        var tokens = new int[4];
+        for (int s = 1; s < Steps; s++)
+        {
+            prefix.StepTokens(PrefixRow.Conditional, s, tokens);
+            rows.Add(new LmRow(cond, s - 1, tokens, true));
+        }
+        var logits = new float[rows.Count * half.LogitsPerRow];
+        half.Forward(ws, rows.ToArray(), logits);
+        double worst = 0;
+        for (int r = 0; r < rows.Count; r++)
+            worst = Math.Max(worst, Goldens.MaxAbsDiff(logits.AsSpan(r * half.LogitsPerRow, half.LogitsPerRow), GoldenLogits(golden, 0, r + 1)));
+        output.WriteLine($"float16 weights: max |Δ| logits {worst:E2} (values up to ~2.5)");
+        Assert.True(worst < 2e-2, $"float16 logits differ by {worst:E2}");
+        Assert.True(worst > 0, "float16 weights should not be bit-identical to float32");
+    }
+
+    [Fact]
     public void ReadsSizesFromTheCheckpoint()
     {
         var d = Goldens.Lm.Dims;
