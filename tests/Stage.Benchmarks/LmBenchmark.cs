@@ -8,23 +8,27 @@ namespace Stage.Benchmarks;
 /// STAGE's LM at full size (MusicGen-Small: dim 1024, 24 layers, 16 heads, FFN 4096, 4 codebooks,
 /// cross-attention to 1024-d text states) with random weights made in-process: prefill of the context
 /// prefix, then guided top-250 sampling steps of both streams.
-/// Arguments: [context frames = 500] [stem frames = 500] [text tokens = 20] [--fp16 (half-precision LM weights)].
+/// Arguments: [context frames = 500] [stem frames = 500] [text tokens = 20] [--variations N (candidates batched in one pass)].
 /// </summary>
 static class LmBenchmark
 {
     public static void Run(string[] args)
     {
-        var format = args.Contains("--fp16") ? LmWeightFormat.Float16 : LmWeightFormat.Float32;
-        args = args.Where(a => a != "--fp16").ToArray();
+        int variations = 1;
+        int flag = Array.IndexOf(args, "--variations");
+        if (flag >= 0)
+        {
+            variations = int.Parse(args[flag + 1]);
+            args = args.Where((_, i) => i != flag && i != flag + 1).ToArray();
+        }
         int contextFrames = args.Length > 0 ? int.Parse(args[0]) : 500;
         int stemFrames = args.Length > 1 ? int.Parse(args[1]) : 500;
         int textTokens = args.Length > 2 ? int.Parse(args[2]) : 20;
         var dims = LmDimensions.MusicGenSmall;
-        int bytesPerWeight = format == LmWeightFormat.Float16 ? 2 : 4;
 
         var clock = Stopwatch.StartNew();
-        var lm = MusicGenLm.CreateRandom(dims, seed: 1, format);
-        Console.WriteLine($"random weights ({format}): {dims.StepParameters / 1e6:F0} M parameters read per step ({dims.StepParameters * bytesPerWeight / 1e9:F2} GB), made in {clock.Elapsed.TotalSeconds:F1} s");
+        var lm = MusicGenLm.CreateRandom(dims, seed: 1);
+        Console.WriteLine($"random weights: {dims.StepParameters / 1e6:F0} M parameters read per step ({dims.StepParameters * 4 / 1e9:F2} GB fp32), made in {clock.Elapsed.TotalSeconds:F1} s");
 
         var random = new Random(2);
         var context = new int[4][];
@@ -55,7 +59,7 @@ static class LmBenchmark
                 allocatedBeforeSteps = GC.GetAllocatedBytesForCurrentThread();
             }
         };
-        generator.Generate(lm, context, text, options, 1,
+        generator.Generate(lm, context, text, options, variations,
             (done, total) => { if (done == total) allocatedAfterSteps = GC.GetAllocatedBytesForCurrentThread(); },
             (frame, _) => { if (frame == 0) firstFrame = clock.Elapsed; },
             CancellationToken.None);
@@ -66,10 +70,11 @@ static class LmBenchmark
         int decodeSteps = steps - 1; // forward passes after the prefill (the first step samples the prefill's logits)
 
         var gc = GC.GetGCMemoryInfo();
-        Console.WriteLine($"context {contextFrames} frames + stem {stemFrames} frames, {textTokens} text tokens, guidance 3.0, top-k 250, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"context {contextFrames} frames + stem {stemFrames} frames, {textTokens} text tokens, guidance 3.0, top-k 250, "
+            + $"{variations} candidate(s) batched ({2 * variations} rows per step), {Environment.ProcessorCount} cores");
         Console.WriteLine($"prefill ({contextFrames + 1} conditional + 1 unconditional steps): {prefill.TotalSeconds:F2} s ({(cpuAtFirstStep - cpuAtStart).TotalSeconds:F2} s CPU)");
         Console.WriteLine($"decode: {decodeSteps} guided steps in {decode.TotalSeconds:F1} s = {decodeSteps / decode.TotalSeconds:F2} steps/s "
-            + $"({decode.TotalMilliseconds / decodeSteps:F0} ms/step, weights streamed at {dims.StepParameters * (double)bytesPerWeight * decodeSteps / decode.TotalSeconds / 1e9:F1} GB/s)");
+            + $"({decode.TotalMilliseconds / decodeSteps:F0} ms/step, weights streamed at {dims.StepParameters * 4.0 * decodeSteps / decode.TotalSeconds / 1e9:F1} GB/s)");
         Console.WriteLine($"decode CPU time {decodeCpu.TotalMilliseconds / decodeSteps:F0} ms/step over all threads "
             + $"(wall/CPU {decode.TotalMilliseconds / decodeCpu.TotalMilliseconds:F2}; machine load average {LoadAverage()})");
         Console.WriteLine($"first complete frame (first streamable audio): {firstFrame.TotalSeconds:F2} s; total {total.TotalSeconds:F1} s for {stemFrames / 50.0:F1} s of stem");

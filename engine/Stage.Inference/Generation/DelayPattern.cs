@@ -64,8 +64,11 @@ public static class DelayPattern
 
     internal static int FrameCount(int[][] codes)
     {
+        ArgumentNullException.ThrowIfNull(codes);
         if (codes.Length != Codebooks)
             throw new ArgumentException($"expected {Codebooks} codebooks, got {codes.Length}", nameof(codes));
+        for (int q = 0; q < Codebooks; q++)
+            if (codes[q] is null) throw new ArgumentException($"codebook {q} is missing (null)", nameof(codes));
         int frames = codes[0].Length;
         for (int q = 1; q < Codebooks; q++)
             if (codes[q].Length != frames)

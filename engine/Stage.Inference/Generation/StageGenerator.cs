@@ -216,12 +216,10 @@ public sealed class StageGenerator
         if (variations < 1) throw new ArgumentOutOfRangeException(nameof(variations), variations, "at least one candidate");
         if (options.Frames < 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.Frames, "Frames must be at least 1");
-        if (contextCodes.Length != DelayPattern.Codebooks)
-            throw new ArgumentException($"context codes must be [4][frames], got {contextCodes.Length} codebooks", nameof(contextCodes));
-        int contextFrames = contextCodes[0]?.Length ?? 0;
+        int contextFrames = DelayPattern.FrameCount(contextCodes);
         if (contextFrames > MaxContextFrames)
             throw new ArgumentException($"context of {contextFrames} frames ({contextFrames / 50.0:0.##} s) exceeds STAGE's {MaxContextFrames} frames (10 s); pass the last 10 s of the context", nameof(contextCodes));
-        int promptFrames = options.PromptCodes?[0]?.Length ?? 0;
+        int promptFrames = options.PromptCodes is null ? 0 : DelayPattern.FrameCount(options.PromptCodes);
         if (options.Frames + promptFrames > MaxStemFrames)
             throw new ArgumentException(
                 $"{options.Frames} frames to generate{(promptFrames > 0 ? $" after {promptFrames} prompt frames" : "")} exceed STAGE's window of {MaxStemFrames} stem frames (10 s at 50 frames/s); generate longer stems window by window with PromptCodes", nameof(options));

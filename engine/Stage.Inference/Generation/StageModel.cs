@@ -28,16 +28,12 @@ public sealed class StageModel
     /// <summary>EnCodec's rate: context audio must be mono at this rate, stems come out at it.</summary>
     public int SampleRate => Codec.SampleRate;
 
-    /// <summary>Loads every part from one memory-mapped pass over the weights file (the LM in float32).</summary>
-    public static StageModel Load(string modelFolder) => Load(modelFolder, LmWeightFormat.Float32);
-
-    /// <summary>As <see cref="Load(string)"/>, holding the LM's linear weights in <paramref name="lmWeights"/>
-    /// (<see cref="LmWeightFormat.Float16"/> roughly doubles decode speed; see there).</summary>
-    public static StageModel Load(string modelFolder, LmWeightFormat lmWeights)
+    /// <summary>Loads every part from one memory-mapped pass over the weights file.</summary>
+    public static StageModel Load(string modelFolder)
     {
         var folder = ModelFolder.Open(modelFolder);
         using var weights = folder.OpenWeights();
-        var lm = MusicGenLm.Load(weights, lmWeights);
+        var lm = MusicGenLm.Load(weights);
         var text = TextConditioner.Load(folder, weights);
         if (text.Dim != lm.Dims.TextDim)
             throw new CheckpointException($"{weights.Path}: the text projection gives {text.Dim}-d states but the LM cross-attends {lm.Dims.TextDim}-d ones");

@@ -27,7 +27,6 @@ public sealed unsafe class RowsLinear : IChunkedWork
 
     readonly WorkerPool _pool;
     float* _x, _w, _y;
-    Half* _wHalf;
     int _rows, _in, _out, _xStride, _yStride;
     LinearOutput _mode;
 
@@ -41,46 +40,15 @@ public sealed unsafe class RowsLinear : IChunkedWork
     public void Run(float* x, int xStride, int rows, float* w, int inDim, int outDim, float* y, int yStride, LinearOutput mode)
     {
         if (rows <= 0) return;
-        _x = x; _xStride = xStride; _rows = rows; _w = w; _wHalf = null; _in = inDim; _out = outDim; _y = y; _yStride = yStride; _mode = mode;
+        _x = x; _xStride = xStride; _rows = rows; _w = w; _in = inDim; _out = outDim; _y = y; _yStride = yStride; _mode = mode;
         _pool.Run(this, (outDim + ColumnsPerChunk - 1) / ColumnsPerChunk);
-    }
-
-    /// <summary>As <see cref="Run(float*, int, int, float*, int, int, float*, int, LinearOutput)"/> with
-    /// IEEE half-precision weights: half the bytes to stream; each block of four weight rows is widened into
-    /// an L1 scratch (exactly: every half is a float) and multiplied in float32.</summary>
-    public void Run(float* x, int xStride, int rows, Half* w, int inDim, int outDim, float* y, int yStride, LinearOutput mode)
-    {
-        if (rows <= 0) return;
-        _x = x; _xStride = xStride; _rows = rows; _w = null; _wHalf = w; _in = inDim; _out = outDim; _y = y; _yStride = yStride; _mode = mode;
-        try { _pool.Run(this, (outDim + ColumnsPerChunk - 1) / ColumnsPerChunk); }
-        finally { _wHalf = null; }
     }
 
     public void RunChunk(int chunk, int worker)
     {
         int start = chunk * ColumnsPerChunk;
         int end = Math.Min(start + ColumnsPerChunk, _out);
-        if (_wHalf is null) Multiply(_x, _xStride, _rows, _w, _in, start, end, _y, _yStride, _mode);
-        else MultiplyHalf(_x, _xStride, _rows, _wHalf, _in, start, end, _y, _yStride, _mode);
-    }
-
-    [ThreadStatic] static PinnedFloats? t_widened;
-
-    /// <summary>Half-precision weights over output columns <c>[start, end)</c>, four weight rows at a time.</summary>
-    public static void MultiplyHalf(float* x, int xStride, int rows, Half* w, int inDim, int start, int end, float* y, int yStride, LinearOutput mode)
-    {
-        if (t_widened is null || t_widened.Length < 4 * inDim) t_widened = new PinnedFloats(4L * inDim);
-        float* widened = t_widened.Pointer;
-        for (int o = start; o < end; o += 4)
-        {
-            int count = Math.Min(4, end - o);
-            System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(
-                new ReadOnlySpan<Half>(w + (long)o * inDim, count * inDim), new Span<float>(widened, count * inDim));
-            Multiply(x, xStride, rows, widened, inDim, 0, count, y + o, yStride, mode == LinearOutput.Gelu ? LinearOutput.Store : mode);
-        }
-        if (mode == LinearOutput.Gelu)
-            for (int r = 0; r < rows; r++)
-                Gelu.Apply(new Span<float>(y + (long)r * yStride + start, end - start));
+        Multiply(_x, _xStride, _rows, _w, _in, start, end, _y, _yStride, _mode);
     }
 
     /// <summary>Single-threaded core over output columns <c>[start, end)</c>.</summary>

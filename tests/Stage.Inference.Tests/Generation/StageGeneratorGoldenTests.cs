@@ -128,6 +128,23 @@ public class StageGeneratorGoldenTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void MalformedCodesAreClearErrors()
+    {
+        var generator = new StageGenerator();
+        var e = Assert.Throws<ArgumentException>(() => generator.Generate(Goldens.Lm, [[1], [2], [3]], default, Greedy, 1, null, null, CancellationToken.None));
+        Assert.Contains("4 codebooks", e.Message);
+        e = Assert.Throws<ArgumentException>(() => generator.Generate(Goldens.Lm, [[1], [2], [3], null!], default, Greedy, 1, null, null, CancellationToken.None));
+        Assert.Contains("codebook 3", e.Message);
+        e = Assert.Throws<ArgumentException>(() => generator.Generate(Goldens.Lm, [[1, 2], [2], [3], [4]], default, Greedy, 1, null, null, CancellationToken.None));
+        Assert.Contains("frames", e.Message);
+        var badPrompt = Greedy with { PromptCodes = [[1], [2], [3], [5000]] };
+        e = Assert.Throws<ArgumentException>(() => generator.Generate(Goldens.Lm, [[1], [2], [3], [4]], default, badPrompt, 1, null, null, CancellationToken.None));
+        Assert.Contains("5000", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => generator.Generate(Goldens.Lm, [[1], [2], [3], [4]], default, Greedy with { Frames = 0 }, 1, null, null, CancellationToken.None));
+        Assert.Throws<ArgumentException>(() => generator.Generate(Goldens.Lm, [[1], [2], [3], [4]], new float[65], Greedy, 1, null, null, CancellationToken.None));
+    }
+
+    [Fact]
     public void TooLongRequestsNameTheLimit()
     {
         var context = Goldens.Codes("gen.context_codes");

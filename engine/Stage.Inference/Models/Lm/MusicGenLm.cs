@@ -24,9 +24,9 @@ public sealed unsafe class MusicGenLm
     readonly SinusoidalPositions _positions;
     readonly LmLayer[] _layers;
     readonly Norm _finalNorm;
-    readonly LmMatrix _heads;                    // the four output heads stacked: [Codebooks · Card, Dim]
+    readonly PinnedFloats _heads;                // the four output heads stacked: [Codebooks · Card, Dim]
 
-    MusicGenLm(LmDimensions dims, PinnedFloats[] tokenEmbeddings, LmLayer[] layers, Norm finalNorm, LmMatrix heads)
+    MusicGenLm(LmDimensions dims, PinnedFloats[] tokenEmbeddings, LmLayer[] layers, Norm finalNorm, PinnedFloats heads)
     {
         Dims = dims;
         _tokenEmbeddings = tokenEmbeddings;
@@ -37,9 +37,6 @@ public sealed unsafe class MusicGenLm
     }
 
     public LmDimensions Dims { get; }
-
-    /// <summary>How the linear weights are held (float32 unless asked otherwise at load).</summary>
-    public LmWeightFormat WeightFormat => _heads.Format;
 
     /// <summary>Logits per forward row that asked for them: <c>Codebooks · Card</c> (codebook-major).</summary>
     public int LogitsPerRow => Dims.Codebooks * Dims.Card;
@@ -95,7 +92,7 @@ public sealed unsafe class MusicGenLm
     {
         int dim = Dims.Dim, width = Dims.AttentionDim;
         Normalize(ws, layer.SelfNorm, rows);
-        layer.SelfQkv.Multiply(ws.Linear, ws.Normed.Pointer, dim, rows, ws.Qkv.Pointer, 3 * width, LinearOutput.Store);
+        ws.Linear.Run(ws.Normed.Pointer, dim, rows, layer.SelfQkv.Pointer, dim, 3 * width, ws.Qkv.Pointer, 3 * width, LinearOutput.Store);
         for (int r = 0; r < rows; r++)
         {
             var stream = ws.RowStreams[r];
@@ -104,7 +101,7 @@ public sealed unsafe class MusicGenLm
             qkv.Slice(2 * width, width).CopyTo(stream.Values[ws.Layer].Span.Slice(ws.Slots[r] * width, width));
         }
         ws.Pool.Run(ws.SelfAttention, rows * Dims.Heads);
-        layer.SelfOut.Multiply(ws.Linear, ws.Attended.Pointer, width, rows, ws.Hidden.Pointer, dim, LinearOutput.Accumulate);
+        ws.Linear.Run(ws.Attended.Pointer, width, rows, layer.SelfOut.Pointer, width, dim, ws.Hidden.Pointer, dim, LinearOutput.Accumulate);
     }
 
     /// <summary>h += Wo' · softmax(q'·k'ᵀ/8) · v' over the stream's text; skipped (adds exactly 0) when no row has text.</summary>
@@ -115,9 +112,9 @@ public sealed unsafe class MusicGenLm
         if (!anyText) return;
         int dim = Dims.Dim, width = Dims.AttentionDim;
         Normalize(ws, layer.CrossNorm, rows);
-        layer.CrossQuery.Multiply(ws.Linear, ws.Normed.Pointer, dim, rows, ws.Qkv.Pointer, width, LinearOutput.Store);
+        ws.Linear.Run(ws.Normed.Pointer, dim, rows, layer.CrossQuery.Pointer, dim, width, ws.Qkv.Pointer, width, LinearOutput.Store);
         ws.Pool.Run(ws.TextAttention, rows * Dims.Heads);
-        layer.CrossOut.Multiply(ws.Linear, ws.Attended.Pointer, width, rows, ws.Hidden.Pointer, dim, LinearOutput.Accumulate);
+        ws.Linear.Run(ws.Attended.Pointer, width, rows, layer.CrossOut.Pointer, width, dim, ws.Hidden.Pointer, dim, LinearOutput.Accumulate);
     }
 
     /// <summary>h += W2 · GELU(W1 · LN(h)).</summary>
@@ -125,8 +122,8 @@ public sealed unsafe class MusicGenLm
     {
         int dim = Dims.Dim, ffn = Dims.FfnDim;
         Normalize(ws, layer.FfnNorm, rows);
-        layer.FfnIn.Multiply(ws.Linear, ws.Normed.Pointer, dim, rows, ws.FeedForward.Pointer, ffn, LinearOutput.Gelu);
-        layer.FfnOut.Multiply(ws.Linear, ws.FeedForward.Pointer, ffn, rows, ws.Hidden.Pointer, dim, LinearOutput.Accumulate);
+        ws.Linear.Run(ws.Normed.Pointer, dim, rows, layer.FfnIn.Pointer, dim, ffn, ws.FeedForward.Pointer, ffn, LinearOutput.Gelu);
+        ws.Linear.Run(ws.FeedForward.Pointer, ffn, rows, layer.FfnOut.Pointer, ffn, dim, ws.Hidden.Pointer, dim, LinearOutput.Accumulate);
     }
 
     /// <summary>logits_q = W_q · LN_final(h) for the rows that want them.</summary>
@@ -141,7 +138,7 @@ public sealed unsafe class MusicGenLm
         }
         if (wanted == 0) return;
         fixed (float* y = logits)
-            _heads.Multiply(ws.Linear, ws.Normed.Pointer, dim, wanted, y, LogitsPerRow, LinearOutput.Store);
+            ws.Linear.Run(ws.Normed.Pointer, dim, wanted, _heads.Pointer, dim, LogitsPerRow, y, LogitsPerRow, LinearOutput.Store);
     }
 
     void Normalize(LmWorkspace ws, Norm norm, int rows)
@@ -169,8 +166,8 @@ public sealed unsafe class MusicGenLm
         fixed (float* x = text)
             for (int l = 0; l < _layers.Length; l++)
             {
-                _layers[l].CrossKey.Multiply(ws.Linear, x, Dims.TextDim, length, stream.TextKeys![l].Pointer, width, LinearOutput.Store);
-                _layers[l].CrossValue.Multiply(ws.Linear, x, Dims.TextDim, length, stream.TextValues![l].Pointer, width, LinearOutput.Store);
+                ws.Linear.Run(x, Dims.TextDim, length, _layers[l].CrossKey.Pointer, Dims.TextDim, width, stream.TextKeys![l].Pointer, width, LinearOutput.Store);
+                ws.Linear.Run(x, Dims.TextDim, length, _layers[l].CrossValue.Pointer, Dims.TextDim, width, stream.TextValues![l].Pointer, width, LinearOutput.Store);
             }
         stream.TextLength = length;
     }
@@ -224,15 +221,12 @@ public sealed unsafe class MusicGenLm
     internal sealed record Norm(float[] Weight, float[] Bias);
 
     internal sealed record LmLayer(
-        Norm SelfNorm, LmMatrix SelfQkv, LmMatrix SelfOut,
-        Norm CrossNorm, LmMatrix CrossQuery, LmMatrix CrossKey, LmMatrix CrossValue, LmMatrix CrossOut,
-        Norm FfnNorm, LmMatrix FfnIn, LmMatrix FfnOut);
+        Norm SelfNorm, PinnedFloats SelfQkv, PinnedFloats SelfOut,
+        Norm CrossNorm, PinnedFloats CrossQuery, PinnedFloats CrossKey, PinnedFloats CrossValue, PinnedFloats CrossOut,
+        Norm FfnNorm, PinnedFloats FfnIn, PinnedFloats FfnOut);
 
-    /// <summary>
-    /// Reads the LM from a STAGE checkpoint (<see cref="StageCheckpointLayout.Lm"/> names), sizes taken from
-    /// the tensor shapes; linear weights in <paramref name="format"/> (float32 keeps STAGE's numbers exactly).
-    /// </summary>
-    public static MusicGenLm Load(SafetensorsFile file, LmWeightFormat format = LmWeightFormat.Float32)
+    /// <summary>Reads the LM from a STAGE checkpoint (<see cref="StageCheckpointLayout.Lm"/> names), sizes taken from the tensor shapes.</summary>
+    public static MusicGenLm Load(SafetensorsFile file)
     {
         var embedding0 = file.Entry(L.TokenEmbedding(0));
         var q0 = file.Entry(L.SelfAttention(0, "to_q"));
@@ -254,64 +248,61 @@ public sealed unsafe class MusicGenLm
         var dims = new LmDimensions(dim, layers, width / headDim, headDim, ffn0.Shape[0], codebooks, inputCard, head0.Shape[0], crossK0.Shape[1]);
 
         var embeddings = new PinnedFloats[codebooks];
-        for (int q = 0; q < codebooks; q++)
-        {
-            var entry = file.Entry(L.TokenEmbedding(q));
-            if (entry.Shape.Length != 2 || entry.Shape[0] != inputCard || entry.Shape[1] != dim)
-                throw new CheckpointException($"{file.Path}: tensor '{entry.Name}' has shape {entry.ShapeText}, expected [{inputCard}, {dim}]");
-            embeddings[q] = new PinnedFloats((long)inputCard * dim);
-            file.ReadFloat32(entry, embeddings[q].Span);
-        }
+        for (int q = 0; q < codebooks; q++) embeddings[q] = Read(file, L.TokenEmbedding(q), inputCard, dim);
 
-        LmMatrix Matrix(string name, int rows, int cols)
-        {
-            var m = new LmMatrix(rows, cols, format);
-            m.Load(file, name, 0, rows);
-            return m;
-        }
         var blocks = new LmLayer[layers];
         for (int l = 0; l < layers; l++)
         {
-            var qkv = new LmMatrix(3 * width, dim, format);
-            qkv.Load(file, L.SelfAttention(l, "to_q"), 0, width);
-            qkv.Load(file, L.SelfAttention(l, "to_k"), width, width);
-            qkv.Load(file, L.SelfAttention(l, "to_v"), 2 * width, width);
+            var qkv = new PinnedFloats(3L * width * dim);
+            ReadInto(file, L.SelfAttention(l, "to_q"), qkv.Span[..(width * dim)], width, dim);
+            ReadInto(file, L.SelfAttention(l, "to_k"), qkv.Span.Slice(width * dim, width * dim), width, dim);
+            ReadInto(file, L.SelfAttention(l, "to_v"), qkv.Span.Slice(2 * width * dim, width * dim), width, dim);
             blocks[l] = new LmLayer(
-                ReadNorm(file, L.SelfAttentionNorm(l), dim), qkv, Matrix(L.SelfAttention(l, "to_out"), dim, width),
+                ReadNorm(file, L.SelfAttentionNorm(l), dim), qkv, Read(file, L.SelfAttention(l, "to_out"), dim, width),
                 ReadNorm(file, L.CrossAttentionNorm(l), dim),
-                Matrix(L.CrossAttention(l, "to_q"), width, dim),
-                Matrix(L.CrossAttention(l, "to_k"), width, dims.TextDim),
-                Matrix(L.CrossAttention(l, "to_v"), width, dims.TextDim),
-                Matrix(L.CrossAttention(l, "to_out"), dim, width),
+                Read(file, L.CrossAttention(l, "to_q"), width, dim),
+                Read(file, L.CrossAttention(l, "to_k"), width, dims.TextDim),
+                Read(file, L.CrossAttention(l, "to_v"), width, dims.TextDim),
+                Read(file, L.CrossAttention(l, "to_out"), dim, width),
                 ReadNorm(file, L.FeedForwardNorm(l), dim),
-                Matrix(L.FeedForwardIn(l), dims.FfnDim, dim),
-                Matrix(L.FeedForwardOut(l), dim, dims.FfnDim));
+                Read(file, L.FeedForwardIn(l), dims.FfnDim, dim),
+                Read(file, L.FeedForwardOut(l), dim, dims.FfnDim));
         }
 
-        var heads = new LmMatrix(codebooks * dims.Card, dim, format);
-        for (int q = 0; q < codebooks; q++) heads.Load(file, L.OutputHead(q), q * dims.Card, dims.Card);
+        var heads = new PinnedFloats((long)codebooks * dims.Card * dim);
+        for (int q = 0; q < codebooks; q++)
+            ReadInto(file, L.OutputHead(q), heads.Span.Slice(q * dims.Card * dim, dims.Card * dim), dims.Card, dim);
         return new MusicGenLm(dims, embeddings, blocks, ReadNorm(file, L.FinalNorm, dim), heads);
+    }
+
+    static PinnedFloats Read(SafetensorsFile file, string name, int rows, int cols)
+    {
+        var buffer = new PinnedFloats((long)rows * cols);
+        ReadInto(file, name, buffer.Span, rows, cols);
+        return buffer;
+    }
+
+    static void ReadInto(SafetensorsFile file, string name, Span<float> destination, int rows, int cols)
+    {
+        var entry = file.Entry(name);
+        if (entry.Shape.Length != 2 || entry.Shape[0] != rows || entry.Shape[1] != cols)
+            throw new CheckpointException($"{file.Path}: tensor '{name}' has shape {entry.ShapeText}, expected [{rows}, {cols}]");
+        file.ReadFloat32(entry, destination);
     }
 
     static Norm ReadNorm(SafetensorsFile file, string module, int dim) =>
         new(file.ReadFloat32(module + ".weight", dim), file.ReadFloat32(module + ".bias", dim));
 
     /// <summary>An LM of the given size with random weights (for benchmarks; no file).</summary>
-    public static MusicGenLm CreateRandom(LmDimensions dims, int seed, LmWeightFormat format = LmWeightFormat.Float32)
+    public static MusicGenLm CreateRandom(LmDimensions dims, int seed)
     {
         var random = new Random(seed);
-        float[] scratch = [];
-        void Fill(Span<float> span, float scale)
+        PinnedFloats Matrix(int rows, int cols)
         {
+            var m = new PinnedFloats((long)rows * cols);
+            float scale = 1f / MathF.Sqrt(cols);
+            var span = m.Span;
             for (int i = 0; i < span.Length; i++) span[i] = (float)(random.NextDouble() * 2 - 1) * scale;
-        }
-        LmMatrix Matrix(int rows, int cols)
-        {
-            var m = new LmMatrix(rows, cols, format);
-            if (scratch.Length < rows * cols) scratch = new float[rows * cols];
-            var values = scratch.AsSpan(0, rows * cols);
-            Fill(values, 1f / MathF.Sqrt(cols));
-            m.Set(0, values, "random weight");
             return m;
         }
         Norm UnitNorm()
@@ -322,11 +313,7 @@ public sealed unsafe class MusicGenLm
         }
         int width = dims.AttentionDim;
         var embeddings = new PinnedFloats[dims.Codebooks];
-        for (int q = 0; q < dims.Codebooks; q++)
-        {
-            embeddings[q] = new PinnedFloats((long)dims.InputCard * dims.Dim);
-            Fill(embeddings[q].Span, 1f);
-        }
+        for (int q = 0; q < dims.Codebooks; q++) embeddings[q] = Matrix(dims.InputCard, dims.Dim);
         var blocks = new LmLayer[dims.Layers];
         for (int l = 0; l < dims.Layers; l++)
             blocks[l] = new LmLayer(UnitNorm(), Matrix(3 * width, dims.Dim), Matrix(dims.Dim, width),
