@@ -11,7 +11,6 @@ internal static class Program
         ("text", "tokenizer throughput (fixture spiece.model) and t5-base encode of a 20-word prompt (random weights)", TextBenchmark.Run),
         ("stemchunk-codec", "encode + decode a StemChunk of 10 s stereo 48 kHz float32", args => StemChunkCodecBenchmark.Run(args)),
         ("pipe-roundtrip", "10 s stereo 48 kHz to the engine and back over the named pipe", args => PipeRoundTripBenchmark.Run(args)),
-        ("lm", "STAGE LM full size, random weights: prefill + guided steps/s for 10 s context + 10 s stem [context] [stem] [text] [--fp16]", LmBenchmark.Run),
         ("lm", "STAGE LM full size, random weights: prefill + guided steps/s for 10 s context + 10 s stem [context] [stem] [text] [--variations N]", LmBenchmark.Run),
     ];
 
