@@ -8,6 +8,7 @@ internal static class Program
         ("audio", "resample 10 s stereo 32k->48k (whole and streamed), WAV write+read 10 s", AudioBenchmark.Run),
         ("matmul", "GEMM throughput on the networks' shapes [threads]", MatMulBenchmark.Run),
         ("encodec", "EnCodec 32 kHz real size, random weights: encode + decode 10 s [threads]", EncodecBenchmark.Run),
+        ("job", "stem job streaming path, full size random weights: time to first streamed audio and total [context s] [stem s]", JobBenchmark.Run),
         ("text", "tokenizer throughput (fixture spiece.model) and t5-base encode of a 20-word prompt (random weights)", TextBenchmark.Run),
         ("stemchunk-codec", "encode + decode a StemChunk of 10 s stereo 48 kHz float32", args => StemChunkCodecBenchmark.Run(args)),
         ("pipe-roundtrip", "10 s stereo 48 kHz to the engine and back over the named pipe", args => PipeRoundTripBenchmark.Run(args)),
