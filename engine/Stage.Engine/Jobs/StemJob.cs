@@ -139,7 +139,6 @@ public static class StemJob
     sealed class StemClock(int variations, int framesPerVariation)
     {
         readonly Stopwatch _watch = Stopwatch.StartNew();
-        long _framesDone;
         double _secondsAtFirstFrame = double.NaN;
 
         public StemProgress At(string stage, int variation, int frames)
@@ -149,13 +148,13 @@ public static class StemJob
             double now = _watch.Elapsed.TotalSeconds;
             if (done > 0 && double.IsNaN(_secondsAtFirstFrame)) _secondsAtFirstFrame = now;
             TimeSpan? eta = null;
-            if (done > 1 && done > _framesDone && now > _secondsAtFirstFrame)
+            if (done > 1 && now > _secondsAtFirstFrame)
             {
                 double perFrame = (now - _secondsAtFirstFrame) / (done - 1);
                 eta = TimeSpan.FromSeconds(perFrame * (total - done));
             }
-            _framesDone = Math.Max(_framesDone, done);
-            double fraction = Math.Clamp((double)done / total, 0, 1);
+            // Generation is nearly all the work; the last 3 % stand for the final decode and the WAV.
+            double fraction = Math.Clamp(0.97 * done / total, 0, 1);
             return new StemProgress(stage, fraction, eta, variation, variations);
         }
     }
