@@ -61,6 +61,19 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public void CancelLeavesNoFiles()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var stderr = new StringWriter();
+        int exit = Program.Run(["generate", "--model", EndToEnd.FixtureFolder, "--out", Path("o.wav"), "--seconds", "5",
+            "--codes-out", Path("codes.json")], new StringWriter(), stderr, cancelled.Token);
+        Assert.Equal(130, exit);
+        Assert.Contains("cancelled", stderr.ToString());
+        Assert.Empty(Directory.GetFiles(_folder));
+    }
+
+    [Fact]
     public void CorruptContextIsAClearError()
     {
         File.WriteAllBytes(Path("bad.wav"), "RIFF\x10\0\0\0WAVEjunk"u8.ToArray());
