@@ -70,6 +70,11 @@ public static class StemJob
         }
         ContextCodes(0);
 
+        // Several candidates of one window share one batched pass (2 rows per candidate per step); candidate 0
+        // streams while it is generated, the others stream (exactly decoded) when the pass ends.
+        if (request.Variations > 1 && length.Frames <= WindowedStemGenerator.WindowFrames)
+            return RunBatched(model, generator, request, length, ContextCodes(0), listener, cancel);
+
         var results = new List<StemVariation>(request.Variations);
         for (int v = 0; v < request.Variations; v++)
         {
@@ -79,25 +84,31 @@ public static class StemJob
         return results;
     }
 
+    static GenerationOptions Options(StemRequest request, StemDuration length, ulong seed) => new()
+    {
+        Frames = length.Frames,
+        Temperature = request.Temperature,
+        TopK = request.TopK,
+        Guidance = request.Guidance,
+        Seed = seed,
+        Prompt = request.Prompt,
+    };
+
+    static StemOutput Stream(StemRequest request, StemDuration length, int variation, IStemListener? listener) =>
+        new(request.SampleRate, request.Channels, length.OutputSamples,
+            (start, frames) => listener?.Audio(variation, start, frames, request.SampleRate, request.Channels));
+
+    static StreamingStemDecoder Decoder(StageModel model, StemDuration length) =>
+        new(codes => model.Codec.Decode(CodeRows.ToMatrix(codes)), DelayPattern.Codebooks, length.Frames);
+
     static StemVariation RunVariation(StageModel model, StageGenerator generator, StemRequest request, StemDuration length, Func<int, int[][]> contextCodes, int variation,
         StemClock clock, IStemListener? listener, CancellationToken cancel)
     {
         ulong seed = unchecked(request.Seed + (ulong)variation);
-        var decoder = new StreamingStemDecoder(codes => model.Codec.Decode(CodeRows.ToMatrix(codes)), DelayPattern.Codebooks, length.Frames);
-        var stream = new StemOutput(request.SampleRate, request.Channels, length.OutputSamples,
-            (start, frames) => listener?.Audio(variation, start, frames, request.SampleRate, request.Channels));
-
-        var options = new GenerationOptions
-        {
-            Frames = length.Frames,
-            Temperature = request.Temperature,
-            TopK = request.TopK,
-            Guidance = request.Guidance,
-            Seed = seed,
-            Prompt = request.Prompt,
-        };
+        var decoder = Decoder(model, length);
+        var stream = Stream(request, length, variation, listener);
         listener?.Progress(clock.At(StemProgress.Generating, variation, 0));
-        var codes = WindowedStemGenerator.Generate(generator, model, contextCodes, options,
+        var codes = WindowedStemGenerator.Generate(generator, model, contextCodes, Options(request, length, seed),
             onStep: (done, total) => listener?.Progress(clock.At(StemProgress.Generating, variation, done)),
             onFrame: (frame, frameCodes) =>
             {
@@ -109,14 +120,56 @@ public static class StemJob
         listener?.Progress(clock.At(StemProgress.Decoding, variation, length.Frames));
         while (decoder.TryDecodePiece(out var piece)) stream.Push(piece.Samples);
         stream.Complete();
-
         // The WAV gets the exact whole-sequence decode; the streamed pieces are within the decoder's stated error.
-        var whole = decoder.DecodeWhole();
+        return Finish(request, length, variation, seed, codes, decoder.DecodeWhole(), clock, listener, cancel);
+    }
+
+    static IReadOnlyList<StemVariation> RunBatched(StageModel model, StageGenerator generator, StemRequest request, StemDuration length,
+        int[][] contextCodes, IStemListener? listener, CancellationToken cancel)
+    {
+        int variations = request.Variations;
+        var clock = new StemClock(1, length.Frames);
+        var decoder = Decoder(model, length);
+        var stream = Stream(request, length, 0, listener);
+        listener?.Progress(clock.At(StemProgress.Generating, 0, 0));
+        var candidates = generator.Generate(model.Lm, contextCodes, model.EncodeText(request.Prompt), Options(request, length, request.Seed), variations,
+            onStep: (done, total) => listener?.Progress(clock.At(StemProgress.Generating, 0, done)),
+            onFrame: (frame, frameCodes) =>
+            {
+                decoder.Add(frameCodes);
+                while (decoder.TryDecodePiece(out var piece)) stream.Push(piece.Samples);
+            },
+            cancel);
+
+        listener?.Progress(clock.At(StemProgress.Decoding, 0, length.Frames));
+        while (decoder.TryDecodePiece(out var piece)) stream.Push(piece.Samples);
+        stream.Complete();
+        var results = new List<StemVariation>(variations)
+        {
+            Finish(request, length, 0, request.Seed, candidates[0], decoder.DecodeWhole(), clock, listener, cancel),
+        };
+        for (int v = 1; v < variations; v++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var whole = model.Codec.Decode(CodeRows.ToMatrix(candidates[v]));
+            var output = Stream(request, length, v, listener);
+            for (int start = 0; start < whole.Length; start += StemContext.SampleRate) // one second per chunk
+                output.Push(whole.AsSpan(start, Math.Min(StemContext.SampleRate, whole.Length - start)));
+            output.Complete();
+            results.Add(Finish(request, length, v, unchecked(request.Seed + (ulong)v), candidates[v], whole, clock, listener, cancel));
+        }
+        return results;
+    }
+
+    /// <summary>Writes the WAV of one candidate from its exact decode and reports it.</summary>
+    static StemVariation Finish(StemRequest request, StemDuration length, int variation, ulong seed, int[][] codes, float[] whole,
+        StemClock clock, IStemListener? listener, CancellationToken cancel)
+    {
         string? path = null;
         if (request.OutputPath is not null)
         {
             cancel.ThrowIfCancellationRequested();
-            listener?.Progress(clock.At(StemProgress.Writing, variation, length.Frames));
+            listener?.Progress(clock.At(StemProgress.Writing, Math.Min(variation, clock.Variations - 1), length.Frames));
             path = StemRequest.VariationPath(request.OutputPath, variation);
             var audio = StemOutput.Render(whole, request.SampleRate, request.Channels, length.OutputSamples);
             using var writer = new WavWriter(path, request.SampleRate, request.Channels, WavSampleFormat.Float32);
@@ -138,6 +191,8 @@ public static class StemJob
     /// <summary>Fraction done and time to go, from the measured rate of generated frames.</summary>
     sealed class StemClock(int variations, int framesPerVariation)
     {
+        public int Variations => variations;
+
         readonly Stopwatch _watch = Stopwatch.StartNew();
         double _secondsAtFirstFrame = double.NaN;
 

@@ -121,6 +121,20 @@ public sealed class GenerationServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task VariationsStreamEachCandidateAndWriteEachWav()
+    {
+        await using var client = await Connect();
+        await client.SendAsync(Request(9, 1) with { Variations = 3, TopK = 50, WavDirectory = _stems });
+        var messages = await ReceiveUntilFinal(client, 9);
+        var completed = Assert.IsType<Completed>(messages[^1]);
+        Assert.Equal((3, 32000L), (completed.Variations, completed.TotalSamples));
+        Assert.Equal(3, completed.WavPaths.Count);
+        Assert.Equal(3, completed.WavPaths.Distinct().Count());
+        for (int v = 0; v < 3; v++)
+            Assert.Equal(32000L, messages.OfType<StemChunk>().Where(c => c.Variation == v).Sum(c => c.Audio.FrameCount));
+    }
+
+    [Fact]
     public async Task CancelStopsAGenerationMidway()
     {
         await using var client = await Connect();
