@@ -54,6 +54,7 @@ static class JobBenchmark
         var pieceDecode = TimeSpan.Zero;
         TimeSpan firstAudio = default, firstFrame = default;
         long delivered = 0;
+        var pieces = new List<StemPiece>();
         var decoder = new StreamingStemDecoder(codes => codec.Decode(CodeRows.ToMatrix(codes)), 4, frames);
         var output = new StemOutput(outputRate, outputChannels, StemDuration.FromSeconds(stemSeconds, outputRate).OutputSamples, (start, samples) =>
         {
@@ -66,12 +67,12 @@ static class JobBenchmark
                 if (frame == 0) firstFrame = clock.Elapsed;
                 decoder.Add(frameCodes);
                 var before = clock.Elapsed;
-                while (decoder.TryDecodePiece(out var piece)) output.Push(piece.Samples);
+                while (decoder.TryDecodePiece(out var piece)) { output.Push(piece.Samples); pieces.Add(piece); }
                 pieceDecode += clock.Elapsed - before;
             },
             CancellationToken.None);
         var generated = clock.Elapsed;
-        while (decoder.TryDecodePiece(out var piece)) output.Push(piece.Samples);
+        while (decoder.TryDecodePiece(out var piece)) { output.Push(piece.Samples); pieces.Add(piece); }
         output.Complete();
         var streamed = clock.Elapsed;
         var whole = decoder.DecodeWhole();
@@ -84,12 +85,21 @@ static class JobBenchmark
             + $"guidance 3, top-k 250, {outputRate} Hz stereo out, {Environment.ProcessorCount} cores (load average {LoadAverage()})");
         Console.WriteLine($"  context encode               {encoded.TotalSeconds,7:F2} s");
         Console.WriteLine($"  first complete frame         {firstFrame.TotalSeconds,7:F2} s");
-        Console.WriteLine($"  first streamed audio         {firstAudio.TotalSeconds,7:F2} s  (piece {StreamingStemDecoder.DefaultPieceFrames} frames, "
+        Console.WriteLine($"  first streamed audio         {firstAudio.TotalSeconds,7:F2} s  (first piece {StreamingStemDecoder.DefaultFirstPieceFrames}, then {StreamingStemDecoder.DefaultPieceFrames} frames, "
             + $"warm-up {StreamingStemDecoder.DefaultWarmupFrames}, look-ahead {StreamingStemDecoder.DefaultLookaheadFrames})");
         Console.WriteLine($"  generation done              {generated.TotalSeconds,7:F2} s  ({frames / (generated - encoded).TotalSeconds:F2} frames/s incl. piece decoding)");
         Console.WriteLine($"  piece decoding (in the loop) {pieceDecode.TotalSeconds,7:F2} s");
         Console.WriteLine($"  all audio streamed           {streamed.TotalSeconds,7:F2} s  ({delivered} frames)");
         Console.WriteLine($"  whole decode + 48 kHz render {(total - streamed).TotalSeconds,7:F2} s");
+        float error = 0, peak = 0;
+        foreach (var piece in pieces)
+            for (int i = 0; i < piece.Samples.Length; i++)
+            {
+                float exact = whole[piece.StartSample + i];
+                error = Math.Max(error, Math.Abs(piece.Samples[i] - exact));
+                peak = Math.Max(peak, Math.Abs(exact));
+            }
+        Console.WriteLine($"  streamed pieces vs whole decode: max |diff| {error:E2} (peak {peak:0.###}; random EnCodec weights)");
         Console.WriteLine($"  total                        {total.TotalSeconds,7:F2} s  (CPU {cpu.TotalSeconds:F1} s; peak working set {process.PeakWorkingSet64 / 1e9:F2} GB)");
     }
 

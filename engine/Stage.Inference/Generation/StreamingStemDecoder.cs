@@ -25,9 +25,11 @@ public sealed class StreamingStemDecoder
     /// <param name="decode">EnCodec decode: codes [codebook][frame] → 640 samples per frame.</param>
     /// <param name="totalFrames">How many frames the stem will have.</param>
     public StreamingStemDecoder(Func<int[][], float[]> decode, int codebooks, int totalFrames,
-        int pieceFrames = DefaultPieceFrames, int warmupFrames = DefaultWarmupFrames, int lookaheadFrames = DefaultLookaheadFrames)
+        int pieceFrames = DefaultPieceFrames, int warmupFrames = DefaultWarmupFrames, int lookaheadFrames = DefaultLookaheadFrames,
+        int firstPieceFrames = DefaultFirstPieceFrames)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(pieceFrames, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(firstPieceFrames, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(warmupFrames);
         ArgumentOutOfRangeException.ThrowIfNegative(lookaheadFrames);
         _decode = decode;
@@ -35,12 +37,16 @@ public sealed class StreamingStemDecoder
         _codes = new int[codebooks][];
         for (int q = 0; q < codebooks; q++) _codes[q] = new int[totalFrames];
         PieceFrames = pieceFrames;
+        FirstPieceFrames = firstPieceFrames;
         WarmupFrames = warmupFrames;
         LookaheadFrames = lookaheadFrames;
     }
 
     /// <summary>0.5 s: the streaming granularity.</summary>
     public const int DefaultPieceFrames = 25;
+
+    /// <summary>0.2 s: the first piece is short so the first audio comes soon after the first frames.</summary>
+    public const int DefaultFirstPieceFrames = 10;
 
     /// <summary>Frames decoded before a piece so the LSTM state has settled (see the remarks).</summary>
     public const int DefaultWarmupFrames = 50;
@@ -49,6 +55,7 @@ public sealed class StreamingStemDecoder
     public const int DefaultLookaheadFrames = 5;
 
     public int PieceFrames { get; }
+    public int FirstPieceFrames { get; }
     public int WarmupFrames { get; }
     public int LookaheadFrames { get; }
     public int TotalFrames => _codes[0].Length;
@@ -68,9 +75,9 @@ public sealed class StreamingStemDecoder
     public bool TryDecodePiece(out StemPiece piece)
     {
         int start = _emittedFrames;
-        int end = Math.Min(start + PieceFrames, TotalFrames);
+        int end = Math.Min(start + (start == 0 ? FirstPieceFrames : PieceFrames), TotalFrames);
         bool last = end == TotalFrames;
-        if (start == TotalFrames || _frames < (last ? TotalFrames : end + LookaheadFrames))
+        if (start == TotalFrames || _frames < (last ? TotalFrames : Math.Min(end + LookaheadFrames, TotalFrames)))
         {
             piece = default;
             return false;

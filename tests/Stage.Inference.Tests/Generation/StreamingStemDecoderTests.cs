@@ -17,13 +17,14 @@ public class StreamingStemDecoderTests
     }
 
     [Theory]
-    [InlineData(12, 25, 50, 5)]
-    [InlineData(100, 25, 50, 5)]
-    [InlineData(101, 7, 3, 3)]
-    [InlineData(30, 1, 0, 0)]
-    public void PiecesCoverTheStemInOrder(int total, int piece, int warmup, int lookahead)
+    [InlineData(12, 25, 50, 5, 10)]
+    [InlineData(100, 25, 50, 5, 10)]
+    [InlineData(101, 7, 3, 3, 7)]
+    [InlineData(30, 1, 0, 0, 1)]
+    [InlineData(64, 25, 50, 5, 1)]
+    public void PiecesCoverTheStemInOrder(int total, int piece, int warmup, int lookahead, int firstPiece)
     {
-        var decoder = new StreamingStemDecoder(LocalDecode, 4, total, piece, warmup, lookahead);
+        var decoder = new StreamingStemDecoder(LocalDecode, 4, total, piece, warmup, lookahead, firstPiece);
         var streamed = new List<float>();
         for (int t = 0; t < total; t++)
         {
@@ -32,7 +33,7 @@ public class StreamingStemDecoderTests
             {
                 Assert.Equal(streamed.Count, p.StartSample);
                 // A non-final piece is emitted only once its look-ahead frames exist.
-                if (decoder.EmittedFrames < total) Assert.True(decoder.Frames >= decoder.EmittedFrames + lookahead);
+                if (decoder.EmittedFrames < total) Assert.True(decoder.Frames >= Math.Min(decoder.EmittedFrames + lookahead, total));
                 streamed.AddRange(p.Samples);
             }
         }
