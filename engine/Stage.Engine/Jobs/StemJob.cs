@@ -62,8 +62,8 @@ public static class StemJob
             if (!encoded.TryGetValue(startFrame, out var codes))
             {
                 cancel.ThrowIfCancellationRequested();
-                var window = context.Window(startFrame * StemContext.SamplesPerFrame);
-                codes = window.IsEmpty ? EmptyCodes() : CodeRows.FromMatrix(model.Codec.Encode(window));
+                // STAGE's prompt processor: fewer than 7 samples (a context that has run out) give no frame.
+                codes = model.EncodeContext(context.Window(startFrame * StemContext.SamplesPerFrame));
                 encoded[startFrame] = codes;
             }
             return codes;
@@ -99,7 +99,7 @@ public static class StemJob
             (start, frames) => listener?.Audio(variation, start, frames, request.SampleRate, request.Channels));
 
     static StreamingStemDecoder Decoder(StageModel model, StemDuration length) =>
-        new(codes => model.Codec.Decode(CodeRows.ToMatrix(codes)), DelayPattern.Codebooks, length.Frames);
+        new(model.Decode, DelayPattern.Codebooks, length.Frames);
 
     static StemVariation RunVariation(StageModel model, StageGenerator generator, StemRequest request, StemDuration length, Func<int, int[][]> contextCodes, int variation,
         StemClock clock, IStemListener? listener, CancellationToken cancel)
@@ -151,7 +151,7 @@ public static class StemJob
         for (int v = 1; v < variations; v++)
         {
             cancel.ThrowIfCancellationRequested();
-            var whole = model.Codec.Decode(CodeRows.ToMatrix(candidates[v]));
+            var whole = model.Decode(candidates[v]);
             var output = Stream(request, length, v, listener);
             for (int start = 0; start < whole.Length; start += StemContext.SampleRate) // one second per chunk
                 output.Push(whole.AsSpan(start, Math.Min(StemContext.SampleRate, whole.Length - start)));
@@ -179,13 +179,6 @@ public static class StemJob
         var result = new StemVariation(variation, seed, codes, length.OutputSamples, path);
         listener?.VariationCompleted(result);
         return result;
-    }
-
-    static int[][] EmptyCodes()
-    {
-        var codes = new int[DelayPattern.Codebooks][];
-        for (int q = 0; q < codes.Length; q++) codes[q] = [];
-        return codes;
     }
 
     /// <summary>Fraction done and time to go, from the measured rate of generated frames.</summary>
