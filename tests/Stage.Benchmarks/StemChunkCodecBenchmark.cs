@@ -20,11 +20,12 @@ static class StemChunkCodecBenchmark
         float checksum = 0;
 
         Measurement.Run("encode (into a reused frame buffer)", 20, 200, () => buffer.Encode(chunk), bytes);
+        // No throughput figure for decode: it validates the map and views the audio without copying it.
         Measurement.Run("decode (audio viewed in place)", 20, 200, () =>
         {
             var decoded = (StemChunk)MessageCodec.Decode(payload);
             checksum += decoded.Audio.Samples.Span[^1];
-        }, bytes);
+        });
         Measurement.Run("encode + decode", 20, 200, () =>
         {
             buffer.Encode(chunk);

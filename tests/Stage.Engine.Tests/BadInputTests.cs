@@ -80,7 +80,7 @@ public class BadInputTests
         Assert.True(await pipe.ClosedByEngineAsync());
         await server.WaitForLogAsync("more than the limit of 67108864; disconnecting");
         await bystander.SendAsync(new Ping(3));
-        Assert.Equal(new Pong(3), await bystander.ReceiveAsync());
+        Assert.Equal(new Pong(3), await bystander.NextAsync());
         await Requests.AssertStillServesAsync(server);
     }
 
@@ -99,7 +99,7 @@ public class BadInputTests
         await server.WaitForLogAsync("the stream ended after 100 of the 200 bytes of a frame");
         await server.WaitForLogAsync("(raw test pipe 1) disconnected");
         await bystander.SendAsync(new Ping(4));
-        Assert.Equal(new Pong(4), await bystander.ReceiveAsync());
+        Assert.Equal(new Pong(4), await bystander.NextAsync());
         await Requests.AssertStillServesAsync(server);
     }
 
@@ -162,7 +162,7 @@ public class BadInputTests
         for (var clock = Stopwatch.StartNew(); server.Server.ActiveSessions > 1 && clock.Elapsed < TimeSpan.FromSeconds(10);) await Task.Delay(20);
         Assert.Equal(1, server.Server.ActiveSessions); // only the bystander is left
         await bystander.SendAsync(new Ping(8));
-        Assert.Equal(new Pong(8), await bystander.ReceiveAsync());
+        Assert.Equal(new Pong(8), await bystander.NextAsync());
     }
 
     /// <summary>Turns every request into a blocking one (the node client's prompt is fixed).</summary>

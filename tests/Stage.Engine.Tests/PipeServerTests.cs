@@ -23,7 +23,7 @@ public class PipeServerTests
         await using var server = await TestServer.StartAsync(new ScriptedGenerator());
         await using var client = await server.ConnectAsync();
         await client.SendAsync(new Ping(424242));
-        Assert.Equal(new Pong(424242), await client.ReceiveAsync());
+        Assert.Equal(new Pong(424242), await client.NextAsync());
     }
 
     [Fact]
@@ -95,6 +95,57 @@ public class PipeServerTests
     }
 
     [Fact]
+    public async Task CancelWhileChunksAreStreamingNeverLeavesHalfAFrame()
+    {
+        var generator = new ScriptedGenerator();
+        await using var server = await TestServer.StartAsync(generator);
+        await using var client = await server.ConnectAsync();
+        var request = Requests.Echo(1, seconds: 2, prompt: "stream");
+        await client.SendAsync(request);
+        await generator.Started("streaming").WaitAsync(TimeSpan.FromSeconds(10));
+        int chunks = 0;
+        while (chunks < 3)
+            if (await client.NextAsync() is StemChunk) chunks++;
+        await client.SendAsync(new Cancel(1));
+        while (true)
+        {
+            var message = await client.NextAsync();
+            if (message is StemChunk chunk)
+            {
+                Assert.Equal(48_000, chunk.Audio.FrameCount);
+                Assert.True(chunk.Audio.Samples.Span.SequenceEqual(request.Context.Samples.Span[..96_000]));
+                continue;
+            }
+            Assert.Equal(FailureCode.Cancelled, Assert.IsType<Failed>(message).Code);
+            break;
+        }
+        await client.SendAsync(new Ping(2));
+        Assert.Equal(new Pong(2), await client.NextAsync());
+    }
+
+    [Fact]
+    public async Task PollingReceiveWithShortTimeoutsLosesNoFrame()
+    {
+        await using var server = await TestServer.StartAsync(new ScriptedGenerator());
+        await using var client = await server.ConnectAsync();
+        var request = Requests.Echo(1, seconds: 10);
+        await client.SendAsync(request);
+        var audio = new List<float>();
+        int timeouts = 0;
+        while (true)
+        {
+            using var poll = new CancellationTokenSource(TimeSpan.FromMilliseconds(1));
+            ProtocolMessage? message;
+            try { message = await client.ReceiveAsync(poll.Token); }
+            catch (OperationCanceledException) { timeouts++; continue; }
+            if (message is StemChunk chunk) audio.AddRange(chunk.Audio.Samples.ToArray());
+            if (message is Completed) break;
+        }
+        Assert.True(request.Context.Samples.Span.SequenceEqual(audio.ToArray()));
+        Assert.True(timeouts > 0, "no receive was ever cut short, so this test proved nothing");
+    }
+
+    [Fact]
     public async Task CancelOfAQueuedRequestFailsItWithoutRunningIt()
     {
         var generator = new ScriptedGenerator();
@@ -150,11 +201,42 @@ public class PipeServerTests
         await client.SendAsync(Requests.Echo(1, prompt: "block duplicate"));
         await generator.Started("block duplicate").WaitAsync(TimeSpan.FromSeconds(10));
         await client.SendAsync(Requests.Echo(1));
-        var refused = Assert.IsType<Failed>(await client.ReceiveAsync());
+        var refused = Assert.IsType<Failed>(await client.NextAsync());
         Assert.Equal((1L, FailureCode.BadRequest), (refused.RequestId, refused.Code));
         Assert.Contains("already queued or running", refused.Message);
         await client.SendAsync(new Cancel(1));
         Assert.Equal(FailureCode.Cancelled, Assert.IsType<Failed>((await Requests.CollectAsync(client, 1)).Final).Code);
+    }
+
+    [Fact]
+    public async Task AClientThatStopsReadingDoesNotHoldUpShutdown()
+    {
+        var generator = new ScriptedGenerator();
+        var server = await TestServer.StartAsync(generator);
+        await using var client = await server.ConnectAsync();
+        await client.SendAsync(Requests.Echo(1, seconds: 2, prompt: "stream"));
+        await generator.Started("streaming").WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.Delay(300); // the pipe fills up; the engine's next write blocks
+        var clock = Stopwatch.StartNew();
+        await server.DisposeAsync(); // fails the test if shutdown takes over 10 s
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"shutdown took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task AClientCannotQueueWithoutBound()
+    {
+        var generator = new ScriptedGenerator();
+        await using var server = await TestServer.StartAsync(generator);
+        await using var client = await server.ConnectAsync();
+        await client.SendAsync(Requests.Echo(1, prompt: "block queue"));
+        await generator.Started("block queue").WaitAsync(TimeSpan.FromSeconds(10));
+        for (int id = 2; id <= 10; id++) await client.SendAsync(Requests.Echo(id, seconds: 0.1));
+        var refused = Assert.IsType<Failed>(await client.NextAsync());
+        Assert.Equal((10L, FailureCode.BadRequest), (refused.RequestId, refused.Code));
+        Assert.StartsWith("8 requests are already waiting on this connection", refused.Message);
+        await client.SendAsync(new Cancel(1));
+        Assert.Equal(FailureCode.Cancelled, Assert.IsType<Failed>((await Requests.CollectAsync(client, 1)).Final).Code);
+        for (int id = 2; id <= 9; id++) Assert.IsType<Completed>((await Requests.CollectAsync(client, id)).Final);
     }
 
     [Fact]
@@ -166,9 +248,9 @@ public class PipeServerTests
         await client.SendAsync(Requests.Echo(1, prompt: "block shutdown"));
         await generator.Started("block shutdown").WaitAsync(TimeSpan.FromSeconds(10));
         var stopping = server.DisposeAsync().AsTask();
-        var failed = Assert.IsType<Failed>(await client.ReceiveAsync());
+        var failed = Assert.IsType<Failed>(await client.NextAsync());
         Assert.Equal(FailureCode.ShuttingDown, failed.Code);
-        Assert.Null(await client.ReceiveAsync());
+        Assert.Null(await client.NextAsync());
         await stopping.WaitAsync(TimeSpan.FromSeconds(10));
         await generator.Freed("block shutdown");
     }

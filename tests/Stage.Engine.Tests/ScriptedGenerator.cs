@@ -6,7 +6,7 @@ namespace Stage.Engine.Tests;
 
 /// <summary>
 /// A test double behind the generation seam, steered by the request's prompt: "block" waits until
-/// cancelled, "fail" throws a <see cref="StemGenerationException"/>, "crash" throws an unexpected
+/// cancelled, "stream" sends chunks until cancelled, "fail" throws a <see cref="StemGenerationException"/>, "crash" throws an unexpected
 /// exception, anything else echoes the context audio back as one-second chunks.
 /// </summary>
 sealed class ScriptedGenerator : IStemGenerator
@@ -49,6 +49,12 @@ sealed class ScriptedGenerator : IStemGenerator
                         _freed.GetOrAdd(p, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
                     }
                     throw new InvalidOperationException("unreachable");
+                case "stream":
+                    // Streams one-second chunks until cancelled, so a Cancel lands while frames are in flight.
+                    var second = request.Context.Samples[..(request.Context.SampleRate * request.Context.Channels)];
+                    _started.GetOrAdd("streaming", _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+                    for (long offset = 0; ; offset += request.Context.SampleRate)
+                        await sink.SendChunkAsync(0, offset, request.Context with { Samples = second }, cancel);
                 case "fail":
                     throw new StemGenerationException(FailureCode.ModelMissing, "no bass model installed at /nowhere/bass");
                 case "crash":

@@ -46,7 +46,7 @@ public sealed class ServeCommandTests : IDisposable
         Assert.Contains($"is already serving on pipe '{pipe}'; stop it first", stderr.ToString());
         await using var client = await first.ConnectAsync();
         await client.SendAsync(new Ping(1));
-        Assert.Equal(new Pong(1), await client.ReceiveAsync());
+        Assert.Equal(new Pong(1), await client.NextAsync());
     }
 
     [Fact]

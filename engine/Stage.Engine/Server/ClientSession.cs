@@ -17,10 +17,16 @@ namespace Stage.Engine.Server;
 /// </summary>
 sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator generator, EngineLog log)
 {
-    /// <summary>Requests waiting behind the running one; more are refused rather than buffered.</summary>
-    const int MaxQueuedRequests = 16;
+    /// <summary>
+    /// Requests waiting behind the running one; more are refused rather than buffered (each may hold up
+    /// to a frame's worth of context audio).
+    /// </summary>
+    const int MaxQueuedRequests = 8;
 
     static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an ending session lets a write (e.g. the last Failed) finish before giving it up.</summary>
+    static readonly TimeSpan WriteGrace = TimeSpan.FromSeconds(2);
 
     static readonly string[] Capabilities =
     [
@@ -35,12 +41,18 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
     readonly Lock _gate = new();
     readonly HashSet<long> _queued = [];
     readonly HashSet<long> _cancelledWhileQueued = [];
+    // Frames are never cut off halfway (that would garble the stream); writes stop only when the
+    // session is being torn down and a client has stopped reading.
+    readonly CancellationTokenSource _abortWrites = new();
+    bool _refused;
     (long RequestId, CancellationTokenSource Cancel)? _running;
     string _client = $"client {id}";
 
     public async Task RunAsync(CancellationToken shutdown)
     {
         using var session = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+        // Once the session ends, a write still blocked on a client that stopped reading is given up.
+        using var abortWritesAtEnd = session.Token.UnsafeRegister(_ => _abortWrites.CancelAfter(WriteGrace), null);
         Task jobs = Task.CompletedTask;
         try
         {
@@ -70,6 +82,7 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
             catch (Exception e) { log.Error($"{_client}: job loop failed", e); }
             await pipe.DisposeAsync().ConfigureAwait(false);
             _sendBuffer.Dispose();
+            _abortWrites.Dispose();
             log.Info($"{_client} disconnected");
         }
     }
@@ -145,7 +158,7 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
                     break;
             }
         }
-        log.Info($"{_client} closed the connection");
+        if (!_refused) log.Info($"{_client} closed the connection");
     }
 
     /// <summary>Reads a frame; a broken frame is answered (if the pipe still takes it) and ends the session.</summary>
@@ -164,6 +177,7 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
 
     async Task RefuseAsync(string code, string message, CancellationToken cancel)
     {
+        _refused = true;
         log.Warn($"{_client}: {message}; disconnecting");
         try { await SendAsync(new Failed(0, code, message), cancel).ConfigureAwait(false); }
         catch (Exception e) when (e is IOException or ObjectDisposedException) { }
@@ -305,13 +319,18 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException) { }
     }
 
+    /// <summary>
+    /// Sends one message. <paramref name="cancel"/> stops the wait for the pipe (another frame is being
+    /// written), not a frame already started: a Cancel arriving mid-chunk must not leave half a frame.
+    /// </summary>
     async ValueTask SendAsync(ProtocolMessage message, CancellationToken cancel)
     {
         await _sendLock.WaitAsync(cancel).ConfigureAwait(false);
         try
         {
+            cancel.ThrowIfCancellationRequested();
             _sendBuffer.Encode(message);
-            await Frame.WriteAsync(pipe, _sendBuffer, cancel).ConfigureAwait(false);
+            await Frame.WriteAsync(pipe, _sendBuffer, _abortWrites.Token).ConfigureAwait(false);
         }
         finally
         {

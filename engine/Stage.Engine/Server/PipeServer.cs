@@ -44,7 +44,7 @@ public sealed class PipeServer(string pipeName, IStemGenerator generator, Engine
                     await pipe.DisposeAsync().ConfigureAwait(false);
                     break;
                 }
-                catch (IOException e)
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     // A client that connected and vanished at once, or one run by another user.
                     log.Warn($"a connection attempt failed: {e.Message}");

@@ -6,6 +6,7 @@ namespace Stage.Shared.Protocol;
 /// One connection to the engine: connects to its pipe (only an engine run by the same user is accepted),
 /// performs the Hello/Welcome handshake, then sends and receives messages. Sending is safe from several
 /// threads at once (e.g. a Cancel while a request is being sent); receive from one reader at a time.
+/// Dispose to disconnect; the engine then cancels whatever this connection had running.
 /// Works under NativeAOT (no reflection).
 /// </summary>
 public sealed class EngineClient : IAsyncDisposable, IDisposable
@@ -13,6 +14,7 @@ public sealed class EngineClient : IAsyncDisposable, IDisposable
     readonly NamedPipeClientStream _pipe;
     readonly FrameBuffer _sendBuffer = new();
     readonly SemaphoreSlim _sendLock = new(1, 1);
+    Task<byte[]?>? _pendingFrame;
 
     EngineClient(NamedPipeClientStream pipe, Welcome welcome)
     {
@@ -66,13 +68,19 @@ public sealed class EngineClient : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends one message. <paramref name="cancel"/> stops waiting for another send to finish; a frame
+    /// once started is written whole, since half a frame would garble the stream (dispose the client to
+    /// abandon a connection whose engine has stopped reading).
+    /// </summary>
     public async Task SendAsync(ProtocolMessage message, CancellationToken cancel = default)
     {
         await _sendLock.WaitAsync(cancel).ConfigureAwait(false);
         try
         {
+            cancel.ThrowIfCancellationRequested();
             _sendBuffer.Encode(message);
-            await Frame.WriteAsync(_pipe, _sendBuffer, cancel).ConfigureAwait(false);
+            await Frame.WriteAsync(_pipe, _sendBuffer, CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
@@ -83,16 +91,29 @@ public sealed class EngineClient : IAsyncDisposable, IDisposable
     /// <summary>
     /// The next message from the engine, or null once the engine has closed the connection. Audio in a
     /// <see cref="StemChunk"/> views the received frame, which belongs to the message alone.
+    /// Cancelling (e.g. polling with a timeout) is safe: the frame being read is kept for the next call.
+    /// Throws <see cref="ProtocolException"/> for a frame or message the client cannot read.
     /// </summary>
     public async Task<ProtocolMessage?> ReceiveAsync(CancellationToken cancel = default)
     {
-        var payload = await Frame.ReadAsync(_pipe, cancel).ConfigureAwait(false);
+        _pendingFrame ??= Frame.ReadAsync(_pipe, CancellationToken.None).AsTask();
+        byte[]? payload;
+        try
+        {
+            payload = await _pendingFrame.WaitAsync(cancel).ConfigureAwait(false);
+        }
+        finally
+        {
+            // A cancelled wait leaves the read going; the next call picks up its frame.
+            if (_pendingFrame.IsCompleted) _pendingFrame = null;
+        }
         return payload is null ? null : MessageCodec.Decode(payload);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _pipe.DisposeAsync().ConfigureAwait(false);
+        ObservePendingRead();
         _sendBuffer.Dispose();
         _sendLock.Dispose();
     }
@@ -100,7 +121,13 @@ public sealed class EngineClient : IAsyncDisposable, IDisposable
     public void Dispose()
     {
         _pipe.Dispose();
+        ObservePendingRead();
         _sendBuffer.Dispose();
         _sendLock.Dispose();
     }
+
+    // A read still pending at dispose fails with the closed pipe; nobody awaits it any more.
+    void ObservePendingRead() =>
+        _pendingFrame?.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 }

@@ -6,7 +6,7 @@ using System.Text;
 namespace Stage.Shared.Protocol;
 
 /// <summary>
-/// Writes MessagePack (https://github.com/msgpack/msgpack/blob/master/spec.md) into a buffer, always in
+/// Writes MessagePack (per the official specification, msgpack/msgpack spec.md) into a buffer, always in
 /// the smallest encoding the spec allows. No reflection: callers write each field explicitly.
 /// </summary>
 public ref struct MessagePackWriter(IBufferWriter<byte> output)
