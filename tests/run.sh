@@ -5,6 +5,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
+# The MessagePack interop tests run an independent implementation under node.
+[ -d tests/interop/node_modules ] || npm ci --prefix tests/interop --no-audit --no-fund || exit 1
+
 dotnet build Stage.Plugin.sln -c Release -warnaserror || exit 1
 
 log=$(mktemp)

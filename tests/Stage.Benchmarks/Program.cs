@@ -10,8 +10,8 @@ internal static class Program
         ("encodec", "EnCodec 32 kHz real size, random weights: encode + decode 10 s [threads]", EncodecBenchmark.Run),
         ("job", "stem job streaming path, full size random weights: time to first streamed audio and total [context s] [stem s]", JobBenchmark.Run),
         ("text", "tokenizer throughput (fixture spiece.model) and t5-base encode of a 20-word prompt (random weights)", TextBenchmark.Run),
-        ("stemchunk-codec", "encode + decode a StemChunk of 10 s stereo 48 kHz float32", args => StemChunkCodecBenchmark.Run(args)),
-        ("pipe-roundtrip", "10 s stereo 48 kHz to the engine and back over the named pipe", args => PipeRoundTripBenchmark.Run(args)),
+        ("stemchunk-codec", "encode + decode a StemChunk of 10 s stereo 48 kHz float32", a => StemChunkCodecBenchmark.Run(a)),
+        ("pipe-roundtrip", "10 s stereo 48 kHz to the engine and back over the named pipe", a => PipeRoundTripBenchmark.Run(a)),
         ("lm", "STAGE LM full size, random weights: prefill + guided steps/s for 10 s context + 10 s stem [context] [stem] [text] [--variations N]", LmBenchmark.Run),
     ];
 

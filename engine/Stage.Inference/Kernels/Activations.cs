@@ -6,61 +6,12 @@ namespace Stage.Inference.Kernels;
 /// <summary>Element-wise activations; x and y may be the same span.</summary>
 public static class Activations
 {
-    /// <summary>
-    /// Exact GELU as nn.GELU(): x · ½ · (1 + erf(x / √2)), erf in double. Four lanes at a time run
-    /// the Maclaurin series of <see cref="Erf"/> until every lane has converged; groups with a lane
-    /// at |x/√2| ≥ 2.5 (rare in practice) take the scalar path with its continued fraction.
-    /// </summary>
+    /// <summary>Exact (erf) GELU into y; the one implementation is <see cref="Kernels.Gelu"/>.</summary>
     public static void Gelu(ReadOnlySpan<float> x, Span<float> y)
     {
         CheckLength(x, y);
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var limit = Vector256.Create(2.5);
-            var invSqrt2 = Vector256.Create(0.70710678118654752440);
-            var twoOverSqrtPi = Vector256.Create(1.12837916709551257390);
-            var half = Vector256.Create(0.5);
-            var one = Vector256.Create(1.0);
-            var tolerance = Vector256.Create(1e-17);
-            for (; i + 4 <= x.Length; i += 4)
-            {
-                var v = Vector256.Create((double)x[i], x[i + 1], x[i + 2], x[i + 3]);
-                var z = v * invSqrt2;
-                if (!Vector256.LessThanAll(Vector256.Abs(z), limit))
-                {
-                    for (int j = i; j < i + 4; j++) y[j] = GeluScalar(x[j]);
-                    continue;
-                }
-                // erf(z) = 2/√π · Σ (−1)^n z^(2n+1) / (n! (2n+1))
-                var z2 = -(z * z);
-                var term = z;
-                var sum = z;
-                for (int n = 1; n < SeriesTerms; n++)
-                {
-                    term = term * z2 * Vector256.Create(InverseN[n]);
-                    var add = term * Vector256.Create(InverseOdd[n]);
-                    sum += add;
-                    if ((n & 3) == 0 && Vector256.LessThanAll(Vector256.Abs(add), tolerance * Vector256.Abs(sum) + Vector256.Create(1e-300))) break;
-                }
-                var g = half * v * (one + twoOverSqrtPi * sum);
-                y[i] = (float)g[0];
-                y[i + 1] = (float)g[1];
-                y[i + 2] = (float)g[2];
-                y[i + 3] = (float)g[3];
-            }
-        }
-        for (; i < x.Length; i++) y[i] = GeluScalar(x[i]);
-    }
-
-    const int SeriesTerms = 64;
-    static readonly double[] InverseN = Enumerable.Range(0, SeriesTerms).Select(n => n == 0 ? 0.0 : 1.0 / n).ToArray();
-    static readonly double[] InverseOdd = Enumerable.Range(0, SeriesTerms).Select(n => 1.0 / (2 * n + 1)).ToArray();
-
-    static float GeluScalar(float x)
-    {
-        double v = x;
-        return (float)(0.5 * v * (1.0 + Erf.Of(v * 0.70710678118654752440)));
+        if (!x.Overlaps(y)) x.CopyTo(y);
+        Kernels.Gelu.Apply(y[..x.Length]);
     }
 
     public static void Relu(ReadOnlySpan<float> x, Span<float> y)

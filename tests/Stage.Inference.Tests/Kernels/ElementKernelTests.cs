@@ -26,7 +26,7 @@ public class ElementKernelTests
     }
 
     [Fact]
-    public void VectorisedGeluMatchesTheScalarErf()
+    public void GeluIsWithinTheErfApproximationOfTheExactValue()
     {
         var r = new Random(5);
         var x = new float[4003];
@@ -38,7 +38,11 @@ public class ElementKernelTests
         {
             double v = x[i];
             float expected = (float)(0.5 * v * (1.0 + Erf.Of(v / Math.Sqrt(2))));
-            Assert.True(Math.Abs(y[i] - expected) <= 1.2e-7f * Math.Max(1f, Math.Abs(expected)), $"gelu({x[i]}) = {y[i]}, expected {expected}");
+            // The kernel's erf is ATen's Abramowitz-Stegun 7.1.26 (|error| <= 1.5e-7), so GELU may
+            // differ from the exact value by |x|/2 * 1.5e-7 plus the float rounding of its
+            // polynomial, exp and division (a few ulps).
+            double bound = 0.5 * Math.Abs(v) * 1.5e-7 + 4 * 1.2e-7 * Math.Max(1f, Math.Abs(expected));
+            Assert.True(Math.Abs(y[i] - expected) <= bound, $"gelu({x[i]}) = {y[i]}, expected {expected}");
         }
     }
 

@@ -1,7 +1,7 @@
-namespace Stage.Inference.Kernels;
+namespace Stage.Inference.Tests.Kernels;
 
 /// <summary>
-/// The error function in double precision (.NET has none): the Maclaurin series for |x| &lt; 2.5 and
+/// Reference error function in double precision (.NET has none) that the kernel tests measure GELU against: the Maclaurin series for |x| &lt; 2.5 and
 /// the Laplace continued fraction of erfc above, both accurate to ~1e-15 absolute — far below float
 /// resolution, so GELU matches PyTorch's erf-based result to the last float bit in practice.
 /// </summary>
