@@ -11,6 +11,7 @@ public static class Program
         ServeCommand.Command,
         CodecCommand.Definition,
         TokenizeCommand.Definition,
+        GenerateCommand.Definition,
     ];
 
     public static int Main(string[] args)

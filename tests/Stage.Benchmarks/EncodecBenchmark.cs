@@ -87,7 +87,7 @@ internal static class EncodecBenchmark
         Console.WriteLine($"  {name} breakdown (s, up to each module): {string.Join(", ", parts)}");
     }
 
-    static float[] TestSignal(int samples, int rate)
+    internal static float[] TestSignal(int samples, int rate)
     {
         var x = new float[samples];
         var random = new Random(1);
@@ -100,7 +100,7 @@ internal static class EncodecBenchmark
     }
 
     /// <summary>PyTorch-default-like uniform(±1/√fan_in) weights in the STAGE layout (already folded: ".weight").</summary>
-    static void WriteRandomCheckpoint(string path, EncodecConfig c)
+    internal static void WriteRandomCheckpoint(string path, EncodecConfig c)
     {
         var tensors = new List<(string Name, int[] Shape, float Scale)>();
         void Conv(string prefix, int outC, int inC, int k) { tensors.Add((prefix + ".weight", [outC, inC, k], 1f / MathF.Sqrt(inC * k))); tensors.Add((prefix + ".bias", [outC], 0.01f)); }

@@ -61,7 +61,7 @@ public static class ServeCommand
                 log.Error($"stage-engine {running} is already serving on pipe '{pipeName}'; stop it first or choose another pipe with --pipe");
                 return 1;
             }
-            var server = new PipeServer(pipeName, new ModelCheckStemGenerator(models), log);
+            var server = new PipeServer(pipeName, new StageStemGenerator(new StageModelCache(models)), log);
             try
             {
                 server.RunAsync(cancel).GetAwaiter().GetResult();

@@ -1,0 +1,34 @@
+using System.Collections.Concurrent;
+using Stage.Inference.Generation;
+using Stage.Shared.Protocol;
+
+namespace Stage.Engine.Jobs;
+
+/// <summary>Each instrument's model, loaded from its folder once and kept for the engine's lifetime.
+/// A load that fails is not cached, so installing the model fixes the next request.</summary>
+public sealed class StageModelCache(string modelsRoot)
+{
+    readonly ConcurrentDictionary<string, Lazy<StageModel>> _models = new();
+
+    public string ModelsRoot { get; } = modelsRoot;
+
+    /// <summary>The instrument's model; throws <see cref="StemGenerationException"/> (model_missing) when it is
+    /// not installed or cannot be read.</summary>
+    public StageModel Get(Instrument instrument)
+    {
+        var folder = ModelFolder.Resolve(ModelsRoot, instrument);
+        folder.EnsureInstalled();
+        var lazy = _models.GetOrAdd(folder.Path, path => new Lazy<StageModel>(() => StageModel.Load(path)));
+        try
+        {
+            return lazy.Value;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _models.TryRemove(new KeyValuePair<string, Lazy<StageModel>>(folder.Path, lazy));
+            string name = InstrumentName.Of(instrument);
+            throw new StemGenerationException(FailureCode.ModelMissing,
+                $"the {name} model at {folder.Path} cannot be loaded: {e.Message}; reinstall the {name} model", e);
+        }
+    }
+}

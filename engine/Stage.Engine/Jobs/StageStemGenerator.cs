@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using Stage.Inference.Generation;
+using Stage.Shared;
+using Stage.Shared.Protocol;
+using ProtocolContextMode = Stage.Shared.Protocol.ContextMode;
+
+namespace Stage.Engine.Jobs;
+
+/// <summary>
+/// The pipe server's generator: runs <see cref="StemJob"/> for a <see cref="GenerateRequest"/>, sending progress
+/// and streamed audio through the sink. Models are loaded once per instrument (<see cref="StageModelCache"/>).
+/// One generation runs at a time (the engine's cores are all used by one); later requests wait, cancellable.
+/// </summary>
+public sealed class StageStemGenerator(StageModelCache models, string? stemsFolder = null) : IStemGenerator
+{
+    readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    readonly StageGenerator _generator = new();
+
+    /// <summary>Progress messages are sent at most this often (plus at every change of stage).</summary>
+    public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
+
+    public async Task<StemResult> GenerateAsync(GenerateRequest request, IStemSink sink, CancellationToken cancel)
+    {
+        var folder = ModelFolder.Resolve(models.ModelsRoot, request.Instrument);
+        folder.EnsureInstalled();
+        var stem = ToStemRequest(request, folder.Path);
+        StemContext context;
+        try
+        {
+            context = StemJob.PrepareContext(stem);
+        }
+        catch (StemInputException e)
+        {
+            throw new StemGenerationException(FailureCode.BadRequest, e.Message, e);
+        }
+
+        await _oneAtATime.WaitAsync(cancel).ConfigureAwait(false);
+        try
+        {
+            var model = models.Get(request.Instrument);
+            var listener = new SinkListener(sink);
+            var variations = await Task.Factory.StartNew(() => StemJob.Run(model, _generator, stem, context, listener, cancel),
+                cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+            var paths = new List<string>();
+            foreach (var v in variations)
+                if (v.WavPath is not null) paths.Add(v.WavPath);
+            return new StemResult(variations.Count, variations[0].Frames, paths);
+        }
+        catch (StemInputException e)
+        {
+            throw new StemGenerationException(FailureCode.BadRequest, e.Message, e);
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    StemRequest ToStemRequest(GenerateRequest r, string modelFolder) => new()
+    {
+        ModelFolder = modelFolder,
+        ContextAudio = r.Context.Samples.IsEmpty ? null : r.Context.Samples.ToArray(),
+        ContextSampleRate = r.Context.SampleRate,
+        ContextChannels = r.Context.Channels,
+        ContextMode = r.ContextMode switch
+        {
+            ProtocolContextMode.Mixture => Inference.Generation.ContextMode.Mixture,
+            ProtocolContextMode.Click => Inference.Generation.ContextMode.Click,
+            _ => Inference.Generation.ContextMode.Both,
+        },
+        Bpm = r.TempoBpm,
+        MeterNumerator = r.TimeSignature.Numerator,
+        MeterDenominator = r.TimeSignature.Denominator,
+        ClickOffsetSeconds = r.ClickOffsetSeconds,
+        Bars = r.Length.InBars ? r.Length.Value : null,
+        Seconds = r.Length.InBars ? null : r.Length.Value,
+        Prompt = string.IsNullOrWhiteSpace(r.Prompt) ? null : r.Prompt,
+        Seed = r.Seed is long seed ? unchecked((ulong)seed) : (ulong)Random.Shared.NextInt64(),
+        TopK = r.TopK == 0 ? 2048 : Math.Min(r.TopK, 2048), // 0 = no top-k: every token of the codebook
+        Temperature = (float)r.Temperature,
+        Guidance = (float)r.Guidance,
+        Variations = r.Variations,
+        SampleRate = r.OutputSampleRate,
+        Channels = r.OutputChannels,
+        OutputPath = r.WriteWav ? WavPath(r) : null,
+    };
+
+    string WavPath(GenerateRequest r)
+    {
+        string folder = r.WavDirectory ?? stemsFolder ?? StageFolders.Stems;
+        return Path.Combine(folder, $"{InstrumentName.Of(r.Instrument)}-{DateTime.Now:yyyyMMdd-HHmmss}-{r.RequestId}.wav");
+    }
+
+    /// <summary>Runs on the job's thread; each call completes its pipe write before the job goes on. The writes are
+    /// not given the job's token: a cancel arriving mid-frame would leave half a frame on the pipe and break the
+    /// connection. The job itself stops at its next step; a vanished client fails the write with an IOException.</summary>
+    sealed class SinkListener(IStemSink sink) : IStemListener
+    {
+        readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
+        string? _lastStage;
+
+        public void Progress(StemProgress p)
+        {
+            if (p.Stage == _lastStage && _sinceProgress.Elapsed < ProgressInterval) return;
+            _lastStage = p.Stage;
+            _sinceProgress.Restart();
+            sink.ReportProgressAsync(p.Fraction, p.Stage, p.Eta?.TotalSeconds, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        }
+
+        public void Audio(int variation, long startFrame, float[] interleaved, int sampleRate, int channels) =>
+            sink.SendChunkAsync(variation, startFrame, new PcmAudio(interleaved, sampleRate, channels), CancellationToken.None)
+                .AsTask().GetAwaiter().GetResult();
+
+        public void VariationCompleted(StemVariation variation) { }
+    }
+}

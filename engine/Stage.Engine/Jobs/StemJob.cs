@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using Stage.Inference.Generation;
+using Stage.Shared.Audio;
+using Stage.Shared.Audio.Resampling;
+
+namespace Stage.Engine.Jobs;
+
+/// <summary>What a stem job tells its caller while it runs (the CLI draws a progress bar, the server sends messages).</summary>
+public interface IStemListener
+{
+    void Progress(StemProgress progress);
+
+    /// <summary>Streamed audio of one variation at the output rate: interleaved frames from <paramref name="startFrame"/> on.
+    /// Streamed audio is decoded in overlapping windows and differs from the WAV by at most the error stated in
+    /// <see cref="StreamingStemDecoder"/>'s notes.</summary>
+    void Audio(int variation, long startFrame, float[] interleaved, int sampleRate, int channels);
+
+    void VariationCompleted(StemVariation variation);
+}
+
+/// <summary>One generated candidate: its seed, codes, length at the output rate and WAV path (if written).</summary>
+public sealed record StemVariation(int Index, ulong Seed, int[][] Codes, long Frames, string? WavPath);
+
+/// <summary>
+/// The product's main job: context → EnCodec codes → STAGE → codes → EnCodec decode (streamed in pieces, then
+/// once whole for the exact WAV) → output rate → mono or stereo → exact stem length → WAV written atomically.
+/// Variations are generated one after another with seeds seed, seed+1, …
+/// </summary>
+public static class StemJob
+{
+    /// <summary>
+    /// Checks the request and builds the 32 kHz context the model will hear: everything that can fail because of
+    /// the producer's input, before any model is loaded.
+    /// </summary>
+    public static StemContext PrepareContext(StemRequest request)
+    {
+        request.Validate();
+        float[]? mixture = null;
+        if (request.ContextMode.UsesMixture())
+        {
+            var mono = ContextAudio.MixToMono(request.ContextAudio!, request.ContextChannels);
+            mixture = request.ContextSampleRate == StemContext.SampleRate
+                ? mono
+                : SampleRateConverter.Resample(mono, request.ContextSampleRate, StemContext.SampleRate);
+        }
+        return StemContext.Prepare(request.ContextMode, mixture, request.ContextMode.UsesClick() ? request.Click : null,
+            request.Length.Frames * StemContext.SamplesPerFrame);
+    }
+
+    /// <summary>Runs the whole job; <paramref name="generator"/> keeps its buffers between jobs (one job at a time).</summary>
+    public static IReadOnlyList<StemVariation> Run(StageModel model, StageGenerator generator, StemRequest request, StemContext context,
+        IStemListener? listener, CancellationToken cancel)
+    {
+        var length = request.Length;
+        var clock = new StemClock(request.Variations, length.Frames);
+
+        listener?.Progress(clock.At(StemProgress.EncodingContext, 0, 0));
+        // Every variation's window w hears the same context: encode each window's context once.
+        var encoded = new Dictionary<int, int[][]>();
+        int[][] ContextCodes(int startFrame)
+        {
+            if (!encoded.TryGetValue(startFrame, out var codes))
+            {
+                cancel.ThrowIfCancellationRequested();
+                // STAGE's prompt processor: fewer than 7 samples (a context that has run out) give no frame.
+                codes = model.EncodeContext(context.Window(startFrame * StemContext.SamplesPerFrame));
+                encoded[startFrame] = codes;
+            }
+            return codes;
+        }
+        ContextCodes(0);
+
+        // Several candidates of one window share one batched pass (2 rows per candidate per step); candidate 0
+        // streams while it is generated, the others stream (exactly decoded) when the pass ends.
+        if (request.Variations > 1 && length.Frames <= WindowedStemGenerator.WindowFrames)
+            return RunBatched(model, generator, request, length, ContextCodes(0), listener, cancel);
+
+        var results = new List<StemVariation>(request.Variations);
+        for (int v = 0; v < request.Variations; v++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            results.Add(RunVariation(model, generator, request, length, ContextCodes, v, clock, listener, cancel));
+        }
+        return results;
+    }
+
+    static GenerationOptions Options(StemRequest request, StemDuration length, ulong seed) => new()
+    {
+        Frames = length.Frames,
+        Temperature = request.Temperature,
+        TopK = request.TopK,
+        Guidance = request.Guidance,
+        Seed = seed,
+        Prompt = request.Prompt,
+    };
+
+    static StemOutput Stream(StemRequest request, StemDuration length, int variation, IStemListener? listener) =>
+        new(request.SampleRate, request.Channels, length.OutputSamples,
+            (start, frames) => listener?.Audio(variation, start, frames, request.SampleRate, request.Channels));
+
+    static StreamingStemDecoder Decoder(StageModel model, StemDuration length) =>
+        new(model.Decode, DelayPattern.Codebooks, length.Frames);
+
+    static StemVariation RunVariation(StageModel model, StageGenerator generator, StemRequest request, StemDuration length, Func<int, int[][]> contextCodes, int variation,
+        StemClock clock, IStemListener? listener, CancellationToken cancel)
+    {
+        ulong seed = unchecked(request.Seed + (ulong)variation);
+        var decoder = Decoder(model, length);
+        var stream = Stream(request, length, variation, listener);
+        listener?.Progress(clock.At(StemProgress.Generating, variation, 0));
+        var codes = WindowedStemGenerator.Generate(generator, model, contextCodes, Options(request, length, seed),
+            onStep: (done, total) => listener?.Progress(clock.At(StemProgress.Generating, variation, done)),
+            onFrame: (frame, frameCodes) =>
+            {
+                decoder.Add(frameCodes);
+                while (decoder.TryDecodePiece(out var piece)) stream.Push(piece.Samples);
+            },
+            cancel);
+
+        listener?.Progress(clock.At(StemProgress.Decoding, variation, length.Frames));
+        while (decoder.TryDecodePiece(out var piece)) stream.Push(piece.Samples);
+        stream.Complete();
+        // The WAV gets the exact whole-sequence decode; the streamed pieces are within the decoder's stated error.
+        return Finish(request, length, variation, seed, codes, decoder.DecodeWhole(), clock, listener, cancel);
+    }
+
+    static IReadOnlyList<StemVariation> RunBatched(StageModel model, StageGenerator generator, StemRequest request, StemDuration length,
+        int[][] contextCodes, IStemListener? listener, CancellationToken cancel)
+    {
+        int variations = request.Variations;
+        var clock = new StemClock(1, length.Frames);
+        var decoder = Decoder(model, length);
+        var stream = Stream(request, length, 0, listener);
+        listener?.Progress(clock.At(StemProgress.Generating, 0, 0));
+        var candidates = generator.Generate(model.Lm, contextCodes, model.EncodeText(request.Prompt), Options(request, length, request.Seed), variations,
+            onStep: (done, total) => listener?.Progress(clock.At(StemProgress.Generating, 0, done)),
+            onFrame: (frame, frameCodes) =>
+            {
+                decoder.Add(frameCodes);
+                while (decoder.TryDecodePiece(out var piece)) stream.Push(piece.Samples);
+            },
+            cancel);
+
+        listener?.Progress(clock.At(StemProgress.Decoding, 0, length.Frames));
+        while (decoder.TryDecodePiece(out var piece)) stream.Push(piece.Samples);
+        stream.Complete();
+        var results = new List<StemVariation>(variations)
+        {
+            Finish(request, length, 0, request.Seed, candidates[0], decoder.DecodeWhole(), clock, listener, cancel),
+        };
+        for (int v = 1; v < variations; v++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var whole = model.Decode(candidates[v]);
+            var output = Stream(request, length, v, listener);
+            for (int start = 0; start < whole.Length; start += StemContext.SampleRate) // one second per chunk
+                output.Push(whole.AsSpan(start, Math.Min(StemContext.SampleRate, whole.Length - start)));
+            output.Complete();
+            results.Add(Finish(request, length, v, unchecked(request.Seed + (ulong)v), candidates[v], whole, clock, listener, cancel));
+        }
+        return results;
+    }
+
+    /// <summary>Writes the WAV of one candidate from its exact decode and reports it.</summary>
+    static StemVariation Finish(StemRequest request, StemDuration length, int variation, ulong seed, int[][] codes, float[] whole,
+        StemClock clock, IStemListener? listener, CancellationToken cancel)
+    {
+        string? path = null;
+        if (request.OutputPath is not null)
+        {
+            cancel.ThrowIfCancellationRequested();
+            listener?.Progress(clock.At(StemProgress.Writing, Math.Min(variation, clock.Variations - 1), length.Frames));
+            path = StemRequest.VariationPath(request.OutputPath, variation);
+            var audio = StemOutput.Render(whole, request.SampleRate, request.Channels, length.OutputSamples);
+            using var writer = new WavWriter(path, request.SampleRate, request.Channels, WavSampleFormat.Float32);
+            writer.Write(audio);
+            writer.Commit();
+        }
+        var result = new StemVariation(variation, seed, codes, length.OutputSamples, path);
+        listener?.VariationCompleted(result);
+        return result;
+    }
+
+    /// <summary>Fraction done and time to go, from the measured rate of generated frames.</summary>
+    sealed class StemClock(int variations, int framesPerVariation)
+    {
+        public int Variations => variations;
+
+        readonly Stopwatch _watch = Stopwatch.StartNew();
+        double _secondsAtFirstFrame = double.NaN;
+
+        public StemProgress At(string stage, int variation, int frames)
+        {
+            long done = (long)variation * framesPerVariation + frames;
+            long total = (long)variations * framesPerVariation;
+            double now = _watch.Elapsed.TotalSeconds;
+            if (done > 0 && double.IsNaN(_secondsAtFirstFrame)) _secondsAtFirstFrame = now;
+            TimeSpan? eta = null;
+            if (done > 1 && now > _secondsAtFirstFrame)
+            {
+                double perFrame = (now - _secondsAtFirstFrame) / (done - 1);
+                eta = TimeSpan.FromSeconds(perFrame * (total - done));
+            }
+            // Generation is nearly all the work; the last 3 % stand for the final decode and the WAV.
+            double fraction = Math.Clamp(0.97 * done / total, 0, 1);
+            return new StemProgress(stage, fraction, eta, variation, variations);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using Stage.Engine.Jobs;
+using Stage.Inference.Checkpoints;
+using Stage.Inference.Generation;
+using Stage.Inference.Models.EnCodec;
+using Stage.Inference.Models.Lm;
+
+namespace Stage.Benchmarks;
+
+/// <summary>
+/// The stem job's streaming path at full STAGE size with random weights made in-process (LM as in
+/// <see cref="LmBenchmark"/>, EnCodec as in <see cref="EncodecBenchmark"/>, random 1024-d text states standing in
+/// for T5): context encode → guided generation → EnCodec decode in pieces → 48 kHz stereo, then the exact whole
+/// decode for the WAV. Reports the time to the first streamed audio and the total.
+/// It drives the same classes as <see cref="StemJob"/> (StreamingStemDecoder, StemOutput, StageGenerator) because a
+/// random <see cref="StageModel"/> cannot be built in-process. Arguments: [context seconds = 10] [stem seconds = 10].
+/// </summary>
+static class JobBenchmark
+{
+    public static void Run(string[] args)
+    {
+        double contextSeconds = args.Length > 0 ? double.Parse(args[0]) : 10;
+        double stemSeconds = args.Length > 1 ? double.Parse(args[1]) : 10;
+        int frames = (int)Math.Round(stemSeconds * 50);
+        const int outputRate = 48000, outputChannels = 2;
+
+        var clock = Stopwatch.StartNew();
+        var lm = MusicGenLm.CreateRandom(LmDimensions.MusicGenSmall, seed: 1);
+        var config = StageConfig.Released.Encodec;
+        var path = Path.Combine(Path.GetTempPath(), $"stage-job-benchmark-{Guid.NewGuid():N}.safetensors");
+        EncodecModel codec;
+        try
+        {
+            EncodecBenchmark.WriteRandomCheckpoint(path, config);
+            using var file = SafetensorsFile.Open(path);
+            codec = EncodecModel.Load(file, config);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        Console.WriteLine($"  random LM + EnCodec made in {clock.Elapsed.TotalSeconds:F1} s");
+        var random = new Random(3);
+        var text = new float[20 * lm.Dims.TextDim];
+        for (int i = 0; i < text.Length; i++) text[i] = (float)(random.NextDouble() * 2 - 1);
+        var contextAudio = EncodecBenchmark.TestSignal((int)(contextSeconds * 32000), 32000);
+        var generator = new StageGenerator();
+        var process = Process.GetCurrentProcess();
+        var cpuAtStart = process.TotalProcessorTime;
+
+        clock.Restart();
+        var contextCodes = CodeRows.FromMatrix(codec.Encode(contextAudio));
+        var encoded = clock.Elapsed;
+        var pieceDecode = TimeSpan.Zero;
+        TimeSpan firstAudio = default, firstFrame = default;
+        long delivered = 0;
+        var pieces = new List<StemPiece>();
+        var decoder = new StreamingStemDecoder(codes => codec.Decode(CodeRows.ToMatrix(codes)), 4, frames);
+        var output = new StemOutput(outputRate, outputChannels, StemDuration.FromSeconds(stemSeconds, outputRate).OutputSamples, (start, samples) =>
+        {
+            if (delivered == 0) firstAudio = clock.Elapsed;
+            delivered += samples.Length / outputChannels;
+        });
+        generator.Generate(lm, contextCodes, text, new GenerationOptions { Frames = frames, Seed = 42 }, 1, null,
+            (frame, frameCodes) =>
+            {
+                if (frame == 0) firstFrame = clock.Elapsed;
+                decoder.Add(frameCodes);
+                var before = clock.Elapsed;
+                while (decoder.TryDecodePiece(out var piece)) { output.Push(piece.Samples); pieces.Add(piece); }
+                pieceDecode += clock.Elapsed - before;
+            },
+            CancellationToken.None);
+        var generated = clock.Elapsed;
+        while (decoder.TryDecodePiece(out var piece)) { output.Push(piece.Samples); pieces.Add(piece); }
+        output.Complete();
+        var streamed = clock.Elapsed;
+        var whole = decoder.DecodeWhole();
+        StemOutput.Render(whole, outputRate, outputChannels, output.TotalFrames);
+        var total = clock.Elapsed;
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpuAtStart;
+
+        Console.WriteLine($"  {contextSeconds:0.#} s context ({contextCodes[0].Length} frames) + {stemSeconds:0.#} s stem ({frames} frames), "
+            + $"guidance 3, top-k 250, {outputRate} Hz stereo out, {Environment.ProcessorCount} cores (load average {LoadAverage()})");
+        Console.WriteLine($"  context encode               {encoded.TotalSeconds,7:F2} s");
+        Console.WriteLine($"  first complete frame         {firstFrame.TotalSeconds,7:F2} s");
+        Console.WriteLine($"  first streamed audio         {firstAudio.TotalSeconds,7:F2} s  (first piece {StreamingStemDecoder.DefaultFirstPieceFrames}, then {StreamingStemDecoder.DefaultPieceFrames} frames, "
+            + $"warm-up {StreamingStemDecoder.DefaultWarmupFrames}, look-ahead {StreamingStemDecoder.DefaultLookaheadFrames})");
+        Console.WriteLine($"  generation done              {generated.TotalSeconds,7:F2} s  ({frames / (generated - encoded).TotalSeconds:F2} frames/s incl. piece decoding)");
+        Console.WriteLine($"  piece decoding (in the loop) {pieceDecode.TotalSeconds,7:F2} s");
+        Console.WriteLine($"  all audio streamed           {streamed.TotalSeconds,7:F2} s  ({delivered} frames)");
+        Console.WriteLine($"  whole decode + 48 kHz render {(total - streamed).TotalSeconds,7:F2} s");
+        float error = 0, peak = 0;
+        foreach (var piece in pieces)
+            for (int i = 0; i < piece.Samples.Length; i++)
+            {
+                float exact = whole[piece.StartSample + i];
+                error = Math.Max(error, Math.Abs(piece.Samples[i] - exact));
+                peak = Math.Max(peak, Math.Abs(exact));
+            }
+        Console.WriteLine($"  streamed pieces vs whole decode: max |diff| {error:E2} (peak {peak:0.###}; random EnCodec weights)");
+        Console.WriteLine($"  total                        {total.TotalSeconds,7:F2} s  (CPU {cpu.TotalSeconds:F1} s; peak working set {process.PeakWorkingSet64 / 1e9:F2} GB)");
+    }
+
+    static string LoadAverage()
+    {
+        try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
+        catch (IOException) { return "?"; }
+    }
+}

@@ -1,0 +1,133 @@
+using Stage.Engine.Jobs;
+using Stage.Engine.Tests.Jobs;
+using Stage.Shared.Audio;
+
+namespace Stage.Engine.Tests.Cli;
+
+public sealed class GenerateCommandTests : IDisposable
+{
+    readonly string _folder = Directory.CreateTempSubdirectory("stage-generate-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    string Path(string name) => System.IO.Path.Combine(_folder, name);
+
+    string WriteWav(string name, float[] samples, int rate = 32000, int channels = 1)
+    {
+        using var writer = new WavWriter(Path(name), rate, channels, WavSampleFormat.Float32);
+        writer.Write(samples);
+        writer.Commit();
+        return Path(name);
+    }
+
+    (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int exit = Program.Run(args, stdout, stderr, CancellationToken.None);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void GeneratesTheGoldenStemWithCodes()
+    {
+        string context = WriteWav("mix.wav", EndToEnd.Context);
+        var (exit, stdout, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("stem.wav"),
+            "--context", context, "--seconds", "0.24", "--prompt", EndToEnd.Prompt, "--top-k", "1", "--codes-out", Path("codes.json"));
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("stem.wav", stdout);
+        Assert.Contains("100%", stderr);
+        Assert.Contains("generating", stderr);
+
+        Assert.Equal(CodesJson.Line(EndToEnd.Codes), File.ReadAllLines(Path("codes.json")).Single());
+        Assert.StartsWith("{\"frames\": 12, \"codebooks\": 4, \"codes\": [[", File.ReadAllText(Path("codes.json")));
+        var audio = WavReader.ReadInterleaved(Path("stem.wav"), out var format);
+        Assert.Equal((32000, 1), (format.SampleRate, format.ChannelCount));
+        Assert.True(EndToEnd.MaxAbsDiff(EndToEnd.Audio, audio) <= 1e-4f);
+    }
+
+    [Fact]
+    public void ClickOnlyVariationsAtFortyEightKilohertzStereo()
+    {
+        var (exit, _, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("beat.wav"), "--bars", "1",
+            "--bpm", "100", "--variations", "2", "--sample-rate", "48000", "--channels", "2", "--codes-out", Path("codes.json"));
+        Assert.True(exit == 0, stderr);
+        foreach (var name in new[] { "beat.wav", "beat-2.wav" })
+        {
+            var format = WavReader.ReadFormat(Path(name));
+            Assert.Equal((48000, 2, 115200L), (format.SampleRate, format.ChannelCount, format.FrameCount)); // 2.4 s
+        }
+        Assert.Equal(2, File.ReadAllLines(Path("codes.json")).Length);
+    }
+
+    [Fact]
+    public void CancelLeavesNoFiles()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var stderr = new StringWriter();
+        int exit = Program.Run(["generate", "--model", EndToEnd.FixtureFolder, "--out", Path("o.wav"), "--seconds", "5",
+            "--codes-out", Path("codes.json")], new StringWriter(), stderr, cancelled.Token);
+        Assert.Equal(130, exit);
+        Assert.Contains("cancelled", stderr.ToString());
+        Assert.Empty(Directory.GetFiles(_folder));
+    }
+
+    [Fact]
+    public void CorruptContextIsAClearError()
+    {
+        File.WriteAllBytes(Path("bad.wav"), "RIFF\x10\0\0\0WAVEjunk"u8.ToArray());
+        var (exit, _, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("o.wav"), "--context", Path("bad.wav"), "--bars", "1");
+        Assert.Equal(2, exit);
+        Assert.Contains("bad.wav", stderr);
+        Assert.False(File.Exists(Path("o.wav")));
+    }
+
+    [Fact]
+    public void UnreadableContextIsAClearError()
+    {
+        var (exit, _, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("o.wav"), "--context", Path("missing.wav"), "--bars", "1");
+        Assert.Equal(2, exit);
+        Assert.Contains("missing.wav", stderr);
+    }
+
+    [Fact]
+    public void SilentContextIsAClearError()
+    {
+        string context = WriteWav("silence.wav", new float[2 * 48000], 48000, 2);
+        var (exit, _, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("o.wav"), "--context", context, "--bars", "1");
+        Assert.Equal(2, exit);
+        Assert.Contains("context audio is silent", stderr);
+    }
+
+    [Fact]
+    public void MissingModelIsAClearError()
+    {
+        var (exit, _, stderr) = Run("generate", "--model", Path("nowhere"), "--out", Path("o.wav"), "--bars", "1");
+        Assert.Equal(2, exit);
+        Assert.Contains("model.safetensors", stderr);
+        Assert.Contains("nowhere", stderr);
+    }
+
+    [Theory]
+    [InlineData("tempo 0 BPM", "--bpm", "0")]
+    [InlineData("tempo 100000 BPM", "--bpm", "100000")]
+    [InlineData("limit", "--bars", "100")]
+    public void ImpossibleRequestsAreClearErrors(string expected, string option, string value)
+    {
+        var args = new List<string> { "generate", "--model", EndToEnd.FixtureFolder, "--out", Path("o.wav") };
+        if (option != "--bars") args.AddRange(["--bars", "1"]);
+        args.AddRange([option, value]);
+        var (exit, _, stderr) = Run(args.ToArray());
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, stderr);
+    }
+
+    [Fact]
+    public void BarsAndSecondsTogetherIsAUsageError()
+    {
+        var (exit, _, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("o.wav"), "--bars", "1", "--seconds", "2");
+        Assert.Equal(2, exit);
+        Assert.Contains("exactly one of --bars N and --seconds S", stderr);
+    }
+}

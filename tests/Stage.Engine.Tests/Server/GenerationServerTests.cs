@@ -1,0 +1,186 @@
+using Stage.Engine.Jobs;
+using Stage.Engine.Logging;
+using Stage.Engine.Server;
+using Stage.Engine.Tests.Jobs;
+using Stage.Shared.Protocol;
+
+namespace Stage.Engine.Tests.Server;
+
+/// <summary>The pipe server running real generations with the tiny fixture model.</summary>
+public sealed class GenerationServerTests : IAsyncLifetime
+{
+    readonly string _models = EndToEnd.ModelsRoot();
+    readonly string _stems = Directory.CreateTempSubdirectory("stage-server-stems-").FullName;
+    readonly string _pipe = "stage-job-test-" + Guid.NewGuid().ToString("N")[..12];
+    readonly CancellationTokenSource _shutdown = new();
+    readonly StringWriter _log = new();
+    Task _server = Task.CompletedTask;
+
+    public async Task InitializeAsync()
+    {
+        var server = new PipeServer(_pipe, new StageStemGenerator(new StageModelCache(_models), _stems), new EngineLog(TextWriter.Synchronized(_log)));
+        _server = server.RunAsync(_shutdown.Token);
+        await server.Listening;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _shutdown.Cancel();
+        await _server;
+        Directory.Delete(_models, recursive: true);
+        Directory.Delete(_stems, recursive: true);
+    }
+
+    Task<EngineClient> Connect() => EngineClient.ConnectAsync(_pipe, "job-tests", "1", TimeSpan.FromSeconds(10));
+
+    static GenerateRequest Request(long id, double seconds, int rate = 32000, int channels = 1) => new()
+    {
+        RequestId = id,
+        Instrument = Instrument.Drums,
+        Context = new PcmAudio(EndToEnd.Context, 32000, 1),
+        TempoBpm = 120,
+        TimeSignature = new TimeSignature(4, 4),
+        Length = StemLength.Seconds(seconds),
+        ContextMode = ContextMode.Mixture,
+        Prompt = EndToEnd.Prompt,
+        TopK = 1,
+        Seed = 0,
+        OutputSampleRate = rate,
+        OutputChannels = channels,
+    };
+
+    async Task<List<ProtocolMessage>> ReceiveUntilFinal(EngineClient client, long id, Func<ProtocolMessage, Task>? onMessage = null)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var messages = new List<ProtocolMessage>();
+        while (true)
+        {
+            ProtocolMessage? received;
+            try
+            {
+                received = await client.ReceiveAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"no final message for request {id} after {messages.Count} messages " +
+                    $"(last: {(messages.Count > 0 ? messages[^1].Type : "none")}); engine log:\n{_log}");
+            }
+            var message = received ?? throw new IOException("the engine closed the connection");
+            if (message is StemChunk chunk) // the audio views the frame; keep a copy
+                message = chunk with { Audio = chunk.Audio with { Samples = chunk.Audio.Samples.ToArray() } };
+            messages.Add(message);
+            if (onMessage is not null) await onMessage(message);
+            if (message is Completed c && c.RequestId == id || message is Failed f && f.RequestId == id) return messages;
+        }
+    }
+
+    [Fact]
+    public async Task StreamsTheGoldenStemThenCompletes()
+    {
+        await using var client = await Connect();
+        await client.SendAsync(Request(1, EndToEnd.Seconds));
+        var messages = await ReceiveUntilFinal(client, 1);
+
+        var completed = Assert.IsType<Completed>(messages[^1]);
+        Assert.Equal((1, 7680L), (completed.Variations, completed.TotalSamples));
+        string wav = Assert.Single(completed.WavPaths);
+        Assert.StartsWith(_stems, wav);
+        Assert.True(File.Exists(wav));
+
+        var progress = messages.OfType<Progress>().ToList();
+        Assert.Contains(progress, p => p.Step == StemProgress.EncodingContext);
+        Assert.Contains(progress, p => p.Step == StemProgress.Generating);
+        var streamed = messages.OfType<StemChunk>().SelectMany(c => c.Audio.Samples.ToArray()).ToArray();
+        Assert.True(EndToEnd.MaxAbsDiff(EndToEnd.Audio, streamed) <= 1e-4f);
+    }
+
+    [Fact]
+    public async Task StreamsChunksBeforeTheEndAtTheHostRate()
+    {
+        await using var client = await Connect();
+        await client.SendAsync(Request(2, 3, 48000, 2) with { WriteWav = false });
+        var messages = await ReceiveUntilFinal(client, 2);
+
+        var completed = Assert.IsType<Completed>(messages[^1]);
+        Assert.Equal(144000L, completed.TotalSamples); // 150 frames × 640 × 48/32
+        Assert.Empty(completed.WavPaths);
+        var chunks = messages.OfType<StemChunk>().ToList();
+        Assert.True(chunks.Count >= 4, $"{chunks.Count} chunks");
+        long next = 0;
+        foreach (var c in chunks)
+        {
+            Assert.Equal((48000, 2), (c.Audio.SampleRate, c.Audio.Channels));
+            Assert.Equal(next, c.SampleOffset);
+            next += c.Audio.FrameCount;
+        }
+        Assert.Equal(144000L, next);
+        // Audio arrives while the model is still generating: a chunk comes before the last generating progress.
+        int firstChunk = messages.FindIndex(m => m is StemChunk);
+        int lastGenerating = messages.FindLastIndex(m => m is Progress { Step: StemProgress.Generating });
+        Assert.True(firstChunk < lastGenerating, $"first chunk at {firstChunk}, last generating progress at {lastGenerating}");
+    }
+
+    [Fact]
+    public async Task VariationsStreamEachCandidateAndWriteEachWav()
+    {
+        await using var client = await Connect();
+        await client.SendAsync(Request(9, 1) with { Variations = 3, TopK = 50, WavDirectory = _stems });
+        var messages = await ReceiveUntilFinal(client, 9);
+        var completed = Assert.IsType<Completed>(messages[^1]);
+        Assert.Equal((3, 32000L), (completed.Variations, completed.TotalSamples));
+        Assert.Equal(3, completed.WavPaths.Count);
+        Assert.Equal(3, completed.WavPaths.Distinct().Count());
+        for (int v = 0; v < 3; v++)
+            Assert.Equal(32000L, messages.OfType<StemChunk>().Where(c => c.Variation == v).Sum(c => c.Audio.FrameCount));
+    }
+
+    [Fact]
+    public async Task CancelStopsAGenerationMidway()
+    {
+        await using var client = await Connect();
+        await client.SendAsync(Request(3, 30) with { TopK = 50 });
+        bool sent = false;
+        var messages = await ReceiveUntilFinal(client, 3, async m =>
+        {
+            if (!sent && m is StemChunk)
+            {
+                sent = true;
+                await client.SendAsync(new Cancel(3));
+            }
+        });
+        var failed = Assert.IsType<Failed>(messages[^1]);
+        Assert.Equal(FailureCode.Cancelled, failed.Code);
+        Assert.True(sent);
+        long streamed = messages.OfType<StemChunk>().Sum(c => c.Audio.FrameCount);
+        Assert.True(streamed < 30 * 32000, $"{streamed} frames were streamed before the cancel took effect");
+
+        // The engine keeps serving this client.
+        await client.SendAsync(Request(4, EndToEnd.Seconds) with { WriteWav = false });
+        Assert.IsType<Completed>((await ReceiveUntilFinal(client, 4))[^1]);
+    }
+
+    [Fact]
+    public async Task MissingModelAndBadInputAreFailedWithReasons()
+    {
+        await using var client = await Connect();
+        await client.SendAsync(Request(5, 1) with { Instrument = Instrument.Bass });
+        var missing = Assert.IsType<Failed>((await ReceiveUntilFinal(client, 5))[^1]);
+        Assert.Equal(FailureCode.ModelMissing, missing.Code);
+        Assert.Contains("bass", missing.Message);
+
+        await client.SendAsync(Request(6, 1) with { Context = new PcmAudio(new float[96000], 48000, 2) });
+        var silent = Assert.IsType<Failed>((await ReceiveUntilFinal(client, 6))[^1]);
+        Assert.Equal(FailureCode.BadRequest, silent.Code);
+        Assert.Contains("silent", silent.Message);
+
+        await client.SendAsync(Request(7, 600));
+        var tooLong = Assert.IsType<Failed>((await ReceiveUntilFinal(client, 7))[^1]);
+        Assert.Equal(FailureCode.BadRequest, tooLong.Code);
+        Assert.Contains("60 s limit", tooLong.Message);
+
+        await client.SendAsync(Request(8, 1) with { TempoBpm = 0 });
+        var tempo = Assert.IsType<Failed>((await ReceiveUntilFinal(client, 8))[^1]);
+        Assert.Equal(FailureCode.BadRequest, tempo.Code);
+        Assert.Contains("tempo", tempo.Message);
+    }
+}
