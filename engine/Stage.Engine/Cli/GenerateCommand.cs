@@ -88,11 +88,9 @@ public static class GenerateCommand
     static StageModel LoadModel(string folder)
     {
         string full = Path.GetFullPath(folder);
-        var missing = new List<string>();
-        foreach (var file in ModelFolder.RequiredFiles)
-            if (!File.Exists(Path.Combine(full, file))) missing.Add(file);
+        var missing = InstalledModel.MissingFiles(full);
         if (missing.Count > 0)
-            throw new ModelLoadException($"no complete STAGE model at {full}: {string.Join(", ", missing)} missing (expected {string.Join(", ", ModelFolder.RequiredFiles)})");
+            throw new ModelLoadException($"no complete STAGE model at {full}: {string.Join(", ", missing)} missing (expected {string.Join(", ", InstalledModel.RequiredFiles)})");
         try
         {
             return StageModel.Load(full);

@@ -16,7 +16,7 @@ public sealed class StageModelCache(string modelsRoot)
     /// not installed or cannot be read.</summary>
     public StageModel Get(Instrument instrument)
     {
-        var folder = ModelFolder.Resolve(ModelsRoot, instrument);
+        var folder = InstalledModel.Resolve(ModelsRoot, instrument);
         folder.EnsureInstalled();
         var lazy = _models.GetOrAdd(folder.Path, path => new Lazy<StageModel>(() => StageModel.Load(path)));
         try

@@ -21,7 +21,7 @@ public sealed class StageStemGenerator(StageModelCache models, string? stemsFold
 
     public async Task<StemResult> GenerateAsync(GenerateRequest request, IStemSink sink, CancellationToken cancel)
     {
-        var folder = ModelFolder.Resolve(models.ModelsRoot, request.Instrument);
+        var folder = InstalledModel.Resolve(models.ModelsRoot, request.Instrument);
         folder.EnsureInstalled();
         var stem = ToStemRequest(request, folder.Path);
         StemContext context;

@@ -22,8 +22,6 @@ public static class FailureCode
     public const string BadRequest = "bad_request";
     /// <summary>The instrument's model folder is missing or incomplete.</summary>
     public const string ModelMissing = "model_missing";
-    /// <summary>The model is installed but this engine cannot generate with it.</summary>
-    public const string GenerationUnavailable = "generation_unavailable";
     /// <summary>The client cancelled the request.</summary>
     public const string Cancelled = "cancelled";
     /// <summary>The engine is shutting down.</summary>

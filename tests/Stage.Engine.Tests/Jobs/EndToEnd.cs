@@ -52,7 +52,7 @@ public static class EndToEnd
         string root = Path.Combine(Path.GetTempPath(), "stage-job-models-" + Guid.NewGuid().ToString("N"));
         string drums = Path.Combine(root, "drums");
         Directory.CreateDirectory(drums);
-        foreach (var file in ModelFolder.RequiredFiles)
+        foreach (var file in InstalledModel.RequiredFiles)
             File.Copy(Path.Combine(FixtureFolder, file), Path.Combine(drums, file));
         return root;
     }

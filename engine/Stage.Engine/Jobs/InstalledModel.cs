@@ -6,22 +6,25 @@ namespace Stage.Engine.Jobs;
 /// One instrument's installed model: &lt;models root&gt;/drums or /bass, holding the STAGE checkpoint, its
 /// config and the T5 SentencePiece model.
 /// </summary>
-public sealed record ModelFolder(Instrument Instrument, string Path)
+public sealed record InstalledModel(Instrument Instrument, string Path)
 {
     public static readonly string[] RequiredFiles = ["model.safetensors", "config.json", "spiece.model"];
 
-    public static ModelFolder Resolve(string modelsRoot, Instrument instrument) =>
+    public static InstalledModel Resolve(string modelsRoot, Instrument instrument) =>
         new(instrument, System.IO.Path.GetFullPath(System.IO.Path.Combine(modelsRoot, InstrumentName.Of(instrument))));
 
     public string Checkpoint => System.IO.Path.Combine(Path, "model.safetensors");
     public string Config => System.IO.Path.Combine(Path, "config.json");
     public string SentencePiece => System.IO.Path.Combine(Path, "spiece.model");
 
-    public IReadOnlyList<string> MissingFiles()
+    public IReadOnlyList<string> MissingFiles() => MissingFiles(Path);
+
+    /// <summary>Which of <see cref="RequiredFiles"/> a model folder lacks.</summary>
+    public static IReadOnlyList<string> MissingFiles(string folder)
     {
         var missing = new List<string>();
         foreach (var file in RequiredFiles)
-            if (!File.Exists(System.IO.Path.Combine(Path, file))) missing.Add(file);
+            if (!File.Exists(System.IO.Path.Combine(folder, file))) missing.Add(file);
         return missing;
     }
 

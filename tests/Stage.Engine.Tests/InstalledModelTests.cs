@@ -1,0 +1,44 @@
+using Stage.Engine.Jobs;
+using Stage.Shared.Protocol;
+
+namespace Stage.Engine.Tests;
+
+public sealed class InstalledModelTests : IDisposable
+{
+    readonly string _root = Directory.CreateTempSubdirectory("stage-models-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    StemGenerationException EnsureInstalled(Instrument instrument) =>
+        Assert.Throws<StemGenerationException>(() => InstalledModel.Resolve(_root, instrument).EnsureInstalled());
+
+    [Fact]
+    public void NoModelFolderNamesThePathAndTheExpectedFiles()
+    {
+        var e = EnsureInstalled(Instrument.Drums);
+        Assert.Equal(FailureCode.ModelMissing, e.Code);
+        Assert.StartsWith($"no drums model installed at {Path.Combine(_root, "drums")} (expected model.safetensors, config.json, spiece.model)", e.Message);
+    }
+
+    [Fact]
+    public void IncompleteModelFolderNamesWhatIsMissing()
+    {
+        var bass = Directory.CreateDirectory(Path.Combine(_root, "bass")).FullName;
+        File.WriteAllText(Path.Combine(bass, "config.json"), "{}");
+        var e = EnsureInstalled(Instrument.Bass);
+        Assert.Equal(FailureCode.ModelMissing, e.Code);
+        Assert.StartsWith($"the bass model at {bass} is incomplete: model.safetensors, spiece.model missing", e.Message);
+    }
+
+    [Fact]
+    public void CompleteModelFolderIsInstalled()
+    {
+        var drums = Directory.CreateDirectory(Path.Combine(_root, "drums")).FullName;
+        foreach (var file in InstalledModel.RequiredFiles)
+            File.Copy(Path.Combine(RepositoryRoot.Path, "tests", "fixtures", "stage-tiny", file), Path.Combine(drums, file));
+        var model = InstalledModel.Resolve(_root, Instrument.Drums);
+        model.EnsureInstalled();
+        Assert.Empty(model.MissingFiles());
+        Assert.Equal(Path.Combine(drums, "model.safetensors"), model.Checkpoint);
+    }
+}
