@@ -128,7 +128,7 @@ public class PipeServerTests
     {
         await using var server = await TestServer.StartAsync(new ScriptedGenerator());
         await using var client = await server.ConnectAsync();
-        var request = Requests.Echo(1, seconds: 10);
+        var request = Requests.Echo(1, seconds: 10, prompt: "trickle");
         await client.SendAsync(request);
         var audio = new List<float>();
         int timeouts = 0;

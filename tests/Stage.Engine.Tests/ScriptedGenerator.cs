@@ -7,7 +7,8 @@ namespace Stage.Engine.Tests;
 /// <summary>
 /// A test double behind the generation seam, steered by the request's prompt: "block" waits until
 /// cancelled, "stream" sends chunks until cancelled, "fail" throws a <see cref="StemGenerationException"/>, "crash" throws an unexpected
-/// exception, anything else echoes the context audio back as one-second chunks.
+/// exception, "trickle" echoes with a pause before each chunk, anything else echoes the context audio back as
+/// one-second chunks.
 /// </summary>
 sealed class ScriptedGenerator : IStemGenerator
 {
@@ -70,6 +71,7 @@ sealed class ScriptedGenerator : IStemGenerator
                 {
                     int n = (int)Math.Min(chunkFrames, frames - offset);
                     var slice = audio.Samples.Slice((int)offset * audio.Channels, n * audio.Channels);
+                    if (request.Prompt == "trickle") await Task.Delay(20, cancel);   // gaps a 1 ms poll must fall into
                     await sink.SendChunkAsync(v, offset, new PcmAudio(slice, audio.SampleRate, audio.Channels), cancel);
                 }
                 await sink.ReportProgressAsync((v + 1.0) / request.Variations, "echoing", 0, cancel);

@@ -83,6 +83,11 @@ public static class GenerateCommand
             stderr.WriteLine($"stage-engine generate: {e.Message}");
             return 2;
         }
+        catch (StemOutputException e)
+        {
+            stderr.WriteLine($"stage-engine generate: {e.Message}");
+            return 1;
+        }
     }
 
     static StageModel LoadModel(string folder)

@@ -50,45 +50,58 @@ public sealed class StageStemGenerator(StageModelCache models, string? stemsFold
         {
             throw new StemGenerationException(FailureCode.BadRequest, e.Message, e);
         }
+        catch (StemOutputException e)
+        {
+            throw new StemGenerationException(FailureCode.OutputFailed, e.Message, e);
+        }
         finally
         {
             _oneAtATime.Release();
         }
     }
 
-    StemRequest ToStemRequest(GenerateRequest r, string modelFolder) => new()
+    StemRequest ToStemRequest(GenerateRequest r, string modelFolder)
     {
-        ModelFolder = modelFolder,
-        ContextAudio = r.Context.Samples.IsEmpty ? null : r.Context.Samples.ToArray(),
-        ContextSampleRate = r.Context.SampleRate,
-        ContextChannels = r.Context.Channels,
-        ContextMode = r.ContextMode switch
+        ulong seed = r.Seed is long given ? unchecked((ulong)given) : (ulong)Random.Shared.NextInt64(0, 10_000);
+        return new()
         {
-            ProtocolContextMode.Mixture => Inference.Generation.ContextMode.Mixture,
-            ProtocolContextMode.Click => Inference.Generation.ContextMode.Click,
-            _ => Inference.Generation.ContextMode.Both,
-        },
-        Bpm = r.TempoBpm,
-        MeterNumerator = r.TimeSignature.Numerator,
-        MeterDenominator = r.TimeSignature.Denominator,
-        ClickOffsetSeconds = r.ClickOffsetSeconds,
-        Bars = r.Length.InBars ? r.Length.Value : null,
-        Seconds = r.Length.InBars ? null : r.Length.Value,
-        Prompt = string.IsNullOrWhiteSpace(r.Prompt) ? null : r.Prompt,
-        Seed = r.Seed is long seed ? unchecked((ulong)seed) : (ulong)Random.Shared.NextInt64(),
-        TopK = r.TopK == 0 ? 2048 : Math.Min(r.TopK, 2048), // 0 = no top-k: every token of the codebook
-        Temperature = (float)r.Temperature,
-        Guidance = (float)r.Guidance,
-        Variations = r.Variations,
-        SampleRate = r.OutputSampleRate,
-        Channels = r.OutputChannels,
-        OutputPath = r.WriteWav ? WavPath(r) : null,
-    };
+            ModelFolder = modelFolder,
+            ContextAudio = r.Context.Samples.IsEmpty ? null : r.Context.Samples.ToArray(),
+            ContextSampleRate = r.Context.SampleRate,
+            ContextChannels = r.Context.Channels,
+            ContextMode = r.ContextMode switch
+            {
+                ProtocolContextMode.Mixture => Inference.Generation.ContextMode.Mixture,
+                ProtocolContextMode.Click => Inference.Generation.ContextMode.Click,
+                _ => Inference.Generation.ContextMode.Both,
+            },
+            Bpm = r.TempoBpm,
+            MeterNumerator = r.TimeSignature.Numerator,
+            MeterDenominator = r.TimeSignature.Denominator,
+            ClickOffsetSeconds = r.ClickOffsetSeconds,
+            Bars = r.Length.InBars ? r.Length.Value : null,
+            Seconds = r.Length.InBars ? null : r.Length.Value,
+            Prompt = string.IsNullOrWhiteSpace(r.Prompt) ? null : r.Prompt,
+            Seed = seed,
+            TopK = r.TopK == 0 ? 2048 : Math.Min(r.TopK, 2048), // 0 = no top-k: every token of the codebook
+            Temperature = (float)r.Temperature,
+            Guidance = (float)r.Guidance,
+            Variations = r.Variations,
+            SampleRate = r.OutputSampleRate,
+            Channels = r.OutputChannels,
+            OutputPath = r.WriteWav ? WavPath(r, seed) : null,
+        };
+    }
 
-    string WavPath(GenerateRequest r)
+    /// <summary>The stem's file, named so a producer can tell stems apart in the folder they drag from:
+    /// instrument, tempo, length, seed, then time and request id to keep every file unique.</summary>
+    string WavPath(GenerateRequest r, ulong seed)
     {
         string folder = r.WavDirectory ?? stemsFolder ?? StageFolders.Stems;
-        return Path.Combine(folder, $"{InstrumentName.Of(r.Instrument)}-{DateTime.Now:yyyyMMdd-HHmmss}-{r.RequestId}.wav");
+        string length = r.Length.InBars ? $"{r.Length.Value:0.##}bars" : $"{r.Length.Value:0.##}s";
+        string name = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{InstrumentName.Of(r.Instrument)}-{r.TempoBpm:0.##}bpm-{length}-seed{seed}-{DateTime.Now:yyyyMMdd-HHmmss}-{r.RequestId}.wav");
+        return Path.Combine(folder, name);
     }
 
     /// <summary>Runs on the job's thread; each call completes its pipe write before the job goes on. The writes are

@@ -172,9 +172,18 @@ public static class StemJob
             listener?.Progress(clock.At(StemProgress.Writing, Math.Min(variation, clock.Variations - 1), length.Frames));
             path = StemRequest.VariationPath(request.OutputPath, variation);
             var audio = StemOutput.Render(whole, request.SampleRate, request.Channels, length.OutputSamples);
-            using var writer = new WavWriter(path, request.SampleRate, request.Channels, WavSampleFormat.Float32);
-            writer.Write(audio);
-            writer.Commit();
+            try
+            {
+                if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder) Directory.CreateDirectory(folder);
+                using var writer = new WavWriter(path, request.SampleRate, request.Channels, WavSampleFormat.Float32);
+                writer.Write(audio);
+                writer.Commit();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Told apart from pipe failures: the stem exists, only its file could not be written.
+                throw new StemOutputException($"cannot write the stem WAV {path}: {e.Message}; check that the folder is writable and the disk has room", e);
+            }
         }
         var result = new StemVariation(variation, seed, codes, length.OutputSamples, path);
         listener?.VariationCompleted(result);

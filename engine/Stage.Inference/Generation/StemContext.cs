@@ -55,7 +55,8 @@ public sealed class StemContext
                 throw new StemInputException($"context mode '{mode.Name()}' needs context audio; give the session's mixture or use context mode 'click'");
             if (mixture.Length < SamplesPerFrame)
                 throw new StemInputException($"context audio is {mixture.Length} samples at 32 kHz, shorter than one model frame (20 ms); give at least a bar of the session");
-            float peak = TensorPrimitives.MaxMagnitude<float>(mixture);
+            // MaxMagnitude returns the signed sample of largest magnitude, so a negative peak needs Abs.
+            float peak = MathF.Abs(TensorPrimitives.MaxMagnitude<float>(mixture));
             if (!float.IsFinite(peak))
                 throw new StemInputException("context audio contains NaN or infinite samples");
             if (peak < SilencePeak)

@@ -26,6 +26,9 @@ public readonly struct Transport
     /// projectTimeSamples (always valid); without a valid meter 4/4 is assumed; without a tempo there is
     /// no musical position.
     /// </summary>
+    /// <summary>The coarsest PPQ rounding seen from a host (Ardour 7: 1/1920 quarter note).</summary>
+    public const double HostPpqResolution = 1.0 / 1920;
+
     public static Transport FromHost(bool playing, double sampleRate, long projectTimeSamples, bool ppqValid, double ppq,
                                      bool tempoValid, double tempo, bool meterValid, int numerator, int denominator)
     {
@@ -34,7 +37,14 @@ public readonly struct Transport
         if (!meterValid || numerator < 1 || numerator > 256 || denominator < 1 || denominator > 256 || (denominator & (denominator - 1)) != 0)
         { numerator = 4; denominator = 4; }
         if (!(sampleRate <= 10_000_000)) return None(sampleRate) with { IsPlaying = playing };
-        if (!ppqValid || double.IsNaN(ppq) || double.IsInfinity(ppq)) ppq = projectTimeSamples / sampleRate * tempo / 60.0;
+        // Hosts round the PPQ they report (Ardour 7 to 1/1920 of a quarter: 12.5 samples at 120 BPM and
+        // 48 kHz), which would jitter capture and playback by several samples per block. Where the host's
+        // PPQ agrees with the sample position at constant tempo within that resolution, the sample-exact
+        // value is the same position without the rounding; where it does not (tempo changes earlier in
+        // the song), the host's PPQ is the truth.
+        double fromSamples = projectTimeSamples / sampleRate * tempo / 60.0;
+        if (!ppqValid || double.IsNaN(ppq) || double.IsInfinity(ppq) || Math.Abs(ppq - fromSamples) <= HostPpqResolution)
+            ppq = fromSamples;
         return new Transport
         {
             IsPlaying = playing, HasPosition = true, SampleRate = sampleRate, Tempo = tempo,

@@ -22,6 +22,8 @@ public static class FailureCode
     public const string BadRequest = "bad_request";
     /// <summary>The instrument's model folder is missing or incomplete.</summary>
     public const string ModelMissing = "model_missing";
+    /// <summary>The stem's WAV could not be written (folder not writable, disk full).</summary>
+    public const string OutputFailed = "output_failed";
     /// <summary>The client cancelled the request.</summary>
     public const string Cancelled = "cancelled";
     /// <summary>The engine is shutting down.</summary>

@@ -160,6 +160,34 @@ public sealed class GenerationServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WavIsWrittenIntoAFolderItCreatesUnderANameThatSaysWhatItIs()
+    {
+        await using var client = await Connect();
+        string folder = Path.Combine(_stems, "new", "folder");
+        await client.SendAsync(Request(10, EndToEnd.Seconds) with { WavDirectory = folder });
+        var completed = Assert.IsType<Completed>((await ReceiveUntilFinal(client, 10))[^1]);
+        string wav = Assert.Single(completed.WavPaths);
+        Assert.Equal(folder, Path.GetDirectoryName(wav));
+        Assert.StartsWith($"drums-120bpm-{EndToEnd.Seconds:0.##}s-seed0-", Path.GetFileName(wav));
+        Assert.True(File.Exists(wav));
+    }
+
+    [Fact]
+    public async Task AWavThatCannotBeWrittenIsAFailureNamingThePathAndTheConnectionGoesOn()
+    {
+        await using var client = await Connect();
+        string blocker = Path.Combine(_stems, "not-a-folder");
+        File.WriteAllText(blocker, "");
+        await client.SendAsync(Request(11, EndToEnd.Seconds) with { WavDirectory = Path.Combine(blocker, "stems") });
+        var failed = Assert.IsType<Failed>((await ReceiveUntilFinal(client, 11))[^1]);
+        Assert.Equal(FailureCode.OutputFailed, failed.Code);
+        Assert.Contains(blocker, failed.Message);
+
+        await client.SendAsync(Request(12, EndToEnd.Seconds) with { WriteWav = false });
+        Assert.IsType<Completed>((await ReceiveUntilFinal(client, 12))[^1]);
+    }
+
+    [Fact]
     public async Task MissingModelAndBadInputAreFailedWithReasons()
     {
         await using var client = await Connect();

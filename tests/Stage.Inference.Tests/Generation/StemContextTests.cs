@@ -14,6 +14,16 @@ public class StemContextTests
     }
 
     [Fact]
+    public void MixtureWhoseLoudestSampleIsNegativeIsNotSilent()
+    {
+        var mixture = new float[32000];
+        mixture[100] = 0.001f;
+        mixture[200] = -0.5f;
+        var context = StemContext.Prepare(ContextMode.Mixture, mixture, null, 32000);
+        Assert.Same(mixture, context.Signal);
+    }
+
+    [Fact]
     public void MixtureIsUsedAsIsAndWindowedAtTenSeconds()
     {
         var mixture = Tone(12 * 32000, 0.5f);

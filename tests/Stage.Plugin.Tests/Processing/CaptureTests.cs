@@ -56,6 +56,45 @@ public class CaptureTests
     }
 
     [Fact]
+    public void Host_ppq_rounded_like_ardour_keeps_one_sample_exact_capture_run()
+    {
+        // Ardour 7 reports projectTimeMusic rounded to 1/1920 quarter note (12.5 samples here).
+        const double tempo = 120;
+        var grid = new BarGrid(tempo, 4, 4, 48000);
+        var plugin = new StagePlugin();
+        long end = (long)(grid.SamplesPerBar * 3.5);
+        foreach (var (at, n) in Blocks.Random(0, end, seed: 11))
+        {
+            var l = new float[n];
+            var r = new float[n];
+            for (int i = 0; i < n; i++) { l[i] = Blocks.Signal(at + i); r[i] = -l[i]; }
+            double rounded = Math.Round(at / 48000.0 * tempo / 60.0 * 1920) / 1920;
+            var t = Transport.FromHost(true, 48000, at, ppqValid: true, ppq: rounded, tempoValid: true, tempo: tempo,
+                                       meterValid: true, numerator: 4, denominator: 4);
+            Assert.Equal(at, t.MusicalSample);
+            Blocks.Run(plugin, l, r, t);
+            plugin.ProvideCaptureBuffer();
+        }
+        var region = plugin.CaptureBuffer!.Run.LastBars(2, out long whole)!.Value;
+        // One run from the first kept block: rounding jitter did not restart the capture.
+        Assert.True(plugin.CaptureBuffer.Run.Start <= 1024, $"capture restarted at {plugin.CaptureBuffer.Run.Start}");
+        Assert.Equal(2, whole);   // bars 1 and 2; bar 0 lost its first block, which is never kept
+        Assert.Equal(1, region.FirstBar);
+        var left = new float[region.Length];
+        plugin.CaptureBuffer.CopyOut(region.Start, left, new float[region.Length]);
+        for (int i = 0; i < region.Length; i++) Assert.Equal(Blocks.Signal(region.Start + i), left[i]);
+    }
+
+    [Fact]
+    public void Host_ppq_far_from_the_constant_tempo_position_is_kept()
+    {
+        // After a tempo change earlier in the song, PPQ no longer follows samples at the current tempo.
+        var t = Transport.FromHost(true, 48000, 480_000, ppqValid: true, ppq: 17.25, tempoValid: true, tempo: 120,
+                                   meterValid: true, numerator: 4, denominator: 4);
+        Assert.Equal(17.25, t.Ppq);
+    }
+
+    [Fact]
     public void Pre_roll_is_captured_at_negative_positions()
     {
         var plugin = Play(-48000 * 4, 48000 * 2, 120, 4, 4, seed: 3);
