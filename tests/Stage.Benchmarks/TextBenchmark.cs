@@ -18,7 +18,7 @@ static class TextBenchmark
 
     public static void Run(string[] args)
     {
-        string fixture = FindFixture();
+        string fixture = RepositoryRoot.TinyFixture;
         var tokenizer = SentencePieceTokenizer.Load(Path.Combine(fixture, "spiece.model"));
         Tokenizer(tokenizer);
         Encoder(tokenizer);
@@ -134,15 +134,5 @@ static class TextBenchmark
             if (i + 1 < n) a[i + 1] = mean + std * (float)(r * Math.Sin(2 * Math.PI * u2));
         }
         return a;
-    }
-
-    static string FindFixture()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            string candidate = Path.Combine(d.FullName, "tests", "fixtures", "stage-tiny");
-            if (Directory.Exists(candidate)) return candidate;
-        }
-        throw new DirectoryNotFoundException("tests/fixtures/stage-tiny not found above " + AppContext.BaseDirectory);
     }
 }

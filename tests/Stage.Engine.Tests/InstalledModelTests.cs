@@ -35,7 +35,7 @@ public sealed class InstalledModelTests : IDisposable
     {
         var drums = Directory.CreateDirectory(Path.Combine(_root, "drums")).FullName;
         foreach (var file in InstalledModel.RequiredFiles)
-            File.Copy(Path.Combine(RepositoryRoot.Path, "tests", "fixtures", "stage-tiny", file), Path.Combine(drums, file));
+            File.Copy(Path.Combine(RepositoryRoot.TinyFixture, file), Path.Combine(drums, file));
         var model = InstalledModel.Resolve(_root, Instrument.Drums);
         model.EnsureInstalled();
         Assert.Empty(model.MissingFiles());

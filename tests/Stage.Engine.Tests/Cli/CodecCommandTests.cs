@@ -9,19 +9,9 @@ namespace Stage.Engine.Tests.Cli;
 public sealed class CodecCommandTests : IDisposable
 {
     readonly string _dir = Directory.CreateTempSubdirectory("stage-codec-cli-").FullName;
-    readonly string _model = FindFixture();
+    readonly string _model = RepositoryRoot.TinyFixture;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    static string FindFixture()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            var candidate = Path.Combine(d.FullName, "tests", "fixtures", "stage-tiny");
-            if (Directory.Exists(candidate)) return candidate;
-        }
-        throw new DirectoryNotFoundException("tests/fixtures/stage-tiny");
-    }
 
     (int Code, string Out, string Err) Run(params string[] args)
     {

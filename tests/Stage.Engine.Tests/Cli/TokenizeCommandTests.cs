@@ -4,18 +4,7 @@ namespace Stage.Engine.Tests.Cli;
 
 public class TokenizeCommandTests
 {
-    static string FixtureDirectory
-    {
-        get
-        {
-            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            {
-                string candidate = Path.Combine(d.FullName, "tests", "fixtures", "stage-tiny");
-                if (Directory.Exists(candidate)) return candidate;
-            }
-            throw new DirectoryNotFoundException("tests/fixtures/stage-tiny not found");
-        }
-    }
+    static string FixtureDirectory => RepositoryRoot.TinyFixture;
 
     static (int Code, string Out, string Err) Run(params string[] args)
     {

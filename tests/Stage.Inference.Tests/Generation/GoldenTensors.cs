@@ -6,7 +6,7 @@ namespace Stage.Inference.Tests.Generation;
 /// <summary>Reads tensors of the fixture's golden.safetensors (F32 and I64 only) for the generation tests.</summary>
 public sealed class GoldenTensors
 {
-    public static readonly string FixtureFolder = FindFixture();
+    public static readonly string FixtureFolder = RepositoryRoot.TinyFixture;
 
     static GoldenTensors? s_shared;
     public static GoldenTensors Shared => s_shared ??= new GoldenTensors(Path.Combine(FixtureFolder, "golden.safetensors"));
@@ -65,15 +65,5 @@ public sealed class GoldenTensors
             for (int t = 0; t < frames; t++) codes[q][t] = checked((int)flat[q * frames + t]);
         }
         return codes;
-    }
-
-    static string FindFixture()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "fixtures", "stage-tiny");
-            if (File.Exists(Path.Combine(candidate, "golden.safetensors"))) return candidate;
-        }
-        throw new DirectoryNotFoundException("tests/fixtures/stage-tiny not found above " + AppContext.BaseDirectory);
     }
 }

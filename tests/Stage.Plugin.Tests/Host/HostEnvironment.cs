@@ -82,15 +82,8 @@ static class HostEnvironment
 
 static class Repository
 {
-    public static readonly string Root = Find();
+    public static readonly string Root = RepositoryRoot.Path;
 
     /// <summary>The configuration this test assembly was built in (bin/&lt;Configuration&gt;/net10.0).</summary>
     public static string Configuration => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name;
-
-    static string Find()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Stage.Plugin.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException($"no Stage.Plugin.sln above {AppContext.BaseDirectory}");
-    }
 }
