@@ -11,13 +11,16 @@ namespace Stage.Engine.Jobs;
 /// and streamed audio through the sink. Models are loaded once per instrument (<see cref="StageModelCache"/>).
 /// One generation runs at a time (the engine's cores are all used by one); later requests wait, cancellable.
 /// </summary>
-public sealed class StageStemGenerator(StageModelCache models, string? stemsFolder = null) : IStemGenerator
+/// <param name="progressInterval">Progress messages of one stage are sent at most this often (every change of
+/// stage is sent at once); default <see cref="DefaultProgressInterval"/>.</param>
+public sealed class StageStemGenerator(StageModelCache models, string? stemsFolder = null, TimeSpan? progressInterval = null) : IStemGenerator
 {
     readonly SemaphoreSlim _oneAtATime = new(1, 1);
     readonly StageGenerator _generator = new();
 
-    /// <summary>Progress messages are sent at most this often (plus at every change of stage).</summary>
-    public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan DefaultProgressInterval = TimeSpan.FromMilliseconds(100);
+
+    readonly TimeSpan _progressInterval = progressInterval ?? DefaultProgressInterval;
 
     public async Task<StemResult> GenerateAsync(GenerateRequest request, IStemSink sink, CancellationToken cancel)
     {
@@ -38,7 +41,7 @@ public sealed class StageStemGenerator(StageModelCache models, string? stemsFold
         try
         {
             var model = models.Get(request.Instrument);
-            var listener = new SinkListener(sink);
+            var listener = new SinkListener(sink, _progressInterval);
             var variations = await Task.Factory.StartNew(() => StemJob.Run(model, _generator, stem, context, listener, cancel),
                 cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
             var paths = new List<string>();
@@ -98,7 +101,7 @@ public sealed class StageStemGenerator(StageModelCache models, string? stemsFold
     string WavPath(GenerateRequest r, ulong seed)
     {
         string folder = r.WavDirectory ?? stemsFolder ?? StageFolders.Stems;
-        string length = r.Length.InBars ? $"{r.Length.Value:0.##}bars" : $"{r.Length.Value:0.##}s";
+        string length = r.Length.InBars ? $"{r.Length.Value:0.##}bar{(r.Length.Value == 1 ? "" : "s")}" : $"{r.Length.Value:0.##}s";
         string name = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{InstrumentName.Of(r.Instrument)}-{r.TempoBpm:0.##}bpm-{length}-seed{seed}-{DateTime.Now:yyyyMMdd-HHmmss}-{r.RequestId}.wav");
         return Path.Combine(folder, name);
@@ -107,14 +110,14 @@ public sealed class StageStemGenerator(StageModelCache models, string? stemsFold
     /// <summary>Runs on the job's thread; each call completes its pipe write before the job goes on. The writes are
     /// not given the job's token: a cancel arriving mid-frame would leave half a frame on the pipe and break the
     /// connection. The job itself stops at its next step; a vanished client fails the write with an IOException.</summary>
-    sealed class SinkListener(IStemSink sink) : IStemListener
+    sealed class SinkListener(IStemSink sink, TimeSpan progressInterval) : IStemListener
     {
         readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
         string? _lastStage;
 
         public void Progress(StemProgress p)
         {
-            if (p.Stage == _lastStage && _sinceProgress.Elapsed < ProgressInterval) return;
+            if (p.Stage == _lastStage && _sinceProgress.Elapsed < progressInterval) return;
             _lastStage = p.Stage;
             _sinceProgress.Restart();
             sink.ReportProgressAsync(p.Fraction, p.Stage, p.Eta?.TotalSeconds, CancellationToken.None).AsTask().GetAwaiter().GetResult();

@@ -18,7 +18,7 @@ public sealed class GenerationServerTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var server = new PipeServer(_pipe, new StageStemGenerator(new StageModelCache(_models), _stems), new EngineLog(TextWriter.Synchronized(_log)));
+        var server = new PipeServer(_pipe, new StageStemGenerator(new StageModelCache(_models), _stems, progressInterval: TimeSpan.Zero), new EngineLog(TextWriter.Synchronized(_log)));
         _server = server.RunAsync(_shutdown.Token);
         await server.Listening;
     }
@@ -114,7 +114,8 @@ public sealed class GenerationServerTests : IAsyncLifetime
             next += c.Audio.FrameCount;
         }
         Assert.Equal(144000L, next);
-        // Audio arrives while the model is still generating: a chunk comes before the last generating progress.
+        // Audio arrives while the model is still generating: a chunk comes before the last generating progress
+        // (every step reports progress here, so the order does not depend on how fast the machine is).
         int firstChunk = messages.FindIndex(m => m is StemChunk);
         int lastGenerating = messages.FindLastIndex(m => m is Progress { Step: StemProgress.Generating });
         Assert.True(firstChunk < lastGenerating, $"first chunk at {firstChunk}, last generating progress at {lastGenerating}");
@@ -170,6 +171,10 @@ public sealed class GenerationServerTests : IAsyncLifetime
         Assert.Equal(folder, Path.GetDirectoryName(wav));
         Assert.StartsWith($"drums-120bpm-{EndToEnd.Seconds:0.##}s-seed0-", Path.GetFileName(wav));
         Assert.True(File.Exists(wav));
+
+        await client.SendAsync(Request(13, 1) with { Length = StemLength.Bars(1), WavDirectory = folder, Seed = 42 });
+        var bar = Assert.IsType<Completed>((await ReceiveUntilFinal(client, 13))[^1]);
+        Assert.StartsWith("drums-120bpm-1bar-seed42-", Path.GetFileName(Assert.Single(bar.WavPaths)));
     }
 
     [Fact]
