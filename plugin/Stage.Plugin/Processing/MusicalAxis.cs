@@ -3,15 +3,13 @@ using Stage.Shared.Music;
 namespace Stage.Plugin.Processing;
 
 /// <summary>
-/// The musical sample axis of a <see cref="BarGrid"/>: sample n is at PPQ n / samples-per-quarter, and
-/// every position becomes whole samples by the grid's rounding rule. Capture and playback index with
-/// these expressions, so a stem captured from bar k plays back from exactly that sample.
+/// Bar lines on the musical sample axis of a <see cref="BarGrid"/> (sample n is at PPQ n / samples-per-quarter,
+/// made whole by <see cref="BarGrid.QuarterNotesToSampleCount"/>). Capture and playback index with these
+/// expressions, so a stem captured from bar k plays back from exactly that sample.
 /// </summary>
 public static class MusicalAxis
 {
-    public static long SampleAt(this in BarGrid grid, double ppq) => BarGrid.RoundToSample(grid.QuarterNotesToSamples(ppq));
-
-    public static long BarStartSample(this in BarGrid grid, long bar) => grid.SampleAt(grid.BarStartQuarterNotes(bar));
+    public static long BarStartSample(this in BarGrid grid, long bar) => grid.QuarterNotesToSampleCount(grid.BarStartQuarterNotes(bar));
 
     /// <summary>The last bar whose start sample is at or before <paramref name="sample"/>.</summary>
     public static long BarAtOrBefore(this in BarGrid grid, long sample)

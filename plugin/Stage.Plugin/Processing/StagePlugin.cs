@@ -94,7 +94,7 @@ public sealed class StagePlugin
             Volatile.Write(ref captureSamplesWanted, (int)Math.Min(MaxCaptureSamples, needed * CaptureHeadroom));
             if (ring == null || ring.Capacity < l.Length) return;   // the engine link allocates a bigger one
         }
-        ring.Write(grid.SampleAt(transport.Ppq), grid, l, r);
+        ring.Write(grid.QuarterNotesToSampleCount(transport.Ppq), grid, l, r);
     }
 
     static bool Overlaps(ReadOnlySpan<float> a, Span<float> b) => a.Overlaps(b);

@@ -60,5 +60,5 @@ public readonly struct Transport
     public BarGrid Grid => new(Tempo, Numerator, Denominator, SampleRate);
 
     /// <summary>The block's first sample on the musical sample axis (PPQ × samples per quarter, rounded).</summary>
-    public long MusicalSample => Grid.SampleAt(Ppq);
+    public long MusicalSample => Grid.QuarterNotesToSampleCount(Ppq);
 }

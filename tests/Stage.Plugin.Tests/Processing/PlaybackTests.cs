@@ -56,7 +56,7 @@ public class PlaybackTests
     public void Stem_plays_once_at_its_bar_sample_accurately_at_any_block_size()
     {
         var (plugin, stem, grid) = WithStem();
-        long start = grid.SampleAt(stem.StartPpq);
+        long start = grid.QuarterNotesToSampleCount(stem.StartPpq);
         Check(plugin, stem, grid, -5000, start + stem.Length + 30_000, seed: 11, loop: false, available: stem.Length);
         // The first sample lands exactly on the bar line.
         var (outL, _) = Blocks.Run(plugin, [0f], [0f], Blocks.At(start, Rate, 140, 3, 4));
@@ -67,7 +67,7 @@ public class PlaybackTests
     public void With_loop_on_the_stem_repeats_over_its_region_without_drift()
     {
         var (plugin, stem, grid) = WithStem(tempo: 133.7, num: 7, den: 8);
-        long start = grid.SampleAt(stem.StartPpq);
+        long start = grid.QuarterNotesToSampleCount(stem.StartPpq);
         Check(plugin, stem, grid, start - 40_000, start + stem.Length * 9 + 777, seed: 12, loop: true, available: stem.Length);
     }
 
@@ -81,7 +81,7 @@ public class PlaybackTests
         for (int i = 0; i < half; i++) { l[i] = (i + 1) / 1e6f; r[i] = -l[i]; }
         stem.Write(0, 0, l, r);
         Assert.Equal(half, stem.Available(0));
-        long start = grid.SampleAt(stem.StartPpq);
+        long start = grid.QuarterNotesToSampleCount(stem.StartPpq);
         Check(plugin, stem, grid, start - 1000, start + stem.Length + 1000, seed: 13, loop: false, available: half);
     }
 
@@ -101,7 +101,7 @@ public class PlaybackTests
     public void Locate_jumps_play_from_the_new_position_and_stop_is_silent()
     {
         var (plugin, stem, grid) = WithStem(tempo: 120, num: 4, den: 4);
-        long start = grid.SampleAt(stem.StartPpq);
+        long start = grid.QuarterNotesToSampleCount(stem.StartPpq);
         Check(plugin, stem, grid, start + 1000, start + 3000, seed: 14, loop: false, available: stem.Length);
         Check(plugin, stem, grid, start + 50_000, start + 52_000, seed: 15, loop: false, available: stem.Length);   // locate forward
         Check(plugin, stem, grid, start - 10, start + 500, seed: 16, loop: false, available: stem.Length);          // locate back
@@ -114,7 +114,7 @@ public class PlaybackTests
     {
         var (plugin, stem, grid) = WithStem(tempo: 120, num: 4, den: 4);
         plugin.SetParameter(ParameterId.StemLevel, StageParameters.Get(ParameterId.StemLevel).ToNormalized(-6));
-        long at = grid.SampleAt(stem.StartPpq) + 10;
+        long at = grid.QuarterNotesToSampleCount(stem.StartPpq) + 10;
         var (outL, _) = Blocks.Run(plugin, [0.25f], [0.25f], Blocks.At(at));
         Assert.Equal(0.25 + 11e-6 * Math.Pow(10, -6 / 20.0), outL[0], 7);
     }
