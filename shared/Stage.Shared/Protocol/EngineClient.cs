@@ -96,17 +96,24 @@ public sealed class EngineClient : IAsyncDisposable, IDisposable
     /// </summary>
     public async Task<ProtocolMessage?> ReceiveAsync(CancellationToken cancel = default)
     {
-        _pendingFrame ??= Frame.ReadAsync(_pipe, CancellationToken.None).AsTask();
+        var pending = _pendingFrame ??= Frame.ReadAsync(_pipe, CancellationToken.None).AsTask();
         byte[]? payload;
         try
         {
-            payload = await _pendingFrame.WaitAsync(cancel).ConfigureAwait(false);
+            payload = await pending.WaitAsync(cancel).ConfigureAwait(false);
         }
-        finally
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested && !pending.IsFaulted)
         {
-            // A cancelled wait leaves the read going; the next call picks up its frame.
-            if (_pendingFrame.IsCompleted) _pendingFrame = null;
+            // Only the wait was cancelled: the read goes on and the next call takes its frame, even one that
+            // arrived between the cancellation and here (dropping it then lost a frame under load).
+            throw;
         }
+        catch
+        {
+            _pendingFrame = null;
+            throw;
+        }
+        _pendingFrame = null;
         return payload is null ? null : MessageCodec.Decode(payload);
     }
 
