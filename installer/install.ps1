@@ -86,7 +86,7 @@ try {
     Write-Host "  engine  $data\engine\stage-engine.exe"
     foreach ($instrument in @("drums", "bass")) {
         $dir = Join-Path $data "models\$instrument"
-        $missing = @("model.safetensors", "config.json", "spiece.model") | Where-Object { -not (Test-Path (Join-Path $dir $_)) }
+        $missing = @("model.safetensors", "spiece.model") | Where-Object { -not (Test-Path (Join-Path $dir $_)) }
         if ($missing.Count -eq 0) { Write-Host "  model   $dir (complete)" }
         else { Write-Host "  model   put the stage-$instrument weights in $dir (missing: $($missing -join ', '))" }
     }

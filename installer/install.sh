@@ -84,7 +84,8 @@ echo "  engine  $data/engine/stage-engine ($("$data/engine/stage-engine" --versi
 for instrument in drums bass; do
   dir="$data/models/$instrument"
   missing=()
-  for f in model.safetensors config.json spiece.model; do [ -f "$dir/$f" ] || missing+=("$f"); done
+  # config.json is needed only for sizes other than the released checkpoints'.
+  for f in model.safetensors spiece.model; do [ -f "$dir/$f" ] || missing+=("$f"); done
   if [ ${#missing[@]} -eq 0 ]; then
     echo "  model   $dir (complete)"
   else

@@ -1,3 +1,4 @@
+using Stage.Engine.Tests.Jobs;
 using Stage.Engine.Jobs;
 using Stage.Shared.Protocol;
 
@@ -17,7 +18,7 @@ public sealed class InstalledModelTests : IDisposable
     {
         var e = EnsureInstalled(Instrument.Drums);
         Assert.Equal(FailureCode.ModelMissing, e.Code);
-        Assert.StartsWith($"no drums model installed at {Path.Combine(_root, "drums")} (expected model.safetensors, config.json, spiece.model)", e.Message);
+        Assert.StartsWith($"no drums model installed at {Path.Combine(_root, "drums")} (expected model.safetensors, spiece.model, and config.json for sizes other than the released ones)", e.Message);
     }
 
     [Fact]
@@ -34,11 +35,21 @@ public sealed class InstalledModelTests : IDisposable
     public void CompleteModelFolderIsInstalled()
     {
         var drums = Directory.CreateDirectory(Path.Combine(_root, "drums")).FullName;
-        foreach (var file in InstalledModel.RequiredFiles)
+        foreach (var file in EndToEnd.ModelFiles)
             File.Copy(Path.Combine(RepositoryRoot.TinyFixture, file), Path.Combine(drums, file));
         var model = InstalledModel.Resolve(_root, Instrument.Drums);
         model.EnsureInstalled();
         Assert.Empty(model.MissingFiles());
         Assert.Equal(Path.Combine(drums, "model.safetensors"), model.Checkpoint);
+    }
+
+    [Fact]
+    public void ReleasedModelNeedsNoConfig()
+    {
+        // The released stage-drums/stage-bass checkpoints come without config.json: their sizes are implied.
+        var drums = Directory.CreateDirectory(Path.Combine(_root, "drums")).FullName;
+        File.WriteAllText(Path.Combine(drums, "model.safetensors"), "");
+        File.WriteAllText(Path.Combine(drums, "spiece.model"), "");
+        InstalledModel.Resolve(_root, Instrument.Drums).EnsureInstalled();
     }
 }

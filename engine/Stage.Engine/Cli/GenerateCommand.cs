@@ -15,7 +15,7 @@ public static class GenerateCommand
         "[--temperature T] [--guidance G] [--variations N] [--codes-out CODES.json] [--sample-rate HZ] [--channels 1|2]",
         """
         Generates a drum or bass stem that fits the context, with the model in DIR (model.safetensors,
-        config.json, spiece.model), and writes it as a 32-bit float WAV (atomically: temporary file + rename).
+        spiece.model, and config.json unless it has the released sizes), and writes it as a 32-bit float WAV (atomically: temporary file + rename).
 
           --context MIX.wav     the session's audio (any rate/channels; mixed to mono, resampled to 32 kHz).
                                 Only the first 10 s are heard (STAGE's longest training context).
@@ -95,7 +95,7 @@ public static class GenerateCommand
         string full = Path.GetFullPath(folder);
         var missing = InstalledModel.MissingFiles(full);
         if (missing.Count > 0)
-            throw new ModelLoadException($"no complete STAGE model at {full}: {string.Join(", ", missing)} missing (expected {string.Join(", ", InstalledModel.RequiredFiles)})");
+            throw new ModelLoadException($"no complete STAGE model at {full}: {string.Join(", ", missing)} missing (expected {InstalledModel.Expected})");
         try
         {
             return StageModel.Load(full);

@@ -20,7 +20,7 @@ public static class ServeCommand
         running requests.
 
           --pipe NAME    pipe to serve on (default: $STAGE_PIPE, else stage-engine-<user>; now '{EnginePipeName.Default}')
-          --models DIR   models root holding drums/ and bass/, each with {string.Join(", ", InstalledModel.RequiredFiles)}
+          --models DIR   models root holding drums/ and bass/, each with {InstalledModel.Expected}
                          (default: $STAGE_MODELS, else <data>/models; now '{StageFolders.Models}')
           --log FILE     log file (default: <data>/logs/engine.log; now '{StageFolders.EngineLog}')
         """,

@@ -1,21 +1,27 @@
+using Stage.Inference.Checkpoints;
 using Stage.Shared.Protocol;
 
 namespace Stage.Engine.Jobs;
 
 /// <summary>
-/// One instrument's installed model: &lt;models root&gt;/drums or /bass, holding the STAGE checkpoint, its
-/// config and the T5 SentencePiece model.
+/// One instrument's installed model: &lt;models root&gt;/drums or /bass, holding the STAGE checkpoint and the
+/// T5 SentencePiece model, plus config.json for sizes other than the released ones (the released
+/// checkpoints' config is implied; see <see cref="ModelFolder"/>).
 /// </summary>
 public sealed record InstalledModel(Instrument Instrument, string Path)
 {
-    public static readonly string[] RequiredFiles = ["model.safetensors", "config.json", "spiece.model"];
+    public static readonly string[] RequiredFiles = [ModelFolder.WeightsFileName, ModelFolder.TokenizerFileName];
+
+    /// <summary>What a producer is told a model folder holds.</summary>
+    public static readonly string Expected =
+        $"{string.Join(", ", RequiredFiles)}, and {ModelFolder.ConfigFileName} for sizes other than the released ones";
 
     public static InstalledModel Resolve(string modelsRoot, Instrument instrument) =>
         new(instrument, System.IO.Path.GetFullPath(System.IO.Path.Combine(modelsRoot, InstrumentName.Of(instrument))));
 
-    public string Checkpoint => System.IO.Path.Combine(Path, "model.safetensors");
-    public string Config => System.IO.Path.Combine(Path, "config.json");
-    public string SentencePiece => System.IO.Path.Combine(Path, "spiece.model");
+    public string Checkpoint => System.IO.Path.Combine(Path, ModelFolder.WeightsFileName);
+    public string Config => System.IO.Path.Combine(Path, ModelFolder.ConfigFileName);
+    public string SentencePiece => System.IO.Path.Combine(Path, ModelFolder.TokenizerFileName);
 
     public IReadOnlyList<string> MissingFiles() => MissingFiles(Path);
 
@@ -35,13 +41,12 @@ public sealed record InstalledModel(Instrument Instrument, string Path)
     public void EnsureInstalled()
     {
         string name = InstrumentName.Of(Instrument);
-        string expected = string.Join(", ", RequiredFiles);
         if (!Directory.Exists(Path))
             throw new StemGenerationException(FailureCode.ModelMissing,
-                $"no {name} model installed at {Path} (expected {expected}); install the {name} model there or point STAGE_MODELS / serve --models at the folder that holds {name}/");
+                $"no {name} model installed at {Path} (expected {Expected}); install the {name} model there or point STAGE_MODELS / serve --models at the folder that holds {name}/");
         var missing = MissingFiles();
         if (missing.Count > 0)
             throw new StemGenerationException(FailureCode.ModelMissing,
-                $"the {name} model at {Path} is incomplete: {string.Join(", ", missing)} missing (expected {expected}); reinstall the {name} model");
+                $"the {name} model at {Path} is incomplete: {string.Join(", ", missing)} missing (expected {Expected}); reinstall the {name} model");
     }
 }

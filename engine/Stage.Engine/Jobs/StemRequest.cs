@@ -8,7 +8,7 @@ namespace Stage.Engine.Jobs;
 /// </summary>
 public sealed record StemRequest
 {
-    /// <summary>The model folder (model.safetensors, config.json, spiece.model).</summary>
+    /// <summary>The model folder (model.safetensors, spiece.model, optional config.json).</summary>
     public required string ModelFolder { get; init; }
 
     /// <summary>The session's audio as interleaved PCM, or null for none.</summary>

@@ -6,7 +6,7 @@ using Stage.Inference.Models.T5;
 namespace Stage.Inference.Generation;
 
 /// <summary>
-/// One instrument's STAGE model from its folder (model.safetensors, config.json, spiece.model): EnCodec
+/// One instrument's STAGE model from its folder (model.safetensors, spiece.model, optional config.json): EnCodec
 /// (context audio ↔ codes), the T5 text conditioner (prompt → projected states) and the LM.
 /// Immutable after loading; generators share it.
 /// </summary>

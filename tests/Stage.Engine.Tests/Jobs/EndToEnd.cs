@@ -47,12 +47,15 @@ public static class EndToEnd
     }
 
     /// <summary>A models root whose drums/ holds the fixture model (bass/ is left missing on purpose).</summary>
+    /// <summary>The fixture's files; it is not of the released sizes, so it brings its config.json.</summary>
+    public static readonly string[] ModelFiles = ["model.safetensors", "config.json", "spiece.model"];
+
     public static string ModelsRoot()
     {
         string root = Path.Combine(Path.GetTempPath(), "stage-job-models-" + Guid.NewGuid().ToString("N"));
         string drums = Path.Combine(root, "drums");
         Directory.CreateDirectory(drums);
-        foreach (var file in InstalledModel.RequiredFiles)
+        foreach (var file in ModelFiles)
             File.Copy(Path.Combine(FixtureFolder, file), Path.Combine(drums, file));
         return root;
     }
