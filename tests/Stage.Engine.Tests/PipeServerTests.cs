@@ -182,6 +182,20 @@ public class PipeServerTests
     }
 
     [Fact]
+    public async Task AJobsOwnIOExceptionIsReportedAndTheClientIsStillServed()
+    {
+        // Only a failed write to the pipe means the client went away; a job's file error is its failure.
+        await using var server = await TestServer.StartAsync(new ScriptedGenerator());
+        await using var client = await server.ConnectAsync();
+        await client.SendAsync(Requests.Echo(1, prompt: "disk"));
+        var failed = Assert.IsType<Failed>((await Requests.CollectAsync(client, 1)).Final);
+        Assert.Equal(FailureCode.Internal, failed.Code);
+        Assert.Contains("the disk is full", failed.Message);
+        await client.SendAsync(Requests.Echo(2));
+        Assert.IsType<Completed>((await Requests.CollectAsync(client, 2)).Final);
+    }
+
+    [Fact]
     public async Task UnusableRequestValuesGetBadRequestNamingTheValue()
     {
         await using var server = await TestServer.StartAsync(new ScriptedGenerator());

@@ -6,7 +6,7 @@ namespace Stage.Engine.Tests;
 
 /// <summary>
 /// A test double behind the generation seam, steered by the request's prompt: "block" waits until
-/// cancelled, "stream" sends chunks until cancelled, "fail" throws a <see cref="StemGenerationException"/>, "crash" throws an unexpected
+/// cancelled, "stream" sends chunks until cancelled, "fail" throws a <see cref="StemGenerationException"/>, "disk" throws an IOException of its own, "crash" throws an unexpected
 /// exception, "trickle" echoes with a pause before each chunk, anything else echoes the context audio back as
 /// one-second chunks.
 /// </summary>
@@ -58,6 +58,8 @@ sealed class ScriptedGenerator : IStemGenerator
                         await sink.SendChunkAsync(0, offset, request.Context with { Samples = second }, cancel);
                 case "fail":
                     throw new StemGenerationException(FailureCode.ModelMissing, "no bass model installed at /nowhere/bass");
+                case "disk":
+                    throw new IOException("the disk is full");
                 case "crash":
                     throw new InvalidOperationException("the test double crashed on purpose");
             }

@@ -299,12 +299,13 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
             log.Warn($"{_client}: request {rid} failed ({e.Code}): {e.Message}");
             return new Failed(rid, e.Code, e.Message);
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException && session.IsCancellationRequested)
+        catch (ClientGoneException) when (session.IsCancellationRequested)
         {
             log.Info($"{_client}: request {rid} abandoned, the client went away");
             return null;
         }
-        catch (Exception e) when (e is not (IOException or ObjectDisposedException))
+        // Otherwise a ClientGoneException ends the job loop, as the reader is about to end the session.
+        catch (Exception e) when (e is not ClientGoneException)
         {
             log.Error($"{_client}: request {rid} failed unexpectedly", e);
             string where = log.FilePath is { } path ? $"; details are in {path}" : "";
@@ -330,7 +331,14 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
         {
             cancel.ThrowIfCancellationRequested();
             _sendBuffer.Encode(message);
-            await Frame.WriteAsync(pipe, _sendBuffer, _abortWrites.Token).ConfigureAwait(false);
+            try
+            {
+                await Frame.WriteAsync(pipe, _sendBuffer, _abortWrites.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                throw new ClientGoneException(e);
+            }
         }
         finally
         {

@@ -53,11 +53,14 @@ public sealed class PipeServer(string pipeName, IStemGenerator generator, Engine
                 }
                 int id = Interlocked.Increment(ref _nextClient);
                 var session = new ClientSession(id, pipe, generator, log);
-                _sessions[id] = Task.Run(async () =>
+                // Registered before it starts: a session that ends at once must find its entry to remove.
+                var run = new Task<Task>(async () =>
                 {
                     try { await session.RunAsync(shutdown).ConfigureAwait(false); }
                     finally { _sessions.TryRemove(id, out _); }
-                }, CancellationToken.None);
+                });
+                _sessions[id] = run.Unwrap();
+                run.Start(TaskScheduler.Default);
             }
         }
         finally
