@@ -97,13 +97,14 @@ public sealed class StageStemGenerator(StageModelCache models, string? stemsFold
     }
 
     /// <summary>The stem's file, named so a producer can tell stems apart in the folder they drag from:
-    /// instrument, tempo, length, seed, then time and request id to keep every file unique.</summary>
+    /// instrument, tempo, length, seed, then the time and a random tag. Request ids are only unique per
+    /// plugin instance, so two instances asking in the same second would otherwise share (and overwrite) a file.</summary>
     string WavPath(GenerateRequest r, ulong seed)
     {
         string folder = r.WavDirectory ?? stemsFolder ?? StageFolders.Stems;
         string length = r.Length.InBars ? $"{r.Length.Value:0.##}bar{(r.Length.Value == 1 ? "" : "s")}" : $"{r.Length.Value:0.##}s";
         string name = string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"{InstrumentName.Of(r.Instrument)}-{r.TempoBpm:0.##}bpm-{length}-seed{seed}-{DateTime.Now:yyyyMMdd-HHmmss}-{r.RequestId}.wav");
+            $"{InstrumentName.Of(r.Instrument)}-{r.TempoBpm:0.##}bpm-{length}-seed{seed}-{DateTime.Now:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..8]}.wav");
         return Path.Combine(folder, name);
     }
 

@@ -178,6 +178,21 @@ public sealed class GenerationServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoPluginInstancesAskingAlikeGetTwoFiles()
+    {
+        // Request ids are per connection: two instances both send request 1 with the same settings.
+        await using var first = await Connect();
+        await using var second = await Connect();
+        var request = Request(1, EndToEnd.Seconds) with { WavDirectory = _stems };
+        await first.SendAsync(request);
+        await second.SendAsync(request);
+        var a = Assert.IsType<Completed>((await ReceiveUntilFinal(first, 1))[^1]);
+        var b = Assert.IsType<Completed>((await ReceiveUntilFinal(second, 1))[^1]);
+        Assert.NotEqual(Assert.Single(a.WavPaths), Assert.Single(b.WavPaths));
+        Assert.True(File.Exists(a.WavPaths[0]) && File.Exists(b.WavPaths[0]));
+    }
+
+    [Fact]
     public async Task AWavThatCannotBeWrittenIsAFailureNamingThePathAndTheConnectionGoesOn()
     {
         await using var client = await Connect();
