@@ -37,6 +37,7 @@ public static class WindowedStemGenerator
         int total = options.Frames;
         var codes = new int[DelayPattern.Codebooks][];
         for (int q = 0; q < codes.Length; q++) codes[q] = new int[total];
+        var text = model.EncodeText(options.Prompt);   // the same prompt steers every window
         int done = 0;
         for (int window = 0; done < total; window++)
         {
@@ -56,14 +57,14 @@ public static class WindowedStemGenerator
                 Seed = unchecked(options.Seed + (ulong)window * 7919),
             };
             int offset = done;
-            var generated = generator.Generate(model, contextCodes(start), windowOptions,
+            var generated = generator.Generate(model.Lm, contextCodes(start), text, windowOptions, 1,
                 onStep: onStep is null ? null : (frames, _) => onStep(offset + frames, total),
                 onFrame: (frame, frameCodes) =>
                 {
                     for (int q = 0; q < codes.Length; q++) codes[q][offset + frame] = frameCodes[q];
                     onFrame?.Invoke(offset + frame, frameCodes);
                 },
-                cancel);
+                cancel)[0];
             for (int q = 0; q < codes.Length; q++) generated[q].AsSpan(0, fresh).CopyTo(codes[q].AsSpan(offset));
             done += fresh;
         }
