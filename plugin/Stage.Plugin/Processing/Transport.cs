@@ -26,13 +26,17 @@ public readonly struct Transport
     /// projectTimeSamples (always valid); without a valid meter 4/4 is assumed; without a tempo there is
     /// no musical position.
     /// </summary>
+    /// <summary>Tempos outside this range (BPM) are treated as no tempo: no DAW offers them, and a bar at 1e-300 BPM
+    /// has no length in samples.</summary>
+    public const double MinTempo = 1, MaxTempo = 10_000;
+
     /// <summary>The coarsest PPQ rounding seen from a host (Ardour 7: 1/1920 quarter note).</summary>
     public const double HostPpqResolution = 1.0 / 1920;
 
     public static Transport FromHost(bool playing, double sampleRate, long projectTimeSamples, bool ppqValid, double ppq,
                                      bool tempoValid, double tempo, bool meterValid, int numerator, int denominator)
     {
-        if (!tempoValid || !(tempo > 0) || double.IsInfinity(tempo) || !(sampleRate > 0))
+        if (!tempoValid || !(tempo >= MinTempo && tempo <= MaxTempo) || !(sampleRate > 0))
             return None(sampleRate) with { IsPlaying = playing };
         if (!meterValid || numerator < 1 || numerator > 256 || denominator < 1 || denominator > 256 || (denominator & (denominator - 1)) != 0)
         { numerator = 4; denominator = 4; }
@@ -45,6 +49,10 @@ public readonly struct Transport
         double fromSamples = projectTimeSamples / sampleRate * tempo / 60.0;
         if (!ppqValid || double.IsNaN(ppq) || double.IsInfinity(ppq) || Math.Abs(ppq - fromSamples) <= HostPpqResolution)
             ppq = fromSamples;
+        // A position the bar grid cannot put on whole samples (a broken host's PPQ) is no position: the
+        // audio thread must never meet a value it cannot handle.
+        if (!(Math.Abs(ppq * 60.0 * sampleRate / tempo) <= BarGrid.MaxSamplePosition / 2))
+            return None(sampleRate) with { IsPlaying = playing };
         return new Transport
         {
             IsPlaying = playing, HasPosition = true, SampleRate = sampleRate, Tempo = tempo,

@@ -422,7 +422,35 @@ sealed unsafe class ProcessorComponent : ComObject, IConnectionEndpoint
     static int ProcessThunk(void* self, ProcessData* data)
     {
         try { return Of(self).Process(data); }
-        catch (Exception e) { PluginLog.Defer("process", e); return Result.InternalError; }
+        catch (Exception e)
+        {
+            PluginLog.Defer("process", e);
+            try { PassInputThrough(data); } catch (Exception) { }
+            return Result.InternalError;
+        }
+    }
+
+    /// <summary>
+    /// After a failure mid-block the outputs may still hold whatever the host left in them; the input passes
+    /// through instead (silence where there is none), so the mix is never lost or replaced by garbage.
+    /// </summary>
+    static void PassInputThrough(ProcessData* data)
+    {
+        if (data == null || data->NumSamples <= 0 || data->SymbolicSampleSize != 0 || data->NumOutputs < 1 || data->Outputs == null) return;
+        var outBus = data->Outputs;
+        if (outBus->ChannelBuffers32 == null) return;
+        int n = data->NumSamples;
+        var inBus = data->NumInputs > 0 && data->Inputs != null && data->Inputs->ChannelBuffers32 != null && data->Inputs->NumChannels > 0
+            ? data->Inputs : null;
+        for (int c = 0; c < outBus->NumChannels; c++)
+        {
+            if (outBus->ChannelBuffers32[c] == null) continue;
+            var output = new Span<float>(outBus->ChannelBuffers32[c], n);
+            float* input = inBus == null ? null : inBus->ChannelBuffers32[Math.Min(c, inBus->NumChannels - 1)];
+            if (input != null) new ReadOnlySpan<float>(input, n).CopyTo(output);
+            else output.Clear();
+        }
+        outBus->SilenceFlags = 0;
     }
 
     /// <summary>The stem plays whatever the input does, so the plugin never stops by itself.</summary>

@@ -139,10 +139,13 @@ public readonly record struct BarGrid
 
     public double EndQuarterNotes(BarSpan span) => BarStartQuarterNotes(span.EndBar);
 
+    /// <summary>The largest |sample position| <see cref="RoundToSample"/> takes (doubles stop being exact past it).</summary>
+    public const double MaxSamplePosition = 9e15;
+
     /// <summary>Rounds an exact sample position or length to whole samples: round half up, ⌊x + 0.5⌋.</summary>
     public static long RoundToSample(double exactSamples)
     {
-        if (!double.IsFinite(exactSamples) || Math.Abs(exactSamples) > 9e15)
+        if (!double.IsFinite(exactSamples) || Math.Abs(exactSamples) > MaxSamplePosition)
             throw new ArgumentOutOfRangeException(nameof(exactSamples), exactSamples, "Sample position is not finite or too large.");
         return (long)Math.Floor(exactSamples + 0.5);
     }

@@ -166,6 +166,18 @@ public unsafe class HostTests : IClassFixture<HostCleanup>, IDisposable
         Assert.Equal(l, outL);
     }
 
+    [Theory]
+    [InlineData(1e-300, 48_000)]                   // a tempo with no bar length in samples
+    [InlineData(120.0, long.MaxValue / 4)]          // a position past what a double holds to the sample
+    public void Absurd_host_transport_values_leave_the_audio_transparent(double tempo, long sample)
+    {
+        using var stage = new HostedStage();
+        var block = Enumerable.Range(0, 256).Select(i => MathF.Sin(i * 0.1f) * 0.5f).ToArray();
+        var (outL, outR) = stage.Process(block, block, new HostTransport(sample, Tempo: tempo));
+        Assert.Equal(block, outL);
+        Assert.Equal(block, outR);
+    }
+
     [Fact]
     public void Automation_reaches_the_processor_and_the_controller_shows_readable_values()
     {
