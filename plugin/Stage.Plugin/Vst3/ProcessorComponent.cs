@@ -166,30 +166,24 @@ sealed unsafe class ProcessorComponent : ComObject, IConnectionEndpoint
             var outBus = data->Outputs;
             var outL = new Span<float>(outBus->ChannelBuffers32[0], n);
             bool stereoOut = outBus->NumChannels >= 2 && outBus->ChannelBuffers32[1] != null;
-            if (n > silence.Length)
+            var outR = stereoOut ? new Span<float>(outBus->ChannelBuffers32[1], n) : default;
+            ReadOnlySpan<float> inL = default, inR = default, sideL = default, sideR = default;
+            if (data->NumInputs > 0 && data->Inputs != null) Channels(&data->Inputs[0], n, ref inL, ref inR);
+            if (sidechainActive && data->NumInputs > 1 && data->Inputs != null) Channels(&data->Inputs[1], n, ref sideL, ref sideR);
+            bool input = inL.Length == n, side = sideL.Length == n && sideR.Length == n;
+            var transport = TransportOf(data->ProcessContext);
+            // Sample accuracy: the block is split where parameter points fall, and into pieces no longer than
+            // the silence/scratch buffers (a host may send more than setupProcessing promised).
+            for (int start = 0; start < n;)
             {
-                // Larger than setup promised: play safe.
-                outL.Clear();
-                if (stereoOut) new Span<float>(outBus->ChannelBuffers32[1], n).Clear();
-            }
-            else
-            {
-                var outR = stereoOut ? new Span<float>(outBus->ChannelBuffers32[1], n) : scratch.AsSpan(0, n);
-                ReadOnlySpan<float> inL = silence.AsSpan(0, n), inR = inL, sideL = default, sideR = default;
-                if (data->NumInputs > 0 && data->Inputs != null) Channels(&data->Inputs[0], n, ref inL, ref inR);
-                if (sidechainActive && data->NumInputs > 1 && data->Inputs != null) Channels(&data->Inputs[1], n, ref sideL, ref sideR);
-                var transport = TransportOf(data->ProcessContext);
-                // Sample accuracy: the block is split where parameter points fall.
-                for (int start = 0; start < n;)
-                {
-                    while (next < pointCount && points[next].Offset <= start) Apply(next++);
-                    int end = next < pointCount ? points[next].Offset : n;
-                    bool side = sideL.Length == n && sideR.Length == n;
-                    generated |= plugin.Process(inL[start..end], inR[start..end],
-                        side ? sideL[start..end] : default, side ? sideR[start..end] : default,
-                        outL[start..end], outR[start..end], transport.Advance(start));
-                    start = end;
-                }
+                while (next < pointCount && points[next].Offset <= start) Apply(next++);
+                int end = Math.Min(next < pointCount ? points[next].Offset : n, start + silence.Length);
+                int length = end - start;
+                generated |= plugin.Process(
+                    input ? inL[start..end] : silence.AsSpan(0, length), input ? inR[start..end] : silence.AsSpan(0, length),
+                    side ? sideL[start..end] : default, side ? sideR[start..end] : default,
+                    outL[start..end], stereoOut ? outR[start..end] : scratch.AsSpan(0, length), transport.Advance(start));
+                start = end;
             }
             outBus->SilenceFlags = 0;
         }

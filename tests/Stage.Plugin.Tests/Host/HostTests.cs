@@ -179,6 +179,16 @@ public unsafe class HostTests : IClassFixture<HostCleanup>, IDisposable
     }
 
     [Fact]
+    public void A_block_larger_than_setup_promised_still_passes_the_input_through()
+    {
+        using var stage = new HostedStage(maxBlock: 512);
+        var block = Enumerable.Range(0, 10_000).Select(i => MathF.Sin(i * 0.01f) * 0.5f).ToArray();   // past the 8192-sample buffers too
+        var (outL, outR) = stage.Process(block, block, new HostTransport(0));
+        Assert.Equal(block, outL);
+        Assert.Equal(block, outR);
+    }
+
+    [Fact]
     public void Automation_reaches_the_processor_and_the_controller_shows_readable_values()
     {
         using var stage = new HostedStage();
