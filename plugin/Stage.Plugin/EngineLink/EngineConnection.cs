@@ -215,9 +215,9 @@ sealed class EngineConnection : IDisposable
         }
         catch (OperationCanceledException)
         {
-            // A read cancelled mid-frame leaves the stream out of step: start the next request on a new connection.
-            client?.Dispose();
-            client = null;
+            // The connection stays: EngineClient keeps a frame whose read was cancelled for the next receive, and
+            // the engine's late messages for this request are told apart by their request id. (Disposing it here
+            // also raced the Cancel message being sent.)
             PluginLog.Write($"request {requestId}: cancelled");
             return Outcome.Done;
         }
