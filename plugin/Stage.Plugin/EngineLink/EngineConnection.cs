@@ -1,5 +1,6 @@
 using Stage.Plugin.Processing;
 using Stage.Shared;
+using Stage.Shared.Audio;
 using Stage.Shared.Music;
 using Stage.Shared.Protocol;
 
@@ -85,6 +86,9 @@ sealed class EngineConnection : IDisposable
 
     void StartGeneration(GenerateTicket ticket)
     {
+        // The region is copied out of the ring first, before anything can wait: the audio thread goes on writing.
+        var press = Prepare(ticket);
+        if (press == null) return;
         // A new press replaces the request in flight.
         if (generation is { IsCompleted: false })
         {
@@ -95,7 +99,7 @@ sealed class EngineConnection : IDisposable
         var cancel = generationCancel.Token;
         generation = Task.Run(async () =>
         {
-            try { await GenerateAsync(ticket, cancel); }
+            try { await GenerateAsync(press, cancel); }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 PluginLog.Failure("generate", e);
@@ -104,7 +108,11 @@ sealed class EngineConnection : IDisposable
         });
     }
 
-    async Task GenerateAsync(GenerateTicket ticket, CancellationToken cancel)
+    /// <summary>A press ready to send: the captured bars and their audio (interleaved stereo).</summary>
+    sealed record Press(ParameterSnapshot Parameters, int Bars, CaptureRegion Region, float[] Context);
+
+    /// <summary>The last whole bars of the ticket's run, copied out of the ring; null (status set) when there are none.</summary>
+    Press? Prepare(GenerateTicket ticket)
     {
         var p = ticket.Parameters;
         int bars = StageParameters.BarChoices[(int)p.Plain(ParameterId.Bars)];
@@ -112,23 +120,39 @@ sealed class EngineConnection : IDisposable
         if (!ticket.HasCapture || capture == null)
         {
             Fail(StatusKind.NeedsCapture, "Nothing captured yet: arm Capture and play the song, then press Generate");
-            return;
+            return null;
         }
         var region = ticket.Run.LastBars(bars, out long wholeBars);
         if (region is not { } r)
         {
             Fail(StatusKind.NeedsCapture, $"Captured {wholeBars} whole bar{(wholeBars == 1 ? "" : "s")}, Generate needs {bars}: play on with Capture armed");
-            return;
+            return null;
         }
+        int rate = (int)r.Grid.SampleRate;
+        if (rate != r.Grid.SampleRate || rate is < 8_000 or > 384_000)
+        {
+            Fail(StatusKind.Failed, $"The host's sample rate {r.Grid.SampleRate} Hz is not supported (whole Hz from 8000 to 384000)");
+            return null;
+        }
+        var context = ContextAudio(capture, r, ticket.Run.End);
+        // Everything written since the press went somewhere in the ring; if that much could have reached the
+        // region's slots (the ring wrapped, e.g. a fast offline render), the copy is not what was heard.
+        if (!capture.Holds(r.Start, ticket.Run.End, ticket.Written))
+        {
+            Fail(StatusKind.NeedsCapture, "The capture moved on before it could be sent: press Generate again while the song plays");
+            return null;
+        }
+        return new Press(p, bars, r, context);
+    }
+
+    async Task GenerateAsync(Press press, CancellationToken cancel)
+    {
+        var p = press.Parameters;
+        int bars = press.Bars;
+        var r = press.Region;
         var grid = r.Grid;
         int rate = (int)grid.SampleRate;
-        if (rate != grid.SampleRate || rate is < 8_000 or > 384_000)
-        {
-            Fail(StatusKind.Failed, $"The host's sample rate {grid.SampleRate} Hz is not supported (whole Hz from 8000 to 384000)");
-            return;
-        }
-
-        var context = ContextAudio(capture, r, ticket.Run.End);
+        var context = press.Context;
         var instrument = (Instrument)(int)p.Plain(ParameterId.Instrument);
         int variations = (int)p.Plain(ParameterId.Variations);
         long requestId = Interlocked.Increment(ref nextRequestId);
@@ -237,7 +261,7 @@ sealed class EngineConnection : IDisposable
         var r = new float[frames];
         capture.CopyOut(region.Start, l.AsSpan(0, valid), r.AsSpan(0, valid));
         var interleaved = new float[frames * 2];
-        for (int i = 0; i < frames; i++) { interleaved[2 * i] = l[i]; interleaved[2 * i + 1] = r[i]; }
+        Interleaving.Interleave([l, r], 0, frames, interleaved);
         return interleaved;
     }
 

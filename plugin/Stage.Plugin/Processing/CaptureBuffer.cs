@@ -11,7 +11,7 @@ namespace Stage.Plugin.Processing;
 public sealed class CaptureBuffer
 {
     readonly float[] left, right;
-    long runStart, writeEnd;
+    long runStart, writeEnd, written;
     BarGrid grid;
     bool hasRun;
 
@@ -23,6 +23,10 @@ public sealed class CaptureBuffer
     }
 
     public int Capacity => left.Length;
+
+    /// <summary>Samples written since the ring was made, wherever they went: a reader that notes it before and
+    /// after copying knows whether the audio thread could have overwritten what it copied.</summary>
+    public long Written => Volatile.Read(ref written);
 
     /// <summary>The current run (clipped to what the ring still holds); Length 0 when nothing was captured.</summary>
     public CaptureRun Run => hasRun
@@ -48,7 +52,15 @@ public sealed class CaptureBuffer
             r[first..].CopyTo(right);
         }
         writeEnd = musicalSample + n;
+        Volatile.Write(ref written, written + n);
     }
+
+    /// <summary>
+    /// Whether [<paramref name="start"/>, <paramref name="runEnd"/>) of a run taken when <see cref="Written"/> was
+    /// <paramref name="writtenThen"/> is still in the ring: all written since cannot have reached its slots.
+    /// Call it after copying, to know the copy is what was heard.
+    /// </summary>
+    public bool Holds(long start, long runEnd, long writtenThen) => Written - writtenThen + (runEnd - start) <= Capacity;
 
     /// <summary>Copies [start, start + destination length) of the musical axis out of the ring.</summary>
     public void CopyOut(long start, Span<float> l, Span<float> r)

@@ -11,6 +11,8 @@ public struct GenerateTicket
     /// <summary>The ring <see cref="Run"/> refers to (a later, bigger ring does not hold it).</summary>
     public CaptureBuffer? Ring;
     public CaptureRun Run;
+    /// <summary><see cref="CaptureBuffer.Written"/> when <see cref="Run"/> was taken.</summary>
+    public long Written;
     public ParameterSnapshot Parameters;
     /// <summary>False when nothing has been captured yet (no transport, never played, Capture off).</summary>
     public bool HasCapture;

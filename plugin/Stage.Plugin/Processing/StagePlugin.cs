@@ -77,7 +77,7 @@ public sealed class StagePlugin
         generatePending = false;
         var ring = Volatile.Read(ref capture);
         var run = ring?.Run ?? default;
-        var ticket = new GenerateTicket { Ring = ring, Run = run, HasCapture = run.Length > 0 };
+        var ticket = new GenerateTicket { Ring = ring, Run = run, Written = ring?.Written ?? 0, HasCapture = run.Length > 0 };
         for (int p = 0; p < StageParameters.Count; p++) ticket.Parameters[p] = Parameters[(ParameterId)p];
         return GenerateRequests.TryWrite(ticket);
     }

@@ -95,6 +95,20 @@ public class CaptureTests
     }
 
     [Fact]
+    public void A_region_counts_as_held_until_later_writes_could_reach_its_slots()
+    {
+        var grid = new BarGrid(120, 4, 4, 48000);
+        var ring = new CaptureBuffer(1000);
+        ring.Write(0, grid, new float[600], new float[600]);
+        long then = ring.Written;
+        Assert.True(ring.Holds(100, 600, then));
+        ring.Write(600, grid, new float[400], new float[400]);   // slots 600..999: the region is untouched
+        Assert.True(ring.Holds(100, 600, then));
+        ring.Write(1000, grid, new float[200], new float[200]);  // wraps to slots 0..199, over the region's start
+        Assert.False(ring.Holds(100, 600, then));
+    }
+
+    [Fact]
     public void Pre_roll_is_captured_at_negative_positions()
     {
         var plugin = Play(-48000 * 4, 48000 * 2, 120, 4, 4, seed: 3);
