@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Stage.Shared.Music;
 
 namespace Stage.Daw.Tests.Ardour;
 
@@ -14,6 +15,7 @@ public sealed class SessionPlan
         SampleRate = sampleRate;
         Bpm = bpm;
         BeatsPerBar = beatsPerBar;
+        Grid = new BarGrid(bpm, beatsPerBar, beatUnit, sampleRate);
         Add("session", sampleRate, bpm, beatsPerBar, beatUnit);
     }
 
@@ -21,8 +23,10 @@ public sealed class SessionPlan
     public double Bpm { get; }
     public int BeatsPerBar { get; }
 
-    // Bar 0 starts at sample 0; with a quarter-note beat a bar lasts BeatsPerBar * 60 / BPM seconds.
-    public long BarToSample(double bar) => (long)Math.Round(bar * BeatsPerBar * 60.0 / Bpm * SampleRate);
+    /// <summary>The session's bar grid, the one Stage's capture and playback use (bar 0 at sample 0).</summary>
+    public BarGrid Grid { get; }
+
+    public long BarToSample(double bar) => BarGrid.RoundToSample(Grid.BarsToSamples(bar));
 
     public SessionPlan Plugin(string name) => Add("plugin", name);
     public SessionPlan Parameter(string plugin, string title, double plainValue) => Add("param", plugin, plainValue, title);
