@@ -78,7 +78,7 @@ public sealed class StagePlugin
         var ring = Volatile.Read(ref capture);
         var run = ring?.Run ?? default;
         var ticket = new GenerateTicket { Ring = ring, Run = run, Written = ring?.Written ?? 0, HasCapture = run.Length > 0 };
-        for (int p = 0; p < StageParameters.Count; p++) ticket.Parameters[p] = Parameters[(ParameterId)p];
+        Parameters.CopyTo(ticket.Parameters);
         return GenerateRequests.TryWrite(ticket);
     }
 
