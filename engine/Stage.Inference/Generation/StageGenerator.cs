@@ -14,7 +14,7 @@ namespace Stage.Inference.Generation;
 /// nothing. Not thread-safe; use one per concurrent generation.
 /// </para>
 /// </summary>
-public sealed class StageGenerator
+public sealed class StageGenerator : IDisposable
 {
     /// <summary>STAGE was trained on up to 10 s of context (500 frames at 50 Hz).</summary>
     public const int MaxContextFrames = 500;
@@ -24,12 +24,19 @@ public sealed class StageGenerator
 
     const int PrefillRows = 64;
 
-    LmWorkspace? _workspace;
-    LmStream[] _conditional = [], _unconditional = [];
-    float[] _logits = [], _guided = [];
-    LmRow[] _rows = [];
-    int[] _rowDestination = [];
-    readonly TopKSampler _sampler = new();
+    readonly InferenceDevice _device;
+    LmDecoder? _decoder;
+    MusicGenLm? _decoderLm;
+    DecoderRow[] _rows = [];
+    double[] _uniforms = [];
+    int[] _tokens = [];
+    float[] _guided = [];
+
+    /// <summary>A generator on the CPU engine.</summary>
+    public StageGenerator() : this(InferenceDevice.Cpu) { }
+
+    /// <summary>A generator whose LM runs on <paramref name="device"/> (which it does not own).</summary>
+    public StageGenerator(InferenceDevice device) => _device = device ?? throw new ArgumentNullException(nameof(device));
 
     /// <summary>Optional tap on the guided logits of every step (tests compare them with STAGE's).</summary>
     public GuidedLogitsObserver? GuidedLogits { get; set; }
@@ -81,50 +88,41 @@ public sealed class StageGenerator
         for (int v = 0; v < variations; v++) prefixes[v] = new ContextPrefix(contextCodes, options.PromptCodes, options.Frames);
         var prefix = prefixes[0];
         int textLength = text.Length / lm.Dims.TextDim;
-        Prepare(lm, variations, prefix, textLength);
-        var ws = _workspace!;
+        var decoder = Prepare(lm, variations, prefix, textLength);
 
         var randoms = new Xoshiro256StarStar[variations];
         for (int v = 0; v < variations; v++) randoms[v] = new Xoshiro256StarStar(unchecked(options.Seed + (ulong)v));
+        bool greedy = TopKSampler.IsGreedy(options.TopK, options.Temperature);
 
-        for (int v = 0; v < variations; v++)
-        {
-            _conditional[v].Reset();
-            _unconditional[v].Reset();
-        }
-        lm.AttachText(ws, _conditional[0], text.Span, textLength);
-        Prefill(lm, ws, prefix, cancel);
-        for (int v = 1; v < variations; v++)
-        {
-            _conditional[v].CopyFrom(_conditional[0]);
-            _unconditional[v].CopyFrom(_unconditional[0]);
-            _logits.AsSpan(0, 2 * lm.LogitsPerRow).CopyTo(_logits.AsSpan(2 * v * lm.LogitsPerRow));
-        }
+        decoder.AttachText(text.Span, textLength);
+        Prefill(decoder, prefix, cancel);
+        decoder.CopyCandidateZero(variations);
 
-        int perRow = lm.LogitsPerRow, card = lm.Dims.Card;
+        int codebooks = DelayPattern.Codebooks;
         int last = prefix.Steps - 1, framesDone = 0;
-        Span<int> tokens = stackalloc int[DelayPattern.Codebooks];
+        Span<int> tokens = stackalloc int[codebooks];
         for (int step = prefix.StartStep; ; step++)
         {
-            for (int v = 0; v < variations; v++)
+            // The draws each candidate's sampler would make, in its order (one per codebook; none when greedy).
+            if (!greedy)
+                for (int v = 0; v < variations; v++)
+                    for (int q = 0; q < codebooks; q++) _uniforms[v * codebooks + q] = randoms[v].NextDouble();
+            decoder.GuideAndSample(variations, options.Guidance, options.TopK, options.Temperature, _uniforms, _tokens);
+            if (GuidedLogits is not null)
             {
-                var guided = _guided.AsSpan(0, perRow);
-                ClassifierFreeGuidance.Combine(_logits.AsSpan(2 * v * perRow, perRow), _logits.AsSpan((2 * v + 1) * perRow, perRow), options.Guidance, guided);
-                if (v == 0) GuidedLogits?.Invoke(step, guided);
-                for (int q = 0; q < DelayPattern.Codebooks; q++)
-                {
-                    int token = _sampler.Sample(guided.Slice(q * card, card), options.TopK, options.Temperature, randoms[v]);
-                    prefixes[v].Write(step, q, token);
-                }
+                decoder.ReadGuidedLogits(_guided);
+                GuidedLogits(step, _guided);
             }
+            for (int v = 0; v < variations; v++)
+                for (int q = 0; q < codebooks; q++) prefixes[v].Write(step, q, _tokens[v * codebooks + q]);
 
-            int finished = prefix.GeneratedFrameAt(step, DelayPattern.Codebooks - 1);
+            int finished = prefix.GeneratedFrameAt(step, codebooks - 1);
             if (finished >= 0)
             {
                 framesDone = finished + 1;
                 if (onFrame is not null)
                 {
-                    for (int q = 0; q < DelayPattern.Codebooks; q++) tokens[q] = prefix.Generated(q, finished);
+                    for (int q = 0; q < codebooks; q++) tokens[q] = prefix.Generated(q, finished);
                     onFrame(finished, tokens);
                 }
             }
@@ -135,11 +133,11 @@ public sealed class StageGenerator
             for (int v = 0; v < variations; v++)
             {
                 prefixes[v].StepTokens(PrefixRow.Conditional, step, tokens);
-                _rows[2 * v] = new LmRow(_conditional[v], prefixes[v].Position(PrefixRow.Conditional, step), tokens, wantsLogits: true);
+                _rows[2 * v] = new DecoderRow(v, PrefixRow.Conditional, prefixes[v].Position(PrefixRow.Conditional, step), tokens, wantsLogits: true);
                 prefixes[v].StepTokens(PrefixRow.Unconditional, step, tokens);
-                _rows[2 * v + 1] = new LmRow(_unconditional[v], prefixes[v].Position(PrefixRow.Unconditional, step), tokens, wantsLogits: true);
+                _rows[2 * v + 1] = new DecoderRow(v, PrefixRow.Unconditional, prefixes[v].Position(PrefixRow.Unconditional, step), tokens, wantsLogits: true);
             }
-            lm.Forward(ws, _rows.AsSpan(0, 2 * variations), _logits);
+            decoder.Forward(_rows.AsSpan(0, 2 * variations));
         }
 
         var result = new int[variations][][];
@@ -149,66 +147,54 @@ public sealed class StageGenerator
 
     /// <summary>
     /// Runs every known step through both streams of candidate 0 — conditional steps 1 .. StartStep−1,
-    /// unconditional steps from the context token on — in chunks, and leaves the logits predicting
-    /// StartStep in <c>_logits[0]</c> (conditional) and <c>_logits[1]</c> (unconditional).
+    /// unconditional steps from the context token on — in chunks; the last step of each leaves the logits
+    /// predicting StartStep.
     /// </summary>
-    void Prefill(MusicGenLm lm, LmWorkspace ws, ContextPrefix prefix, CancellationToken cancel)
+    void Prefill(LmDecoder decoder, ContextPrefix prefix, CancellationToken cancel)
     {
         Span<int> tokens = stackalloc int[DelayPattern.Codebooks];
-        int perRow = lm.LogitsPerRow;
-        var streams = new (PrefixRow Row, LmStream Stream)[] { (PrefixRow.Conditional, _conditional[0]), (PrefixRow.Unconditional, _unconditional[0]) };
         int count = 0;
-        for (int i = 0; i < streams.Length; i++)
-        {
-            var (row, stream) = streams[i];
+        foreach (var row in (ReadOnlySpan<PrefixRow>)[PrefixRow.Conditional, PrefixRow.Unconditional])
             for (int step = prefix.FirstStep(row); step < prefix.StartStep; step++)
             {
                 prefix.StepTokens(row, step, tokens);
-                bool lastOfStream = step == prefix.StartStep - 1;
-                _rows[count] = new LmRow(stream, prefix.Position(row, step), tokens, lastOfStream);
-                _rowDestination[count] = lastOfStream ? i : -1;
-                if (++count == ws.MaxRows) { RunChunk(count); count = 0; }
+                _rows[count] = new DecoderRow(0, row, prefix.Position(row, step), tokens, step == prefix.StartStep - 1);
+                if (++count == PrefillRows) { RunChunk(count); count = 0; }
             }
-        }
         if (count > 0) RunChunk(count);
 
         void RunChunk(int rows)
         {
             cancel.ThrowIfCancellationRequested();
-            var chunkLogits = _logits.AsSpan(2 * perRow * _conditional.Length); // scratch after the step logits
-            lm.Forward(ws, _rows.AsSpan(0, rows), chunkLogits);
-            int wanted = 0;
-            for (int r = 0; r < rows; r++)
-                if (_rowDestination[r] >= 0)
-                    chunkLogits.Slice(wanted++ * perRow, perRow).CopyTo(_logits.AsSpan(_rowDestination[r] * perRow, perRow));
+            decoder.Forward(_rows.AsSpan(0, rows));
         }
     }
 
-    void Prepare(MusicGenLm lm, int variations, ContextPrefix prefix, int textLength)
+    LmDecoder Prepare(MusicGenLm lm, int variations, ContextPrefix prefix, int textLength)
     {
-        var dims = lm.Dims;
+        if (_decoder is null || !ReferenceEquals(_decoderLm, lm))
+        {
+            _decoder?.Dispose();
+            _decoder = _device.CreateDecoder(lm);
+            _decoderLm = lm;
+        }
         int conditionalSteps = prefix.Steps - 2; // steps 1 .. Steps−2 are appended (the last is only sampled)
         int unconditionalSteps = prefix.Steps - 2 - prefix.ContextFrames;
         int maxRows = Math.Max(PrefillRows, 2 * variations);
-        int maxSteps = Math.Max(conditionalSteps, textLength);
-        if (_workspace is null || _workspace.Dims != dims || _workspace.MaxRows < maxRows || _workspace.MaxSteps < maxSteps)
-            _workspace = new LmWorkspace(dims, maxRows, maxSteps);
-        if (_conditional.Length < variations || _conditional[0].Dims != dims
-            || _conditional[0].Capacity < conditionalSteps || _unconditional[0].Capacity < unconditionalSteps)
-        {
-            _conditional = new LmStream[variations];
-            _unconditional = new LmStream[variations];
-            for (int v = 0; v < variations; v++)
-            {
-                _conditional[v] = new LmStream(dims, conditionalSteps);
-                _unconditional[v] = new LmStream(dims, unconditionalSteps);
-            }
-        }
-        // Step logits of every candidate (cond, uncond), then prefill scratch for up to maxRows rows.
-        int logits = (2 * _conditional.Length + maxRows) * lm.LogitsPerRow;
-        if (_logits.Length < logits) _logits = new float[logits];
+        _decoder.Prepare(variations, conditionalSteps, unconditionalSteps, textLength, maxRows);
+        int codebooks = DelayPattern.Codebooks;
+        if (_rows.Length < maxRows) _rows = new DecoderRow[maxRows];
+        if (_uniforms.Length < variations * codebooks) { _uniforms = new double[variations * codebooks]; _tokens = new int[variations * codebooks]; }
         if (_guided.Length < lm.LogitsPerRow) _guided = new float[lm.LogitsPerRow];
-        if (_rows.Length < maxRows) { _rows = new LmRow[maxRows]; _rowDestination = new int[maxRows]; }
+        return _decoder;
+    }
+
+    /// <summary>Releases the decoder (device memory, for a GPU); the device itself stays with its owner.</summary>
+    public void Dispose()
+    {
+        _decoder?.Dispose();
+        _decoder = null;
+        _decoderLm = null;
     }
 
     static void Validate(MusicGenLm lm, int[][] contextCodes, ReadOnlyMemory<float> text, GenerationOptions options, int variations)

@@ -20,14 +20,22 @@ public sealed class TopKSampler
         _select = new float[card];
     }
 
-    public int Sample(ReadOnlySpan<float> logits, int topK, float temperature, Xoshiro256StarStar random)
+    /// <summary>Top-k 1 or temperature 0: the first maximal logit, no random draw.</summary>
+    public static bool IsGreedy(int topK, float temperature) => topK == 1 || temperature == 0;
+
+    public int Sample(ReadOnlySpan<float> logits, int topK, float temperature, Xoshiro256StarStar random) =>
+        Sample(logits, topK, temperature, IsGreedy(topK, temperature) ? 0 : random.NextDouble());
+
+    /// <summary>As above with the uniform draw <paramref name="uniform"/> in [0, 1) already made (a device samples
+    /// with draws the host made in the same order); unread when greedy.</summary>
+    public int Sample(ReadOnlySpan<float> logits, int topK, float temperature, double uniform)
     {
         if (logits.Length != _probs.Length)
             throw new ArgumentException($"expected {_probs.Length} logits, got {logits.Length}", nameof(logits));
         if (topK < 0) throw new ArgumentOutOfRangeException(nameof(topK), topK, "top-k must be ≥ 0");
         if (!(temperature >= 0) || float.IsInfinity(temperature))
             throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "temperature must be finite and ≥ 0");
-        if (topK == 1 || temperature == 0) return TensorPrimitives.IndexOfMax(logits);
+        if (IsGreedy(topK, temperature)) return TensorPrimitives.IndexOfMax(logits);
 
         Span<float> probs = _probs;
         if (temperature == 1f) logits.CopyTo(probs);
@@ -42,7 +50,7 @@ public sealed class TopKSampler
         for (int i = 0; i < probs.Length; i++)
             if (probs[i] >= threshold) kept += probs[i];
 
-        double u = random.NextDouble() * kept;
+        double u = uniform * kept;
         double cumulative = 0;
         int last = -1;
         for (int i = 0; i < probs.Length; i++)

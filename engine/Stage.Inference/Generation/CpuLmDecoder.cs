@@ -1,0 +1,91 @@
+using Stage.Inference.Models.Lm;
+
+namespace Stage.Inference.Generation;
+
+/// <summary>
+/// <see cref="LmDecoder"/> on the CPU engine: <see cref="MusicGenLm.Forward"/> over pinned KV caches, guidance
+/// and <see cref="TopKSampler"/> on the host. Keeps its workspace and streams between generations.
+/// </summary>
+public sealed class CpuLmDecoder(MusicGenLm lm) : LmDecoder
+{
+    readonly MusicGenLm _lm = lm ?? throw new ArgumentNullException(nameof(lm));
+    readonly TopKSampler _sampler = new(lm.Dims.Card);
+    LmWorkspace? _workspace;
+    LmStream[] _streams = [];      // 2·candidate + row
+    float[] _stepLogits = [];      // per stream: the logits of its last row that wanted them
+    float[] _scratch = [];         // logits of one forward call
+    float[] _guided = [];
+    LmRow[] _rows = [];
+
+    public override LmDimensions Dims => _lm.Dims;
+
+    public override string DeviceName => $"cpu ({Kernels.KernelThreads.Count} threads)";
+
+    public override void Prepare(int candidates, int conditionalSteps, int unconditionalSteps, int textLength, int maxRows)
+    {
+        var dims = _lm.Dims;
+        int maxSteps = Math.Max(conditionalSteps, textLength);
+        if (_workspace is null || _workspace.MaxRows < maxRows || _workspace.MaxSteps < maxSteps)
+            _workspace = new LmWorkspace(dims, maxRows, Math.Max(1, maxSteps));
+        if (_streams.Length < 2 * candidates || _streams[0].Capacity < conditionalSteps || _streams[1].Capacity < unconditionalSteps)
+        {
+            _streams = new LmStream[2 * candidates];
+            for (int v = 0; v < candidates; v++)
+            {
+                _streams[2 * v] = new LmStream(dims, Math.Max(1, conditionalSteps));
+                _streams[2 * v + 1] = new LmStream(dims, Math.Max(1, unconditionalSteps));
+            }
+        }
+        foreach (var stream in _streams) stream.Reset();
+        int perRow = _lm.LogitsPerRow;
+        if (_stepLogits.Length < _streams.Length * perRow) _stepLogits = new float[_streams.Length * perRow];
+        if (_scratch.Length < maxRows * perRow) _scratch = new float[maxRows * perRow];
+        if (_guided.Length < candidates * perRow) _guided = new float[candidates * perRow];
+        if (_rows.Length < maxRows) _rows = new LmRow[maxRows];
+    }
+
+    public override void AttachText(ReadOnlySpan<float> text, int length) => _lm.AttachText(Workspace, _streams[0], text, length);
+
+    public override void Forward(ReadOnlySpan<DecoderRow> rows)
+    {
+        Span<int> tokens = stackalloc int[4];
+        for (int r = 0; r < rows.Length; r++)
+        {
+            for (int q = 0; q < 4; q++) tokens[q] = rows[r].Token(q);
+            _rows[r] = new LmRow(_streams[rows[r].StreamIndex], rows[r].Position, tokens, rows[r].WantsLogits);
+        }
+        _lm.Forward(Workspace, _rows.AsSpan(0, rows.Length), _scratch);
+        int perRow = _lm.LogitsPerRow, wanted = 0;
+        for (int r = 0; r < rows.Length; r++)
+            if (rows[r].WantsLogits)
+                _scratch.AsSpan(wanted++ * perRow, perRow).CopyTo(_stepLogits.AsSpan(rows[r].StreamIndex * perRow, perRow));
+    }
+
+    public override void CopyCandidateZero(int candidates)
+    {
+        int pair = 2 * _lm.LogitsPerRow;
+        for (int v = 1; v < candidates; v++)
+        {
+            _streams[2 * v].CopyFrom(_streams[0]);
+            _streams[2 * v + 1].CopyFrom(_streams[1]);
+            _stepLogits.AsSpan(0, pair).CopyTo(_stepLogits.AsSpan(v * pair, pair));
+        }
+    }
+
+    public override void GuideAndSample(int candidates, float guidance, int topK, float temperature, ReadOnlySpan<double> uniforms, Span<int> tokens)
+    {
+        int perRow = _lm.LogitsPerRow, card = _lm.Dims.Card, codebooks = _lm.Dims.Codebooks;
+        bool greedy = TopKSampler.IsGreedy(topK, temperature);
+        for (int v = 0; v < candidates; v++)
+        {
+            var guided = _guided.AsSpan(v * perRow, perRow);
+            ClassifierFreeGuidance.Combine(_stepLogits.AsSpan(2 * v * perRow, perRow), _stepLogits.AsSpan((2 * v + 1) * perRow, perRow), guidance, guided);
+            for (int q = 0; q < codebooks; q++)
+                tokens[v * codebooks + q] = _sampler.Sample(guided.Slice(q * card, card), topK, temperature, greedy ? 0 : uniforms[v * codebooks + q]);
+        }
+    }
+
+    public override void ReadGuidedLogits(Span<float> guided) => _guided.AsSpan(0, _lm.LogitsPerRow).CopyTo(guided);
+
+    LmWorkspace Workspace => _workspace ?? throw new InvalidOperationException("Prepare the decoder first");
+}
