@@ -85,6 +85,12 @@ public sealed class CpuLmDecoder(MusicGenLm lm) : LmDecoder
         }
     }
 
+    public override void ReadStepLogits(int candidate, PrefixRow row, Span<float> logits)
+    {
+        int perRow = _lm.LogitsPerRow;
+        _stepLogits.AsSpan(new DecoderRow(candidate, row, 0, 0, 0, 0, 0, false).StreamIndex * perRow, perRow).CopyTo(logits);
+    }
+
     public override void ReadGuidedLogits(Span<float> guided) => _guided.AsSpan(0, _lm.LogitsPerRow).CopyTo(guided);
 
     LmWorkspace Workspace => _workspace ?? throw new InvalidOperationException("Prepare the decoder first");

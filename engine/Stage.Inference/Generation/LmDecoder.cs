@@ -43,6 +43,9 @@ public abstract class LmDecoder : IDisposable
     /// </summary>
     public abstract void GuideAndSample(int candidates, float guidance, int topK, float temperature, ReadOnlySpan<double> uniforms, Span<int> tokens);
 
+    /// <summary>The step logits <c>[4 · Card]</c> that stream (<paramref name="candidate"/>, <paramref name="row"/>)'s last row asked for (tests; may copy from the device).</summary>
+    public abstract void ReadStepLogits(int candidate, PrefixRow row, Span<float> logits);
+
     /// <summary>Candidate 0's guided logits of the last <see cref="GuideAndSample"/> (for observers; may copy from the device).</summary>
     public abstract void ReadGuidedLogits(Span<float> guided);
 

@@ -41,6 +41,12 @@ public sealed unsafe class MusicGenLm
     /// <summary>Logits per forward row that asked for them: <c>Codebooks · Card</c> (codebook-major).</summary>
     public int LogitsPerRow => Dims.Codebooks * Dims.Card;
 
+    // The weights as loaded, for a device backend to upload (Gpu/DeviceLmWeights); read only.
+    internal ReadOnlySpan<PinnedFloats> TokenEmbeddings => _tokenEmbeddings;
+    internal ReadOnlySpan<LmLayer> Layers => _layers;
+    internal Norm FinalNorm => _finalNorm;
+    internal PinnedFloats OutputHeads => _heads;
+
     // ---- The forward pass ----
 
     /// <summary>
