@@ -12,6 +12,7 @@ public static class Program
         CodecCommand.Definition,
         TokenizeCommand.Definition,
         GenerateCommand.Definition,
+        DevicesCommand.Definition,
     ];
 
     public static int Main(string[] args)

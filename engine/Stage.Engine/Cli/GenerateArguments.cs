@@ -5,7 +5,7 @@ using Stage.Inference.Generation;
 namespace Stage.Engine.Cli;
 
 /// <summary>The parsed command line of <c>stage-engine generate</c>.</summary>
-public sealed record GenerateArguments(StemRequest Request, string? ContextPath, string? CodesPath)
+public sealed record GenerateArguments(StemRequest Request, string? ContextPath, string? CodesPath, DeviceOptions Device)
 {
     /// <summary>Parses the options; malformed ones throw <see cref="UsageException"/>.
     /// The context WAV is not read here (see <see cref="ContextPath"/>).</summary>
@@ -20,6 +20,7 @@ public sealed record GenerateArguments(StemRequest Request, string? ContextPath,
         ulong seed = 42;
         int topK = 250, variations = 1, sampleRate = StemContext.SampleRate, channels = 1;
         float temperature = 1f, guidance = 3f;
+        var device = new DeviceOptions();
 
         for (int i = 0; i < args.Length; i++)
         {
@@ -29,6 +30,7 @@ public sealed record GenerateArguments(StemRequest Request, string? ContextPath,
                 if (i + 1 >= args.Length) throw new UsageException($"{name} needs a value");
                 return args[++i];
             }
+            if (device.TryTake(name, Value)) continue;
             switch (name)
             {
                 case "--model": model = Value(); break;
@@ -89,7 +91,7 @@ public sealed record GenerateArguments(StemRequest Request, string? ContextPath,
             Channels = channels,
             OutputPath = output,
         };
-        return new GenerateArguments(request, context, codes);
+        return new GenerateArguments(request, context, codes, device);
     }
 
     static double ParseDouble(string name, string text)

@@ -12,7 +12,8 @@ public static class GenerateCommand
         "generate a stem with a STAGE model (the product's main job)",
         "generate --model DIR --out STEM.wav [--context MIX.wav] [--context-mode mixture|click|both] [--bpm 120] " +
         "[--meter 4/4] [--click-offset SECONDS] (--bars N | --seconds S) [--prompt TEXT] [--seed N] [--top-k K] " +
-        "[--temperature T] [--guidance G] [--variations N] [--codes-out CODES.json] [--sample-rate HZ] [--channels 1|2]",
+        "[--temperature T] [--guidance G] [--variations N] [--codes-out CODES.json] [--sample-rate HZ] [--channels 1|2] " +
+        DeviceOptions.Usage,
         """
         Generates a drum or bass stem that fits the context, with the model in DIR (model.safetensors,
         spiece.model, and config.json unless it has the released sizes), and writes it as a 32-bit float WAV (atomically: temporary file + rename).
@@ -37,6 +38,7 @@ public static class GenerateCommand
                                 {"frames": F, "codebooks": 4, "codes": [[...] x4]}.
           --sample-rate HZ      output rate (default 32000, the model's own).
           --channels 1|2        mono, or the mono stem duplicated to stereo (default 1).
+        """ + "\n" + DeviceOptions.Help + "\n" + """
 
         A progress bar goes to stderr; Ctrl+C cancels cleanly (no partial WAV is left).
         Exit codes: 0 done, 1 failed, 2 bad command line or input, 130 cancelled.
@@ -65,8 +67,12 @@ public static class GenerateCommand
             }
             var context = StemJob.PrepareContext(request);
             var model = LoadModel(request.ModelFolder);
+            var selection = parsed.Device.Choose();
+            stderr.WriteLine(selection.Message);
+            using var device = selection.Device;
+            using var generator = new StageGenerator(device);
             using var progress = new ProgressBar(stderr);
-            var variations = StemJob.Run(model, new StageGenerator(), request, context, progress, cancel);
+            var variations = StemJob.Run(model, generator, request, context, progress, cancel);
             progress.Finish();
 
             if (parsed.CodesPath is { } codesPath)

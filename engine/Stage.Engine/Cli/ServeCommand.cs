@@ -12,7 +12,7 @@ public static class ServeCommand
     public static readonly Command Command = new(
         "serve",
         "serve plugin instances over a named pipe until Ctrl+C / SIGTERM",
-        "serve [--pipe NAME] [--models DIR] [--log FILE]",
+        "serve [--pipe NAME] [--models DIR] [--log FILE] " + DeviceOptions.Usage,
         $"""
         Runs the Stage engine: plugin instances connect over a named pipe (reachable only by this user)
         and ask for stems. Many instances may be connected at once; each one's requests run in order.
@@ -23,15 +23,17 @@ public static class ServeCommand
           --models DIR   models root holding drums/ and bass/, each with {InstalledModel.Expected}
                          (default: $STAGE_MODELS, else <data>/models; now '{StageFolders.Models}')
           --log FILE     log file (default: <data>/logs/engine.log; now '{StageFolders.EngineLog}')
-        """,
+        """ + "\n" + DeviceOptions.Help,
         Run);
 
     static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         string pipeName = EnginePipeName.Default, models = StageFolders.Models, logFile = StageFolders.EngineLog;
+        var deviceOptions = new DeviceOptions();
         for (int i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new UsageException($"{args[i]} needs a value");
+            if (deviceOptions.TryTake(args[i], Value)) continue;
             switch (args[i])
             {
                 case "--pipe": pipeName = Value(); break;
@@ -61,7 +63,10 @@ public static class ServeCommand
                 log.Error($"stage-engine {running} is already serving on pipe '{pipeName}'; stop it first or choose another pipe with --pipe");
                 return 1;
             }
-            var server = new PipeServer(pipeName, new StageStemGenerator(new StageModelCache(models)), log);
+            var selection = deviceOptions.Choose();
+            log.Info(selection.Message);
+            using var device = selection.Device;
+            var server = new PipeServer(pipeName, new StageStemGenerator(new StageModelCache(models), device: device), log);
             try
             {
                 server.RunAsync(cancel).GetAwaiter().GetResult();

@@ -19,4 +19,7 @@ namespace Stage.Engine.Jobs;
 public interface IStemGenerator
 {
     Task<StemResult> GenerateAsync(GenerateRequest request, IStemSink sink, CancellationToken cancel);
+
+    /// <summary>Where the model runs, as the welcome's <c>device:</c> capability reports it; null when nothing does.</summary>
+    string? DeviceName => null;
 }

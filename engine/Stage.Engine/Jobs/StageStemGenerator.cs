@@ -13,10 +13,14 @@ namespace Stage.Engine.Jobs;
 /// </summary>
 /// <param name="progressInterval">Progress messages of one stage are sent at most this often (every change of
 /// stage is sent at once); default <see cref="DefaultProgressInterval"/>.</param>
-public sealed class StageStemGenerator(StageModelCache models, string? stemsFolder = null, TimeSpan? progressInterval = null) : IStemGenerator
+/// <param name="device">Where the LM runs (default the CPU engine); owned by the caller.</param>
+public sealed class StageStemGenerator(StageModelCache models, string? stemsFolder = null, TimeSpan? progressInterval = null,
+    InferenceDevice? device = null) : IStemGenerator
 {
     readonly SemaphoreSlim _oneAtATime = new(1, 1);
-    readonly StageGenerator _generator = new();
+    readonly StageGenerator _generator = new(device ?? InferenceDevice.Cpu);
+
+    public string DeviceName => (device ?? InferenceDevice.Cpu).Name;
 
     public static readonly TimeSpan DefaultProgressInterval = TimeSpan.FromMilliseconds(100);
 

@@ -125,7 +125,8 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
             return false;
         }
         _client = $"client {id} ({hello.ClientName} {hello.ClientVersion})";
-        await SendAsync(new Welcome(Hello.CurrentProtocolVersion, EngineVersion.Text, Capabilities), cancel).ConfigureAwait(false);
+        string[] capabilities = generator.DeviceName is { } device ? [.. Capabilities, EngineCapability.DevicePrefix + device] : Capabilities;
+        await SendAsync(new Welcome(Hello.CurrentProtocolVersion, EngineVersion.Text, capabilities), cancel).ConfigureAwait(false);
         log.Info($"{_client} shook hands");
         return true;
     }

@@ -125,11 +125,16 @@ public static class DeviceChoice
 
     static Context CreateContext(DeviceKind kind) => kind switch
     {
-        DeviceKind.IlgpuCpu => Context.Create(b => b.CPU().EnableAlgorithms()),
+        DeviceKind.IlgpuCpu => Context.Create(b => b.CPU(CpuAccelerator()).EnableAlgorithms()),
         DeviceKind.Cuda => Context.Create(b => b.Cuda().EnableAlgorithms()),
         DeviceKind.OpenCl => Context.Create(b => b.OpenCL().EnableAlgorithms()),
-        _ => Context.Create(b => b.Default().EnableAlgorithms()),
+        _ => Context.Create(b => b.Cuda().OpenCL().CPU(CpuAccelerator()).EnableAlgorithms()),
     };
+
+    // One "multiprocessor" per core and the smallest warp: the kernels run one-thread groups there
+    // (LmKernelSet), and ILGPU's default CPU device (4×4 threads on one multiprocessor) spends more time
+    // waking idle threads than computing.
+    static CPUDevice CpuAccelerator() => new(2, 1, Environment.ProcessorCount);
 
     static FoundDevice Describe(Device device) => new(device.AcceleratorType switch
     {

@@ -20,7 +20,7 @@ sealed class DeviceLmDecoder : LmDecoder
     readonly LmKernelSet _k;
     readonly DeviceLmWeights _w;
     readonly MusicGenLm _lm;
-    readonly List<IDisposable> _buffers = [];
+    readonly List<MemoryBuffer> _buffers = [];
 
     // Sizes of the current allocation.
     int _streams, _capacity, _maxText, _maxRows, _positions;
@@ -110,7 +110,11 @@ sealed class DeviceLmDecoder : LmDecoder
         _textLength = new int[_streams];
         _uniforms = new float[samplers];
         _positions = 0;
+        foreach (var b in _buffers) _bytes += b.LengthInBytes;
+        _device.TrackDecoderBytes(_bytes);
     }
+
+    long _bytes;
 
     /// <summary>The sinusoidal table PE[p] for p &lt; <paramref name="positions"/>, made by the CPU's <see cref="SinusoidalPositions"/> (bit-identical embeddings).</summary>
     void EnsurePositions(int positions)
@@ -120,9 +124,17 @@ sealed class DeviceLmDecoder : LmDecoder
         var table = new float[(long)positions * dim];
         var sinusoid = new SinusoidalPositions(dim);
         for (int p = 0; p < positions; p++) sinusoid.AddTo(p, table.AsSpan(p * dim, dim));
-        if (_positionTable is not null) { _buffers.Remove(_positionTable); _positionTable.Dispose(); }
+        if (_positionTable is not null)
+        {
+            _buffers.Remove(_positionTable);
+            _device.TrackDecoderBytes(-_positionTable.LengthInBytes);
+            _bytes -= _positionTable.LengthInBytes;
+            _positionTable.Dispose();
+        }
         _positionTable = _accelerator.Allocate1D(table);
         _buffers.Add(_positionTable);
+        _device.TrackDecoderBytes(_positionTable.LengthInBytes);
+        _bytes += _positionTable.LengthInBytes;
         _positions = positions;
     }
 
@@ -308,6 +320,8 @@ sealed class DeviceLmDecoder : LmDecoder
     {
         foreach (var b in _buffers) b.Dispose();
         _buffers.Clear();
+        _device.TrackDecoderBytes(-_bytes);
+        _bytes = 0;
         _positionTable = null!;
         _positions = 0;
     }

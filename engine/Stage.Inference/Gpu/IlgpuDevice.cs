@@ -70,6 +70,13 @@ public sealed class IlgpuDevice : InferenceDevice
         }
     }
 
+    long _decoderBytes;
+
+    /// <summary>Bytes Stage holds on the device: the weights plus every live decoder's caches and scratch.</summary>
+    public long AllocatedBytes => WeightBytes + Interlocked.Read(ref _decoderBytes);
+
+    internal void TrackDecoderBytes(long change) => Interlocked.Add(ref _decoderBytes, change);
+
     public override LmDecoder CreateDecoder(MusicGenLm lm)
     {
         ArgumentNullException.ThrowIfNull(lm);

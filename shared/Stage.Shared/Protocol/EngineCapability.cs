@@ -15,4 +15,7 @@ public static class EngineCapability
     public const string Wav = "wav";
     /// <summary>Answers <see cref="Ping"/> with <see cref="Pong"/>.</summary>
     public const string Ping = "ping";
+    /// <summary>Prefix of the capability naming where the model runs, e.g. <c>device:cuda: NVIDIA GeForce RTX 3060 (bf16)</c>
+    /// or <c>device:cpu (8 threads)</c> (informational; the engine chose it at start).</summary>
+    public const string DevicePrefix = "device:";
 }
