@@ -99,7 +99,7 @@ static class LmBenchmark
         Console.WriteLine($"peak working set {process.PeakWorkingSet64 / 1048576.0:F0} MiB; GC heap {GC.GetTotalMemory(false) / 1048576.0:F0} MiB, GC committed {gc.TotalCommittedBytes / 1048576.0:F0} MiB");
         if (device is Stage.Inference.Gpu.IlgpuDevice gpu)
             Console.WriteLine($"device memory: {gpu.AllocatedBytes / 1048576.0:F0} MiB allocated by Stage (weights {gpu.WeightBytes / 1048576.0:F0} MiB, "
-                + $"the rest KV caches and scratch) of the device's {gpu.MemoryBytes / 1048576.0:F0} MiB");
+                + $"the rest KV caches and scratch) of {(gpu.Kind == Stage.Inference.Gpu.DeviceKind.IlgpuCpu ? "host memory" : $"the device's {gpu.MemoryBytes / 1048576.0:F0} MiB")}");
         return 0;
     }
 
