@@ -18,6 +18,24 @@ public class PipeServerTests
     }
 
     [Fact]
+    public async Task WelcomeNamesTheDeviceTheModelRunsOn()
+    {
+        await using var server = await TestServer.StartAsync(new OnDevice(new ScriptedGenerator()));
+        await using var client = await server.ConnectAsync();
+        Assert.Contains(EngineCapability.DevicePrefix + "cuda: Test GPU (bf16)", client.Welcome.Capabilities);
+        await using var cpuServer = await TestServer.StartAsync(new ScriptedGenerator());
+        await using var plain = await cpuServer.ConnectAsync();
+        Assert.DoesNotContain(plain.Welcome.Capabilities, c => c.StartsWith(EngineCapability.DevicePrefix, StringComparison.Ordinal));
+    }
+
+    sealed class OnDevice(ScriptedGenerator inner) : Stage.Engine.Jobs.IStemGenerator
+    {
+        public string DeviceName => "cuda: Test GPU (bf16)";
+        public Task<Stage.Engine.Jobs.StemResult> GenerateAsync(GenerateRequest request, Stage.Engine.Jobs.IStemSink sink, CancellationToken cancel) =>
+            inner.GenerateAsync(request, sink, cancel);
+    }
+
+    [Fact]
     public async Task PingIsAnsweredWithPong()
     {
         await using var server = await TestServer.StartAsync(new ScriptedGenerator());

@@ -30,6 +30,7 @@ public sealed class ServeCommandTests : IDisposable
         Assert.Equal(0, await serving.WaitAsync(TimeSpan.FromSeconds(10)));
         string logged = File.ReadAllText(log);
         Assert.Contains($"serving on pipe '{pipe}'", logged);
+        Assert.Contains("device: ", logged); // which device the model runs on, and why
         Assert.Contains("request 5 failed (model_missing): no bass model installed at", logged);
         Assert.Contains($"stopped serving on pipe '{pipe}'", logged);
         lock (stderr) Assert.Contains("request 5 failed (model_missing)", stderrText.ToString());

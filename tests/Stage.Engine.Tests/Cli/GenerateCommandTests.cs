@@ -47,6 +47,52 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public void GeneratesTheGoldenStemOnTheGpuKernelsAndSaysWhichDevice()
+    {
+        string context = WriteWav("mix.wav", EndToEnd.Context);
+        var (exit, _, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("stem.wav"), "--device", "ilgpu-cpu",
+            "--context", context, "--seconds", "0.24", "--prompt", EndToEnd.Prompt, "--top-k", "1", "--codes-out", Path("codes.json"));
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("device: ilgpu-cpu: ", stderr);
+        Assert.Equal(CodesJson.Line(EndToEnd.Codes), File.ReadAllLines(Path("codes.json")).Single());
+        Assert.True(EndToEnd.MaxAbsDiff(EndToEnd.Audio, WavReader.ReadInterleaved(Path("stem.wav"), out _)) <= 1e-4f);
+    }
+
+    [Fact]
+    public void AMissingGpuFallsBackToTheCpuWithAMessage()
+    {
+        if (Stage.Inference.Gpu.DeviceChoice.Find().Any(d => d.Kind == Stage.Inference.Gpu.DeviceKind.Cuda)) return; // it would be used
+        var (exit, _, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("stem.wav"), "--device", "cuda",
+            "--seconds", "0.1", "--top-k", "1");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("falling back to the CPU engine: no cuda device found", stderr);
+    }
+
+    [Theory]
+    [InlineData("--device", "gpu", "--device 'gpu' is not one of auto|cpu|cuda|opencl|ilgpu-cpu")]
+    [InlineData("--precision", "int4", "--precision 'int4' is not one of f32, bf16, f16")]
+    public void BadDeviceOptionsAreUsageErrors(string option, string value, string message)
+    {
+        var (exit, _, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("stem.wav"), "--seconds", "1", option, value);
+        Assert.Equal(2, exit);
+        Assert.Contains(message, stderr);
+    }
+
+    [Fact]
+    public void DevicesListsWhatIsFoundAndWhatIsChosen()
+    {
+        var (exit, stdout, stderr) = Run("devices");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("cpu: the CPU engine", stdout);
+        Assert.Contains("ilgpu-cpu: ", stdout);
+        Assert.Contains("bf16", stdout);
+        Assert.Contains("chosen: ", stdout);
+        (exit, stdout, stderr) = Run("devices", "--device", "ilgpu-cpu");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("chosen: ilgpu-cpu: ", stdout);
+    }
+
+    [Fact]
     public void ClickOnlyVariationsAtFortyEightKilohertzStereo()
     {
         var (exit, _, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("beat.wav"), "--bars", "1",
