@@ -32,7 +32,7 @@ public class MessagePackHardeningTests
     {
         var e = Rejects(hex.Replace(" ", ""));
         Assert.Contains("ext type", e.Message);
-        var reader = new MessagePackReader(Convert.FromHexString(hex.Replace(" ", "")));
+        var reader = new PayloadReader(Convert.FromHexString(hex.Replace(" ", "")));
         try { reader.Skip(); Assert.Fail("Skip accepted an ext type"); }
         catch (MessagePackException skip) { Assert.Contains("ext type", skip.Message); }
     }
@@ -73,12 +73,12 @@ public class MessagePackHardeningTests
     public void NestingBeyondTheDepthLimitIsRefusedBySkip()
     {
         var bomb = Enumerable.Repeat((byte)0x91, 100_000).Append((byte)0xc0).ToArray();
-        var reader = new MessagePackReader(bomb);
+        var reader = new PayloadReader(bomb);
         try { reader.Skip(); Assert.Fail("a 100000-deep array was accepted"); }
         catch (MessagePackException e)
         {
-            Assert.Contains($"deeper than {MessagePackReader.DefaultMaxDepth}", e.Message);
-            Assert.Equal(MessagePackReader.DefaultMaxDepth, e.Offset);
+            Assert.Contains($"deeper than {PayloadReader.DefaultMaxDepth}", e.Message);
+            Assert.Equal(PayloadReader.DefaultMaxDepth, e.Offset);
         }
     }
 
@@ -93,7 +93,7 @@ public class MessagePackHardeningTests
     [Fact]
     public void WrongKindNamesWhatWasExpectedAndFound()
     {
-        var reader = new MessagePackReader(Convert.FromHexString("a161"));
+        var reader = new PayloadReader(Convert.FromHexString("a161"));
         try { reader.ReadInt64(); Assert.Fail(); }
         catch (MessagePackException e) { Assert.Equal("expected an integer but found string (0xa1) (at byte 0)", e.Message); }
     }
