@@ -98,6 +98,31 @@ public class MessagePackHardeningTests
         catch (MessagePackException e) { Assert.Equal("expected an integer but found string (0xa1) (at byte 0)", e.Message); }
     }
 
+    /// <summary>MessagePack-CSharp's reader reads a str or nil as a bin and nil as a string; Stage's does not.</summary>
+    [Theory]
+    [InlineData("binary", "a161", "expected binary data but found string (0xa1) (at byte 0)")]
+    [InlineData("binary", "c0", "expected binary data but found nil (0xc0) (at byte 0)")]
+    [InlineData("string", "c0", "expected a string but found nil (0xc0) (at byte 0)")]
+    [InlineData("string", "c40161", "expected a string but found binary (0xc4) (at byte 0)")]
+    [InlineData("array", "dd80000000", "array claims 2147483648 elements but only 0 bytes remain (at byte 0)")]
+    [InlineData("map", "df80000000", "map claims 2147483648 entries but only 0 bytes remain (at byte 0)")]
+    public void KindsAreNotConvertedAndCountsAboveInt32AreRefused(string read, string hex, string message)
+    {
+        var reader = new PayloadReader(Convert.FromHexString(hex));
+        try
+        {
+            _ = read switch
+            {
+                "binary" => reader.ReadBinary().Length,
+                "string" => reader.ReadString().Length,
+                "array" => reader.ReadArrayHeader(),
+                _ => reader.ReadMapHeader(),
+            };
+            Assert.Fail($"{hex} was read as {read}");
+        }
+        catch (MessagePackException e) { Assert.Equal(message, e.Message); }
+    }
+
     [Fact]
     public void RandomGarbageNeverEscapesAsAnythingButProtocolErrors()
     {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Text;
 using MessagePack;
 
@@ -24,19 +25,19 @@ public ref struct PayloadReader
 
     static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    readonly int _length;
+    readonly ReadOnlyMemory<byte> _input;
     MessagePackReader _reader;
 
     public PayloadReader(ReadOnlyMemory<byte> input, int maxDepth = DefaultMaxDepth)
     {
-        _length = input.Length;
+        _input = input;
         _reader = new MessagePackReader(input);
         MaxDepth = maxDepth;
     }
 
     public readonly int MaxDepth { get; }
     public int Position => (int)_reader.Consumed;
-    public int Remaining => _length - Position;
+    public int Remaining => _input.Length - Position;
     public bool End => _reader.End;
 
     /// <summary>The kind of the next object, without consuming it; never <see cref="MessagePackType.Unknown"/>.</summary>
@@ -142,8 +143,8 @@ public ref struct PayloadReader
     {
         Expect(MessagePackType.String, "a string");
         CheckPayloadLength("string");
-        // One segment: the reader was made over one block of memory.
-        return _reader.ReadStringSequence()!.Value.FirstSpan;
+        // The reader was made over one block of memory, so no str spans two segments.
+        return _reader.TryReadStringSpan(out var utf8) ? utf8 : throw new UnreachableException("a str spans two segments");
     }
 
     /// <summary>A bin payload, as a slice of the input (no copy).</summary>
@@ -244,8 +245,8 @@ public ref struct PayloadReader
     void CheckPayloadLength(string kind)
     {
         int start = Position;
-        var header = _reader.CreatePeekReader();
-        byte code = header.NextCode;
+        var header = _input.Span[start..];
+        byte code = header[0];
         (int width, string format) = code switch
         {
             MessagePackCode.Str8 => (1, "str8"),
@@ -258,7 +259,7 @@ public ref struct PayloadReader
         };
         long remaining = Remaining - 1 - width;
         if (remaining < 0) throw Fail(start, $"the {format} length was cut off by the end of the input");
-        var lengthBytes = header.ReadRaw(1 + width).FirstSpan[1..];
+        var lengthBytes = header[1..];
         long length = width switch
         {
             0 => code & 0x1f,
