@@ -16,18 +16,23 @@ static class LmBenchmark
 {
     public static int Run(string[] args)
     {
-        var deviceOptions = new Stage.Engine.Cli.DeviceOptions();
-        deviceOptions.TryTake("--device", () => "cpu");
+        var kind = Stage.Inference.Gpu.DeviceKind.Cpu;
+        Stage.Inference.Gpu.WeightPrecision? precision = null;
         var rest = new List<string>();
         for (int i = 0; i < args.Length; i++)
-            if (!deviceOptions.TryTake(args[i], () => args[++i])) rest.Add(args[i]);
+        {
+            if (args[i] == "--device" && i + 1 < args.Length && Stage.Inference.Gpu.DeviceKinds.TryParse(args[i + 1], out var k)) { kind = k; i++; }
+            else if (args[i] == "--precision" && i + 1 < args.Length && Stage.Inference.Gpu.WeightPrecisions.TryParse(args[i + 1], out var p)) { precision = p; i++; }
+            else if (args[i] is "--device" or "--precision") throw new ArgumentException($"{args[i]} needs one of {(args[i] == "--device" ? Stage.Inference.Gpu.DeviceKinds.Choices : "f32|bf16|f16")}");
+            else rest.Add(args[i]);
+        }
         args = [.. rest];
-        var selection = deviceOptions.Choose();
+        var selection = Stage.Engine.Cli.DeviceOptions.Choose(kind, precision);
         Console.WriteLine(selection.Message);
         using var device = selection.Device;
-        if (deviceOptions.Kind is not (Stage.Inference.Gpu.DeviceKind.Cpu or Stage.Inference.Gpu.DeviceKind.Auto) && !device.IsAccelerator)
+        if (kind is not (Stage.Inference.Gpu.DeviceKind.Cpu or Stage.Inference.Gpu.DeviceKind.Auto) && !device.IsAccelerator)
         {
-            Console.WriteLine($"nothing measured: no {Stage.Inference.Gpu.DeviceKinds.Name(deviceOptions.Kind)} device here");
+            Console.WriteLine($"nothing measured: no {Stage.Inference.Gpu.DeviceKinds.Name(kind)} device here");
             return 1;
         }
         int variations = 1;

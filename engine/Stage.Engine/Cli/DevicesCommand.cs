@@ -1,34 +1,28 @@
-using Stage.Inference.Generation;
+using System.CommandLine;
 using Stage.Inference.Gpu;
 using Stage.Inference.Models.Lm;
 
 namespace Stage.Engine.Cli;
 
 /// <summary><c>stage-engine devices</c>: what ILGPU finds here and what <c>--device</c> would choose.</summary>
-public static class DevicesCommand
+public sealed class DevicesCommand : EngineCommand
 {
-    public static readonly Command Definition = new(
-        "devices",
-        "list the GPUs found and the device the engine would use",
-        "devices " + DeviceOptions.Usage,
-        $"""
-        Lists every device ILGPU can open here (CUDA and OpenCL GPUs with their memory, and ILGPU's CPU
-        accelerator), the memory STAGE's released model needs on a GPU in each precision, and the device
-        that --device (default auto) chooses, opening it to be sure its kernels compile.
+    readonly DeviceOptions _device = new();
 
-        {DeviceOptions.Help}
-        """,
-        Run);
-
-    static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    public DevicesCommand() : base("devices", "list the GPUs found and the device the engine would use")
     {
-        var options = new DeviceOptions();
-        for (int i = 0; i < args.Length; i++)
-        {
-            string name = args[i];
-            if (!options.TryTake(name, () => i + 1 < args.Length ? args[++i] : throw new UsageException($"{name} needs a value")))
-                throw new UsageException($"unknown option '{name}'");
-        }
+        Details =
+            """
+            Lists every device ILGPU can open here (CUDA and OpenCL GPUs with their memory, and ILGPU's CPU
+            accelerator), the memory STAGE's released model needs on a GPU in each precision, and the device that
+            --device (default auto) chooses, opening it so that its kernels are compiled.
+            """;
+        _device.AddTo(this);
+    }
+
+    protected override int Run(ParseResult result, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    {
+        var (kind, precision) = _device.Read(result);
         var found = DeviceChoice.Find();
         stdout.WriteLine("found:");
         stdout.WriteLine($"  cpu: the CPU engine, {Environment.ProcessorCount} cores");
@@ -38,7 +32,7 @@ public static class DevicesCommand
         stdout.WriteLine("memory the released model (MusicGen-Small) needs on a GPU, weights + one candidate's KV caches:");
         foreach (var p in Enum.GetValues<WeightPrecision>())
             stdout.WriteLine($"  {WeightPrecisions.Name(p),-5} {DeviceChoice.RequiredBytes(LmDimensions.MusicGenSmall, p) / (1024.0 * 1024 * 1024):0.0} GiB");
-        var selection = options.Choose();
+        var selection = DeviceOptions.Choose(kind, precision);
         using (selection.Device)
         {
             stdout.WriteLine($"chosen: {selection.Device.Name}");

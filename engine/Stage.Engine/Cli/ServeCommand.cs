@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Stage.Engine.Jobs;
 using Stage.Engine.Logging;
 using Stage.Engine.Server;
@@ -7,42 +8,49 @@ using Stage.Shared.Protocol;
 namespace Stage.Engine.Cli;
 
 /// <summary>`stage-engine serve`: the engine the plugin talks to.</summary>
-public static class ServeCommand
+public sealed class ServeCommand : EngineCommand
 {
-    public static readonly Command Command = new(
-        "serve",
-        "serve plugin instances over a named pipe until Ctrl+C / SIGTERM",
-        "serve [--pipe NAME] [--models DIR] [--log FILE] " + DeviceOptions.Usage,
-        $"""
-        Runs the Stage engine: plugin instances connect over a named pipe (reachable only by this user)
-        and ask for stems. Many instances may be connected at once; each one's requests run in order.
-        Logs go to stderr and to the log file. Ctrl+C or SIGTERM stops the server cleanly, cancelling
-        running requests.
-
-          --pipe NAME    pipe to serve on (default: $STAGE_PIPE, else stage-engine-<user>; now '{EnginePipeName.Default}')
-          --models DIR   models root holding drums/ and bass/, each with {InstalledModel.Expected}
-                         (default: $STAGE_MODELS, else <data>/models; now '{StageFolders.Models}')
-          --log FILE     log file (default: <data>/logs/engine.log; now '{StageFolders.EngineLog}')
-        """ + "\n" + DeviceOptions.Help,
-        Run);
-
-    static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    readonly Option<string> _pipe = new("--pipe")
     {
-        string pipeName = EnginePipeName.Default, models = StageFolders.Models, logFile = StageFolders.EngineLog;
-        var deviceOptions = new DeviceOptions();
-        for (int i = 0; i < args.Length; i++)
-        {
-            string Value() => i + 1 < args.Length ? args[++i] : throw new UsageException($"{args[i]} needs a value");
-            if (deviceOptions.TryTake(args[i], Value)) continue;
-            switch (args[i])
-            {
-                case "--pipe": pipeName = Value(); break;
-                case "--models": models = Value(); break;
-                case "--log": logFile = Value(); break;
-                default: throw new UsageException($"unknown option '{args[i]}'");
-            }
-        }
-        if (string.IsNullOrWhiteSpace(pipeName)) throw new UsageException("--pipe needs a non-empty name");
+        Description = "pipe to serve on ($STAGE_PIPE if set, else stage-engine-<user>)",
+        HelpName = "NAME",
+        DefaultValueFactory = _ => EnginePipeName.Default,
+        Validators = { r => { if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>())) r.AddError("--pipe needs a non-empty name"); } },
+    };
+
+    readonly Option<string> _models = new("--models")
+    {
+        Description = $"models root holding drums/ and bass/, each with {InstalledModel.Expected} ($STAGE_MODELS if set, else <data>/models)",
+        HelpName = "DIR",
+        DefaultValueFactory = _ => StageFolders.Models,
+    };
+
+    readonly Option<string> _log = new("--log")
+    {
+        Description = "log file (<data>/logs/engine.log)",
+        HelpName = "FILE",
+        DefaultValueFactory = _ => StageFolders.EngineLog,
+    };
+
+    readonly DeviceOptions _device = new();
+
+    public ServeCommand() : base("serve", "serve plugin instances over a named pipe until Ctrl+C / SIGTERM")
+    {
+        Details =
+            """
+            Plugin instances connect over a named pipe (reachable only by this user) and ask for stems. Many instances
+            may be connected at once; each one's requests run in order. Logs go to stderr and to the log file. Ctrl+C
+            or SIGTERM stops the server cleanly, cancelling running requests.
+            """;
+        Add(_pipe);
+        Add(_models);
+        Add(_log);
+        _device.AddTo(this);
+    }
+
+    protected override int Run(ParseResult result, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    {
+        string pipeName = result.GetRequiredValue(_pipe), models = result.GetRequiredValue(_models), logFile = result.GetRequiredValue(_log);
 
         EngineLog log;
         try
@@ -63,7 +71,8 @@ public static class ServeCommand
                 log.Error($"stage-engine {running} is already serving on pipe '{pipeName}'; stop it first or choose another pipe with --pipe");
                 return 1;
             }
-            var selection = deviceOptions.Choose();
+            var (kind, precision) = _device.Read(result);
+            var selection = DeviceOptions.Choose(kind, precision);
             log.Info(selection.Message);
             using var device = selection.Device;
             var server = new PipeServer(pipeName, new StageStemGenerator(new StageModelCache(models), device: device), log);

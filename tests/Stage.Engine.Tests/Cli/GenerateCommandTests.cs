@@ -69,7 +69,7 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--device", "gpu", "--device 'gpu' is not one of auto|cpu|cuda|opencl|ilgpu-cpu")]
+    [InlineData("--device", "gpu", "--device 'gpu' is not one of auto, cpu, cuda, opencl, ilgpu-cpu")]
     [InlineData("--precision", "int4", "--precision 'int4' is not one of f32, bf16, f16")]
     public void BadDeviceOptionsAreUsageErrors(string option, string value, string message)
     {
