@@ -11,7 +11,9 @@ namespace Stage.Inference.Gpu;
 /// logits = Heads(LN(h))), with every tensor resident on the device: the weights
 /// (<see cref="DeviceLmWeights"/>), the KV caches of all streams, the text keys/values (projected once in
 /// <see cref="AttachText"/>), the step logits and the sampler's scratch. A forward call uploads one small
-/// int array (tokens, positions, slots); a step downloads only the sampled tokens.
+/// int array (tokens, positions, slots); a step downloads only the sampled tokens. Every call binds the
+/// accelerator to the calling thread first: the server runs each job on its own thread, and a CUDA context is
+/// current per thread.
 /// </summary>
 sealed class DeviceLmDecoder : LmDecoder
 {
@@ -49,6 +51,7 @@ sealed class DeviceLmDecoder : LmDecoder
 
     public override void Prepare(int candidates, int conditionalSteps, int unconditionalSteps, int textLength, int maxRows)
     {
+        _accelerator.Bind();
         var d = _lm.Dims;
         int streams = 2 * candidates, capacity = Math.Max(1, Math.Max(conditionalSteps, unconditionalSteps));
         int maxText = Math.Max(1, textLength);
@@ -140,6 +143,7 @@ sealed class DeviceLmDecoder : LmDecoder
 
     public override void AttachText(ReadOnlySpan<float> text, int length)
     {
+        _accelerator.Bind();
         var d = _lm.Dims;
         if (length < 0 || text.Length != length * d.TextDim)
             throw new ArgumentException($"text states must be [{length}, {d.TextDim}], got {text.Length} floats", nameof(text));
@@ -159,6 +163,7 @@ sealed class DeviceLmDecoder : LmDecoder
 
     public override void Forward(ReadOnlySpan<DecoderRow> rows)
     {
+        _accelerator.Bind();
         var d = _lm.Dims;
         int n = rows.Length, width = d.AttentionDim;
         int wanted = LayOutRows(rows);
@@ -260,6 +265,7 @@ sealed class DeviceLmDecoder : LmDecoder
 
     public override void CopyCandidateZero(int candidates)
     {
+        _accelerator.Bind();
         var d = _lm.Dims;
         int width = d.AttentionDim, perRow = _lm.LogitsPerRow;
         for (int v = 1; v < candidates; v++)
@@ -290,6 +296,7 @@ sealed class DeviceLmDecoder : LmDecoder
 
     public override void GuideAndSample(int candidates, float guidance, int topK, float temperature, ReadOnlySpan<double> uniforms, Span<int> tokens)
     {
+        _accelerator.Bind();
         var d = _lm.Dims;
         int perRow = _lm.LogitsPerRow, samplers = candidates * d.Codebooks;
         bool greedy = TopKSampler.IsGreedy(topK, temperature);
@@ -306,11 +313,16 @@ sealed class DeviceLmDecoder : LmDecoder
 
     public override void ReadStepLogits(int candidate, PrefixRow row, Span<float> logits)
     {
+        _accelerator.Bind();
         int perRow = _lm.LogitsPerRow, stream = new DecoderRow(candidate, row, 0, 0, 0, 0, 0, false).StreamIndex;
         _stepLogits.Flat().SubView((long)stream * perRow, perRow).CopyToCPU(logits[..perRow]);
     }
 
-    public override void ReadGuidedLogits(Span<float> guided) => _guided.Flat().SubView(0, _lm.LogitsPerRow).CopyToCPU(guided[.._lm.LogitsPerRow]);
+    public override void ReadGuidedLogits(Span<float> guided)
+    {
+        _accelerator.Bind();
+        _guided.Flat().SubView(0, _lm.LogitsPerRow).CopyToCPU(guided[.._lm.LogitsPerRow]);
+    }
 
     long CacheOffset(int layer, int stream) => ((long)layer * _streams + stream) * _capacity * _lm.Dims.AttentionDim;
 
@@ -328,6 +340,7 @@ sealed class DeviceLmDecoder : LmDecoder
 
     public override void Dispose()
     {
+        _accelerator.Bind();
         Release();
         base.Dispose();
     }

@@ -84,6 +84,7 @@ public sealed class IlgpuDevice : InferenceDevice
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            Accelerator.Bind();
             if (!_weights.TryGetValue(lm, out weights!))
             {
                 weights = new DeviceLmWeights(Accelerator, lm, Precision);
@@ -100,6 +101,7 @@ public sealed class IlgpuDevice : InferenceDevice
         {
             if (_disposed) return;
             _disposed = true;
+            Accelerator.Bind();
             foreach (var w in _uploaded) w.Dispose();
             _uploaded.Clear();
         }

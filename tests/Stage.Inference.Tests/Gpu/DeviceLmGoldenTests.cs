@@ -2,6 +2,7 @@ using Stage.Inference.Generation;
 using Stage.Inference.Gpu;
 using Stage.Inference.Models.Lm;
 using Stage.Inference.Tests.Generation;
+using Stage.Inference.Tests.Models.Lm;
 using Xunit.Abstractions;
 
 namespace Stage.Inference.Tests.Gpu;
@@ -12,27 +13,13 @@ namespace Stage.Inference.Tests.Gpu;
 /// </summary>
 public class DeviceLmGoldenTests(ITestOutputHelper output)
 {
-    const int Steps = 17, Card = 2048;
+    const int Steps = MusicGenLmGoldenTests.Steps, Card = MusicGenLmGoldenTests.Card;
 
-    static ContextPrefix Prefix()
-    {
-        var target = Goldens.Codes("lm.target_codes");
-        var prefix = new ContextPrefix(Goldens.Codes("lm.context_codes"), null, target[0].Length);
-        for (int s = prefix.StartStep; s < prefix.Steps; s++)
-            for (int q = 0; q < 4; q++)
-                if (prefix.GeneratedFrameAt(s, q) is var t and >= 0) prefix.Write(s, q, target[q][t]);
-        return prefix;
-    }
+    static ContextPrefix Prefix() => MusicGenLmGoldenTests.Prefix();
 
-    static float[] GoldenLogits(float[] all, int row, int step)
-    {
-        var result = new float[4 * Card];
-        for (int q = 0; q < 4; q++)
-            all.AsSpan(((row * 4 + q) * Steps + step) * Card, Card).CopyTo(result.AsSpan(q * Card));
-        return result;
-    }
+    static float[] GoldenLogits(float[] all, int row, int step) => MusicGenLmGoldenTests.GoldenLogits(all, row, step);
 
-    static float[] Text() => Goldens.Rows("lm.cross_data", 0, 26);
+    static float[] Text() => MusicGenLmGoldenTests.Text();
 
     internal static double TeacherForcedWorst(LmDecoder decoder, ITestOutputHelper output)
     {

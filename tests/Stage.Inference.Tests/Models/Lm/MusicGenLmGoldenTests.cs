@@ -8,9 +8,10 @@ namespace Stage.Inference.Tests.Models.Lm;
 /// <summary>Teacher-forced logits of STAGE's two streams against lm.logits (x-transformers, torch float32).</summary>
 public class MusicGenLmGoldenTests(ITestOutputHelper output)
 {
-    const int Steps = 17, Card = 2048;
+    internal const int Steps = 17, Card = 2048;
 
-    static ContextPrefix Prefix()
+    /// <summary>The teacher-forced prefix of lm.context_codes and lm.target_codes (shared with the device tests).</summary>
+    internal static ContextPrefix Prefix()
     {
         var target = Goldens.Codes("lm.target_codes");
         var prefix = new ContextPrefix(Goldens.Codes("lm.context_codes"), null, target[0].Length);
@@ -21,7 +22,7 @@ public class MusicGenLmGoldenTests(ITestOutputHelper output)
     }
 
     /// <summary>lm.logits[row, :, step, :] as [4 · 2048].</summary>
-    static float[] GoldenLogits(float[] all, int row, int step)
+    internal static float[] GoldenLogits(float[] all, int row, int step)
     {
         var result = new float[4 * Card];
         for (int q = 0; q < 4; q++)
@@ -29,7 +30,7 @@ public class MusicGenLmGoldenTests(ITestOutputHelper output)
         return result;
     }
 
-    static float[] Text() => Goldens.Rows("lm.cross_data", 0, 26);
+    internal static float[] Text() => Goldens.Rows("lm.cross_data", 0, 26);
 
     [Fact]
     public void DecodingBothStreamsStepByStepMatchesStage()
