@@ -13,12 +13,15 @@ namespace Stage.Benchmarks;
 /// for T5): context encode → guided generation → EnCodec decode in pieces → 48 kHz stereo, then the exact whole
 /// decode for the WAV. Reports the time to the first streamed audio and the total.
 /// It drives the same classes as <see cref="StemJob"/> (StreamingStemDecoder, StemOutput, StageGenerator) because a
-/// random <see cref="StageModel"/> cannot be built in-process. Arguments: [context seconds = 10] [stem seconds = 10].
+/// random <see cref="StageModel"/> cannot be built in-process. Arguments: [context seconds = 10] [stem seconds = 10]
+/// [--device D] [--precision P] (where the LM runs; EnCodec stays on the CPU).
 /// </summary>
 static class JobBenchmark
 {
-    public static void Run(string[] args)
+    public static int Run(string[] args)
     {
+        using var device = BenchmarkDevice.Open(ref args);
+        if (device is null) return 1;
         double contextSeconds = args.Length > 0 ? double.Parse(args[0]) : 10;
         double stemSeconds = args.Length > 1 ? double.Parse(args[1]) : 10;
         int frames = (int)Math.Round(stemSeconds * 50);
@@ -44,7 +47,7 @@ static class JobBenchmark
         var text = new float[20 * lm.Dims.TextDim];
         for (int i = 0; i < text.Length; i++) text[i] = (float)(random.NextDouble() * 2 - 1);
         var contextAudio = EncodecBenchmark.TestSignal((int)(contextSeconds * 32000), 32000);
-        var generator = new StageGenerator();
+        using var generator = new StageGenerator(device);
         var process = Process.GetCurrentProcess();
         var cpuAtStart = process.TotalProcessorTime;
 
@@ -101,6 +104,8 @@ static class JobBenchmark
             }
         Console.WriteLine($"  streamed pieces vs whole decode: max |diff| {error:E2} (peak {peak:0.###}; random EnCodec weights)");
         Console.WriteLine($"  total                        {total.TotalSeconds,7:F2} s  (CPU {cpu.TotalSeconds:F1} s; peak working set {process.PeakWorkingSet64 / 1e9:F2} GB)");
+        if (device.IsAccelerator) Console.WriteLine($"  {BenchmarkDevice.Memory(device)}");
+        return 0;
     }
 
     static string LoadAverage()

@@ -16,25 +16,8 @@ static class LmBenchmark
 {
     public static int Run(string[] args)
     {
-        var kind = Stage.Inference.Gpu.DeviceKind.Cpu;
-        Stage.Inference.Gpu.WeightPrecision? precision = null;
-        var rest = new List<string>();
-        for (int i = 0; i < args.Length; i++)
-        {
-            if (args[i] == "--device" && i + 1 < args.Length && Stage.Inference.Gpu.DeviceKinds.TryParse(args[i + 1], out var k)) { kind = k; i++; }
-            else if (args[i] == "--precision" && i + 1 < args.Length && Stage.Inference.Gpu.WeightPrecisions.TryParse(args[i + 1], out var p)) { precision = p; i++; }
-            else if (args[i] is "--device" or "--precision") throw new ArgumentException($"{args[i]} needs one of {(args[i] == "--device" ? Stage.Inference.Gpu.DeviceKinds.Choices : "f32|bf16|f16")}");
-            else rest.Add(args[i]);
-        }
-        args = [.. rest];
-        var selection = Stage.Engine.Cli.DeviceOptions.Choose(kind, precision);
-        Console.WriteLine(selection.Message);
-        using var device = selection.Device;
-        if (kind is not (Stage.Inference.Gpu.DeviceKind.Cpu or Stage.Inference.Gpu.DeviceKind.Auto) && !device.IsAccelerator)
-        {
-            Console.WriteLine($"nothing measured: no {Stage.Inference.Gpu.DeviceKinds.Name(kind)} device here");
-            return 1;
-        }
+        using var device = BenchmarkDevice.Open(ref args);
+        if (device is null) return 1;
         int variations = 1;
         int flag = Array.IndexOf(args, "--variations");
         if (flag >= 0)
@@ -102,9 +85,7 @@ static class LmBenchmark
         Console.WriteLine($"first complete frame (first streamable audio): {firstFrame.TotalSeconds:F2} s; total {total.TotalSeconds:F1} s for {stemFrames / 50.0:F1} s of stem");
         Console.WriteLine($"allocated on the generating thread during the steps: {allocatedAfterSteps - allocatedBeforeSteps} bytes");
         Console.WriteLine($"peak working set {process.PeakWorkingSet64 / 1048576.0:F0} MiB; GC heap {GC.GetTotalMemory(false) / 1048576.0:F0} MiB, GC committed {gc.TotalCommittedBytes / 1048576.0:F0} MiB");
-        if (device is Stage.Inference.Gpu.IlgpuDevice gpu)
-            Console.WriteLine($"device memory: {gpu.AllocatedBytes / 1048576.0:F0} MiB allocated by Stage (weights {gpu.WeightBytes / 1048576.0:F0} MiB, "
-                + $"the rest KV caches and scratch) of {(gpu.Kind == Stage.Inference.Gpu.DeviceKind.IlgpuCpu ? "host memory" : $"the device's {gpu.MemoryBytes / 1048576.0:F0} MiB")}");
+        if (device.IsAccelerator) Console.WriteLine(BenchmarkDevice.Memory(device));
         return 0;
     }
 
