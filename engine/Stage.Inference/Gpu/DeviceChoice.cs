@@ -123,7 +123,7 @@ public static class DeviceChoice
         _ => "",
     };
 
-    static Context CreateContext(DeviceKind kind) => kind switch
+    internal static Context CreateContext(DeviceKind kind) => kind switch
     {
         DeviceKind.IlgpuCpu => Context.Create(b => b.CPU(CpuAccelerator()).EnableAlgorithms()),
         DeviceKind.Cuda => Context.Create(b => b.Cuda().EnableAlgorithms()),

@@ -19,26 +19,42 @@ public sealed class IlgpuDevice : InferenceDevice
     readonly Lock _gate = new();
     bool _disposed;
 
-    IlgpuDevice(Context context, Accelerator accelerator, DeviceKind kind, WeightPrecision precision)
+    IlgpuDevice(Context context, Accelerator accelerator, DeviceKind kind, WeightPrecision precision, int? groupSize)
     {
         _context = context;
         Accelerator = accelerator;
         Kind = kind;
         Precision = precision;
-        Kernels = new LmKernelSet(accelerator);
+        Kernels = new LmKernelSet(accelerator, groupSize);
     }
 
     /// <summary>Creates the accelerator for <paramref name="device"/> and compiles every kernel; throws what ILGPU or the driver says.</summary>
-    internal static IlgpuDevice Open(Context context, Device device, DeviceKind kind, WeightPrecision precision)
+    internal static IlgpuDevice Open(Context context, Device device, DeviceKind kind, WeightPrecision precision, int? groupSize = null)
     {
         var accelerator = device.CreateAccelerator(context);
         try
         {
-            return new IlgpuDevice(context, accelerator, kind, precision);
+            return new IlgpuDevice(context, accelerator, kind, precision, groupSize);
         }
         catch
         {
             accelerator.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>ILGPU's CPU accelerator with the grouped kernels run in groups of <paramref name="groupSize"/> threads,
+    /// so that tests exercise the reductions a GPU runs (slow: every barrier is an OS-thread rendezvous).</summary>
+    internal static IlgpuDevice OpenCpuAccelerator(WeightPrecision precision, int groupSize)
+    {
+        var context = DeviceChoice.CreateContext(DeviceKind.IlgpuCpu);
+        try
+        {
+            return Open(context, context.Devices[0], DeviceKind.IlgpuCpu, precision, groupSize);
+        }
+        catch
+        {
+            context.Dispose();
             throw;
         }
     }

@@ -9,11 +9,14 @@ namespace Stage.Inference.Gpu;
 /// </summary>
 sealed class LmKernelSet
 {
-    public LmKernelSet(Accelerator accelerator)
+    /// <param name="groupSize">Threads per group of the grouped kernels, a power of two; by default 128 on a GPU and
+    /// 1 on ILGPU's CPU accelerator, which runs a group's threads as OS threads where every barrier costs microseconds
+    /// (tests pass 2 there to run the GPU's reductions).</param>
+    public LmKernelSet(Accelerator accelerator, int? groupSize = null)
     {
-        // ILGPU's CPU accelerator runs a group's threads as OS threads, where every barrier costs microseconds:
-        // one thread per group there; a GPU gets 128-thread groups.
-        GroupSize = accelerator.AcceleratorType == AcceleratorType.CPU ? 1 : FloorPowerOfTwo(Math.Min(128, accelerator.MaxNumThreadsPerGroup));
+        GroupSize = groupSize ?? (accelerator.AcceleratorType == AcceleratorType.CPU ? 1 : FloorPowerOfTwo(Math.Min(128, accelerator.MaxNumThreadsPerGroup)));
+        if (GroupSize < 1 || GroupSize > LmKernels.MaxGroup || (GroupSize & (GroupSize - 1)) != 0 || GroupSize > accelerator.MaxNumThreadsPerGroup)
+            throw new ArgumentOutOfRangeException(nameof(groupSize), GroupSize, $"a power of two up to {Math.Min(LmKernels.MaxGroup, accelerator.MaxNumThreadsPerGroup)}");
         Embed = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, RowLayout, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(LmKernels.Embed);
         LayerNorm = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int, float>(LmKernels.LayerNorm);
         Linear = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, LinearShape>(LmKernels.Linear);

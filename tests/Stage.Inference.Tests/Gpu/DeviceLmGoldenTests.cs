@@ -92,6 +92,37 @@ public class DeviceLmGoldenTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TheGpusGroupReductionsMatchStage()
+    {
+        // Two-thread groups: the tree sums and maxima, barriers and strided loops a GPU runs with 128 threads
+        // (the CPU accelerator's default of one thread per group skips them). One prefill call: barriers are slow here.
+        using var device = IlgpuDevice.OpenCpuAccelerator(WeightPrecision.Float32, groupSize: 2);
+        Assert.Equal(2, device.Kernels.GroupSize);
+        var lm = Goldens.Lm;
+        var prefix = Prefix();
+        var golden = Goldens.Floats("lm.logits");
+        using var decoder = device.CreateDecoder(lm);
+        decoder.Prepare(1, 32, 32, 26, 32);
+        decoder.AttachText(Text(), 26);
+        var rows = new List<DecoderRow>();
+        var tokens = new int[4];
+        foreach (var row in new[] { PrefixRow.Conditional, PrefixRow.Unconditional })
+            for (int s = prefix.FirstStep(row); s < Steps; s++)
+            {
+                prefix.StepTokens(row, s, tokens);
+                rows.Add(new DecoderRow(0, row, prefix.Position(row, s), tokens, s == Steps - 1));
+            }
+        decoder.Forward(rows.ToArray());
+        var logits = new float[lm.LogitsPerRow];
+        decoder.ReadStepLogits(0, PrefixRow.Conditional, logits);
+        double worst = Goldens.MaxAbsDiff(logits, GoldenLogits(golden, 0, Steps - 1));
+        decoder.ReadStepLogits(0, PrefixRow.Unconditional, logits);
+        worst = Math.Max(worst, Goldens.MaxAbsDiff(logits, GoldenLogits(golden, 1, Steps - 1)));
+        output.WriteLine($"two-thread groups: max |Δ| {worst:E2}");
+        Assert.True(worst < 1e-4, $"logits differ by {worst:E2}");
+    }
+
+    [Fact]
     public void GuidedLogitsMatchStage()
     {
         var lm = Goldens.Lm;
