@@ -1,0 +1,58 @@
+using System.Diagnostics;
+
+namespace Stage.Windows.Tests;
+
+/// <summary>
+/// What the Windows tests run: the engine published for win-x64 (self-contained, as install.ps1 ships
+/// it) and the Windows pipe client (tests/Stage.Windows.PipeClient), both under artifacts/windows/, and
+/// the Wine prefix they run in. Built once per test run. The publishes use their own artifacts path, so
+/// they never touch the obj/ folders that the solution's build and other tests' publishes use.
+/// </summary>
+public sealed class WindowsBuild
+{
+    public WindowsBuild()
+    {
+        Root = Path.Combine(RepositoryRoot.Path, "artifacts", "windows");
+        Engine = Path.Combine(Root, "engine", "stage-engine.exe");
+        PipeClient = Path.Combine(Root, "pipe-client", "stage-pipe-client.exe");
+        // Wine first, so a machine without it fails at once with what to install.
+        Wine = new Wine(Path.Combine(Root, "wine-prefix"));
+        Publish("engine/Stage.Engine", Path.GetDirectoryName(Engine)!);
+        Publish("tests/Stage.Windows.PipeClient", Path.GetDirectoryName(PipeClient)!);
+    }
+
+    public string Root { get; }
+    public string Engine { get; }
+    public string PipeClient { get; }
+    public Wine Wine { get; }
+
+    void Publish(string project, string output)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+                 {
+                     "publish", Path.Combine(RepositoryRoot.Path, project), "-c", "Release", "-r", "win-x64", "--self-contained",
+                     "-warnaserror", "--artifacts-path", Path.Combine(Root, "build"), "-o", output, "-nologo", "--disable-build-servers",
+                 })
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(10))) process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"dotnet publish {project} -r win-x64 failed ({process.ExitCode}):\n{stdout.Result}\n{stderr.Result}");
+    }
+}
+
+/// <summary>Every Windows test shares one build and one Wine prefix, and they run one at a time.</summary>
+[CollectionDefinition(Name)]
+public sealed class WindowsCollection : ICollectionFixture<WindowsBuild>
+{
+    public const string Name = "Windows under Wine";
+}
