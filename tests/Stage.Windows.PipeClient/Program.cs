@@ -69,7 +69,9 @@ using (var raw = new NamedPipeClientStream(".", pipeName, PipeDirection.InOut))
 {
     raw.Connect(TimeSpan.FromSeconds(30));
     var security = raw.GetAccessControl();
-    Console.WriteLine($"user {WindowsIdentity.GetCurrent().User}");
+    using var identity = WindowsIdentity.GetCurrent();
+    Console.WriteLine($"user {identity.User}");
+    Console.WriteLine($"token-owner {identity.Owner}");
     Console.WriteLine($"owner {security.GetOwner(typeof(SecurityIdentifier))}");
     foreach (PipeAccessRule rule in security.GetAccessRules(includeExplicit: true, includeInherited: true, typeof(SecurityIdentifier)))
         Console.WriteLine($"rule {rule.AccessControlType} {rule.IdentityReference} {rule.PipeAccessRights}");

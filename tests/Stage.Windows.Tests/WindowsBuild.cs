@@ -8,7 +8,7 @@ namespace Stage.Windows.Tests;
 /// the Wine prefix they run in. Built once per test run. The publishes use their own artifacts path, so
 /// they never touch the obj/ folders that the solution's build and other tests' publishes use.
 /// </summary>
-public sealed class WindowsBuild
+public sealed class WindowsBuild : IDisposable
 {
     public WindowsBuild()
     {
@@ -25,6 +25,8 @@ public sealed class WindowsBuild
     public string Engine { get; }
     public string PipeClient { get; }
     public Wine Wine { get; }
+
+    public void Dispose() => Wine.Dispose();
 
     void Publish(string project, string output)
     {

@@ -14,7 +14,7 @@ public sealed record WindowsOutcome(int ExitCode, bool TimedOut, string Stdout, 
 /// Runs Windows programs under Wine, all in one prefix (so they share a wineserver, and with it named
 /// pipes), with Wine's own diagnostics off. Linux paths reach them through Wine's Z: drive.
 /// </summary>
-public sealed class Wine
+public sealed class Wine : IDisposable
 {
     /// <summary>Debian's wine64 package puts the 64-bit loader here, not on the PATH.</summary>
     public const string Loader = "/usr/lib/wine/wine64";
@@ -26,14 +26,36 @@ public sealed class Wine
         if (!File.Exists(Loader))
             throw new InvalidOperationException($"Wine is not installed ({Loader} missing): apt-get install wine64 (.ci/run installs it)");
         _prefix = prefix;
+        Directory.CreateDirectory(prefix);
+        // The prefix's wineserver and its services (winedevice.exe...) outlive the Wine process that starts
+        // them and keep that process's stdout and stderr open. Started here, detached from any output the
+        // tests read, and kept until Dispose, they hold nothing a test waits on.
+        Detached(Server, "-p");
         if (!File.Exists(Path.Combine(prefix, "system.reg")))
         {
-            // A new prefix takes Wine ~10 s to lay out; made once, then reused run after run.
-            Directory.CreateDirectory(prefix);
-            // No Wine Mono or Gecko install (the first wineboot would offer both): .NET brings its own runtime.
+            // A new prefix takes Wine ~10 s to lay out; made once, then reused run after run. No Wine Mono
+            // or Gecko install (the first wineboot would offer both): .NET brings its own runtime.
             var boot = Run("wineboot", ["--init"], TimeSpan.FromMinutes(3), ("WINEDLLOVERRIDES", "mscoree,mshtml="));
             if (boot.ExitCode != 0) throw new InvalidOperationException(boot.Describe($"wineboot --init in {prefix}"));
         }
+        Detached(Loader, "cmd.exe", "/c", "exit");
+    }
+
+    /// <summary>Debian's wine64 package keeps the server beside the loader.</summary>
+    const string Server = "/usr/lib/wine/wineserver";
+
+    /// <summary>Stops every Windows process of this prefix and its wineserver.</summary>
+    public void Dispose() => Detached(Server, "-k");
+
+    void Detached(string program, params string[] args)
+    {
+        var start = StartInfo(program, args);
+        start.FileName = "/bin/sh";
+        start.ArgumentList.Clear();
+        foreach (var arg in (string[])["-c", "exec \"$0\" \"$@\" </dev/null >/dev/null 2>&1", program, .. args]) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2))) process.Kill(entireProcessTree: true);
     }
 
     /// <summary>Wine's code page for this environment: what a Windows program's redirected output is encoded in.</summary>
@@ -80,9 +102,11 @@ public sealed class Wine
         if (!exited)
         {
             process.Kill(entireProcessTree: true);
-            process.WaitForExit();
+            process.WaitForExit(TimeSpan.FromSeconds(10));
         }
-        process.WaitForExit();
-        return new WindowsOutcome(exited ? process.ExitCode : -1, !exited, stdout.Result, stderr.Result, clock.Elapsed);
+        // A Wine process that starts the prefix's wineserver hands it its stdout and stderr, which then stay
+        // open until the server exits (3 s after its last client): wait for that, not longer.
+        bool drained = Task.WaitAll([stdout, stderr], TimeSpan.FromSeconds(30));
+        return new WindowsOutcome(exited ? process.ExitCode : -1, !exited, drained ? stdout.Result : "(still open)", drained ? stderr.Result : "(still open)", clock.Elapsed);
     }
 }
