@@ -21,6 +21,9 @@ public sealed class Wine : IDisposable
 
     readonly string _prefix;
 
+    /// <summary>The prefix folder (its drive_c is the Windows programs' C:).</summary>
+    public string Prefix => _prefix;
+
     public Wine(string prefix)
     {
         if (!File.Exists(Loader))
