@@ -8,6 +8,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # The MessagePack interop tests run an independent implementation under node.
 [ -d tests/interop/node_modules ] || npm ci --prefix tests/interop --no-audit --no-fund || exit 1
 
+# PowerShell 7 (dotnet-tools.json): the Windows tests run installer/install.ps1 with it.
+dotnet tool restore || exit 1
+
 dotnet build Stage.Plugin.sln -c Release -warnaserror || exit 1
 # The NativeAOT plugin and its bundle (plugin/Stage.Plugin/bin/Release/Stage.vst3), loaded by the host tests.
 dotnet publish plugin/Stage.Plugin -c Release -warnaserror || exit 1
