@@ -7,7 +7,9 @@ namespace Stage.Windows.Tests;
 /// The plugin's Windows bundle, built on Linux by `dotnet publish plugin/Stage.Plugin -r win-x64`
 /// (NativeAOT, lld-link, plugin/Stage.Plugin/WindowsLink/), loaded under Wine by a Windows host
 /// (Vst3Probe/vst3-probe.c, compiled here with mingw-w64): the module initialises, its factory lists the
-/// two classes of moduleinfo.json with their ids in Windows' COM byte order, and it exits cleanly.
+/// two classes of moduleinfo.json with their ids in Windows' COM byte order, the processor is created,
+/// set up, activated, processes a stereo block, round-trips its state, is torn down and freed, and the
+/// module exits cleanly.
 /// </summary>
 [Collection(WindowsCollection.Name)]
 public sealed class PluginUnderWineTests(WindowsBuild windows)
@@ -27,7 +29,7 @@ public sealed class PluginUnderWineTests(WindowsBuild windows)
     }
 
     [Fact]
-    public void AWindowsHostLoadsItAndListsItsClassesWithComByteOrderIds()
+    public void AWindowsHostLoadsItProcessesABlockAndRoundTripsItsState()
     {
         string probe = Path.Combine(windows.Root, "vst3-probe.exe");
         var compile = Process.Start(new ProcessStartInfo("x86_64-w64-mingw32-gcc",
@@ -49,7 +51,19 @@ public sealed class PluginUnderWineTests(WindowsBuild windows)
             .Select(c => $"class {ComByteOrder(c.GetProperty("CID").GetString()!)} {c.GetProperty("Category").GetString()}|{c.GetProperty("Name").GetString()}")
             .ToArray();
         Assert.Equal(2, classes.Length);
-        Assert.Equal([$"classes {classes.Length}", .. classes, "exitdll 1"], lines[2..]);
+        Assert.Equal([$"classes {classes.Length}", .. classes], lines[2..(3 + classes.Length)]);
+
+        // Hosted as a DAW does: every call returns kResultOk (0). With the defaults and no stem the plugin is
+        // transparent (the probe fills the output with 9.0 first, so a block not written shows); the
+        // state it gives back is the state it was set to; the last release frees the component.
+        string state = Assert.Single(lines, l => l.StartsWith("state ", StringComparison.Ordinal));
+        Assert.Matches(@"^state 0 0 0 bytes [1-9][0-9]* same 1$", state);
+        Assert.Equal(
+            [
+                "createinstance 0", "initialize 0", "audioprocessor 0", "setupprocessing 0", "setactive 0", "setprocessing 0",
+                "process 0 difference 0", state, "teardown 0 0 0", "released 0", "exitdll 1",
+            ],
+            lines[(3 + classes.Length)..]);
     }
 
     /// <summary>
