@@ -27,7 +27,7 @@ public sealed class Wine : IDisposable
     public Wine(string prefix)
     {
         if (!File.Exists(Loader))
-            throw new InvalidOperationException($"Wine is not installed ({Loader} missing): apt-get install wine64 (.ci/run installs it)");
+            throw new InvalidOperationException($"Wine is not installed ({Loader} missing): apt-get install wine64 (tests/setup.sh installs it)");
         _prefix = prefix;
         Directory.CreateDirectory(prefix);
         // The prefix's wineserver and its services (winedevice.exe...) outlive the Wine process that starts
