@@ -13,6 +13,10 @@ apt_packages=(
   ardour                             # DAW tests: headless Ardour 7 (ardour7-lua, VST3 scanner, Dummy backend)
   juce-modules-source                # DAW tests: the VST3 pluginterfaces headers for the helper plugins
   g++ cmake make                     # DAW tests: building the helper plugins
+  wine64                             # Windows tests: the win-x64 engine and plugin run under Wine
+  lld                                # Windows tests: lld-link links the plugin for win-x64 (plugin/Stage.Plugin/WindowsLink/)
+  gcc-mingw-w64-x86-64-win32         # Windows tests: the plugin's MSVC-runtime stand-in and the test host (x86_64-w64-mingw32-gcc)
+  binutils-mingw-w64-x86-64          # Windows tests: dlltool makes the plugin's ntdll import library
 )
 # Node.js for the MessagePack interop tests. A machine whose nodejs ships its own npm must not get
 # Debian's npm on top (the two conflict), so each is asked for only when its command is missing.
@@ -32,6 +36,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo[@]}" apt-get update -q
   "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+# PowerShell 7 for the install.ps1 tests (Stage.Windows.Tests): a local dotnet tool pinned in dotnet-tools.json.
+dotnet tool restore
 
 # The MessagePack interop tests' node packages (@msgpack/msgpack, msgpack-test-suite), pinned by the lock
 # file; installed again only when the lock file changed since the last install.
