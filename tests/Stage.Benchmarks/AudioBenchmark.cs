@@ -23,6 +23,17 @@ internal static class AudioBenchmark
         Report("resample 48k->32k whole", () => SampleRateConverter.Resample(stem48, 32000));
         Console.WriteLine($"  (filter: {new SampleRateConverter(32000, 48000, 2).TapCount} taps/output at 32k->48k, {new SampleRateConverter(48000, 32000, 2).TapCount} at 48k->32k)");
 
+        // Why Stage keeps its own resampler: the same conversions through NAudio's WDL resampler.
+        Console.WriteLine("resampler quality, worst spurious tone (alias for 48k->32k, image for 32k->48k), dB below the input tone:");
+        foreach (var (name, resample) in ResamplerComparison.Resamplers)
+        {
+            Console.WriteLine($"  {name,-44} 48k->32k {ResamplerComparison.WorstSpuriousDb(resample, 48000, 32000),7:0.0} dB   " +
+                $"32k->48k {ResamplerComparison.WorstSpuriousDb(resample, 32000, 48000),7:0.0} dB");
+        }
+        var left = stem.Channel(0);
+        foreach (var (name, resample) in ResamplerComparison.Resamplers)
+            Report($"resample 32k->48k mono 10 s: {name}", () => resample(left, 32000, 48000));
+
         var folder = Path.Combine(Path.GetTempPath(), "stage-audio-benchmark-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
         try
