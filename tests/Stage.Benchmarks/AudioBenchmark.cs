@@ -24,11 +24,15 @@ internal static class AudioBenchmark
         Console.WriteLine($"  (filter: {new SampleRateConverter(32000, 48000, 2).TapCount} taps/output at 32k->48k, {new SampleRateConverter(48000, 32000, 2).TapCount} at 48k->32k)");
 
         // Why Stage keeps its own resampler: the same conversions through NAudio's WDL resampler.
-        Console.WriteLine("resampler quality, worst spurious tone (alias for 48k->32k, image for 32k->48k), dB below the input tone:");
-        foreach (var (name, resample) in ResamplerComparison.Resamplers)
+        Console.WriteLine("resampler quality: level of the spurious tone (alias for 48k->32k, image at 32k-f for 32k->48k), dB re the input tone");
+        foreach (var (input, output) in new[] { (48000, 32000), (32000, 48000) })
         {
-            Console.WriteLine($"  {name,-44} 48k->32k {ResamplerComparison.WorstSpuriousDb(resample, 48000, 32000),7:0.0} dB   " +
-                $"32k->48k {ResamplerComparison.WorstSpuriousDb(resample, 32000, 48000),7:0.0} dB");
+            foreach (var (name, resample) in ResamplerComparison.Resamplers)
+            {
+                var levels = ResamplerComparison.SpuriousDb(resample, input, output);
+                Console.WriteLine($"  {input / 1000}k->{output / 1000}k {name,-44} " + string.Join("  ", levels.Select(l => $"{l.Tone / 1000:0.0}k {l.Db,6:0.0}")) +
+                    $"  worst {levels.Max(l => l.Db):0.0} dB");
+            }
         }
         var left = stem.Channel(0);
         foreach (var (name, resample) in ResamplerComparison.Resamplers)

@@ -22,10 +22,10 @@ static class ResamplerComparison
         ("NAudio WdlResamplingSampleProvider default", (x, i, o) => Wdl(x, i, o, sinc: false)),
     ];
 
-    /// <summary>Worst alias (down) or image (up) level in dB relative to the input tone.</summary>
-    public static double WorstSpuriousDb(Resampler resample, int inputRate, int outputRate)
+    /// <summary>Alias (down) or image (up) level in dB relative to the input tone, for each test tone.</summary>
+    public static (double Tone, double Db)[] SpuriousDb(Resampler resample, int inputRate, int outputRate)
     {
-        double worst = double.NegativeInfinity;
+        var levels = new List<(double, double)>();
         double lowerNyquist = Math.Min(inputRate, outputRate) / 2.0;
         // Tones from just past the stopband edge to near the input's Nyquist frequency (down), or from the
         // passband's top down to where the image leaves the output band (up).
@@ -40,9 +40,9 @@ static class ResamplerComparison
             // 48k→32k: a tone at f (> 16k) folds to 32k − f; 32k→48k: the image of f sits at 32k − f.
             double spurious = Math.Min(inputRate, outputRate) - f;
             double level = Amplitude(output, outputRate, spurious) / 0.5;
-            worst = Math.Max(worst, 20 * Math.Log10(Math.Max(level, 1e-12)));
+            levels.Add((f, 20 * Math.Log10(Math.Max(level, 1e-12))));
         }
-        return worst;
+        return levels.ToArray();
     }
 
     /// <summary>Amplitude of the sinusoid at <paramref name="frequency"/> in the middle second of <paramref name="x"/>.</summary>
@@ -75,13 +75,15 @@ static class ResamplerComparison
         var block = new float[8192];
         const int Chunk = 4096;
         int flush = 256;
-        for (int at = 0; at < input.Length + flush; at += Chunk)
+        for (int at = 0; at < input.Length + flush;)
         {
             int count = Math.Min(Chunk, input.Length + flush - at);
             int wanted = resampler.ResamplePrepare(count, 1, out Span<float> inBuffer);
+            if (wanted == 0) throw new InvalidOperationException("the WDL resampler asked for no input");
             for (int i = 0; i < wanted; i++) inBuffer[i] = at + i < input.Length ? input[at + i] : 0f;
             int produced = resampler.ResampleOut(block, wanted, block.Length, 1);
             for (int i = 0; i < produced; i++) output.Add(block[i]);
+            at += wanted;
         }
         return output.ToArray();
     }
