@@ -54,7 +54,7 @@ public class MessageCodecTests
 
         // A map with only the required keys decodes with the documented defaults.
         var output = new ArrayBufferWriter<byte>();
-        var w = new MessagePackWriter(output);
+        var w = new PayloadWriter(output);
         w.WriteMapHeader(8);
         w.Write("type"); w.Write("generate");
         w.Write("requestId"); w.Write(5);
@@ -65,6 +65,7 @@ public class MessageCodecTests
         w.Write("timeSignature"); w.WriteArrayHeader(2); w.Write(3); w.Write(4);
         w.Write("lengthBars"); w.Write(2);
         w.Write("contextMode"); w.Write("both");
+        w.Flush();
         var decoded = Assert.IsType<GenerateRequest>(MessageCodec.Decode(output.WrittenMemory));
         Assert.Equal((GenerateRequest.DefaultTemperature, GenerateRequest.DefaultTopK, GenerateRequest.DefaultGuidance, 1, GenerateRequest.DefaultOutputSampleRate, GenerateRequest.DefaultOutputChannels, true, ""),
             (decoded.Temperature, decoded.TopK, decoded.Guidance, decoded.Variations, decoded.OutputSampleRate, decoded.OutputChannels, decoded.WriteWav, decoded.Prompt));

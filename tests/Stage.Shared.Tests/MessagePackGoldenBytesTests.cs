@@ -95,9 +95,10 @@ public class MessagePackGoldenBytesTests
     public void ContainerHeaderWidths(int count, string arrayHeader, string mapHeader)
     {
         var output = new ArrayBufferWriter<byte>();
-        var writer = new MessagePackWriter(output);
+        var writer = new PayloadWriter(output);
         writer.WriteArrayHeader(count);
         writer.WriteMapHeader(count);
+        writer.Flush();
         Assert.Equal(arrayHeader + mapHeader, Convert.ToHexStringLower(output.WrittenSpan));
     }
 }

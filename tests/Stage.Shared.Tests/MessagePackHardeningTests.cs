@@ -32,7 +32,7 @@ public class MessagePackHardeningTests
     {
         var e = Rejects(hex.Replace(" ", ""));
         Assert.Contains("ext type", e.Message);
-        var reader = new MessagePackReader(Convert.FromHexString(hex.Replace(" ", "")));
+        var reader = new PayloadReader(Convert.FromHexString(hex.Replace(" ", "")));
         try { reader.Skip(); Assert.Fail("Skip accepted an ext type"); }
         catch (MessagePackException skip) { Assert.Contains("ext type", skip.Message); }
     }
@@ -73,12 +73,12 @@ public class MessagePackHardeningTests
     public void NestingBeyondTheDepthLimitIsRefusedBySkip()
     {
         var bomb = Enumerable.Repeat((byte)0x91, 100_000).Append((byte)0xc0).ToArray();
-        var reader = new MessagePackReader(bomb);
+        var reader = new PayloadReader(bomb);
         try { reader.Skip(); Assert.Fail("a 100000-deep array was accepted"); }
         catch (MessagePackException e)
         {
-            Assert.Contains($"deeper than {MessagePackReader.DefaultMaxDepth}", e.Message);
-            Assert.Equal(MessagePackReader.DefaultMaxDepth, e.Offset);
+            Assert.Contains($"deeper than {PayloadReader.DefaultMaxDepth}", e.Message);
+            Assert.Equal(PayloadReader.DefaultMaxDepth, e.Offset);
         }
     }
 
@@ -93,9 +93,34 @@ public class MessagePackHardeningTests
     [Fact]
     public void WrongKindNamesWhatWasExpectedAndFound()
     {
-        var reader = new MessagePackReader(Convert.FromHexString("a161"));
+        var reader = new PayloadReader(Convert.FromHexString("a161"));
         try { reader.ReadInt64(); Assert.Fail(); }
         catch (MessagePackException e) { Assert.Equal("expected an integer but found string (0xa1) (at byte 0)", e.Message); }
+    }
+
+    /// <summary>MessagePack-CSharp's reader reads a str or nil as a bin and nil as a string; Stage's does not.</summary>
+    [Theory]
+    [InlineData("binary", "a161", "expected binary data but found string (0xa1) (at byte 0)")]
+    [InlineData("binary", "c0", "expected binary data but found nil (0xc0) (at byte 0)")]
+    [InlineData("string", "c0", "expected a string but found nil (0xc0) (at byte 0)")]
+    [InlineData("string", "c40161", "expected a string but found binary (0xc4) (at byte 0)")]
+    [InlineData("array", "dd80000000", "array claims 2147483648 elements but only 0 bytes remain (at byte 0)")]
+    [InlineData("map", "df80000000", "map claims 2147483648 entries but only 0 bytes remain (at byte 0)")]
+    public void KindsAreNotConvertedAndCountsAboveInt32AreRefused(string read, string hex, string message)
+    {
+        var reader = new PayloadReader(Convert.FromHexString(hex));
+        try
+        {
+            _ = read switch
+            {
+                "binary" => reader.ReadBinary().Length,
+                "string" => reader.ReadString().Length,
+                "array" => reader.ReadArrayHeader(),
+                _ => reader.ReadMapHeader(),
+            };
+            Assert.Fail($"{hex} was read as {read}");
+        }
+        catch (MessagePackException e) { Assert.Equal(message, e.Message); }
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public class MessagePackRoundTripTests
                 if ((value == long.MaxValue && v == long.MinValue) || (value == long.MinValue && v == long.MaxValue)) continue;
                 var bytes = MessagePackTree.Encode(v);
                 Assert.Equal(ExpectedLength(v), bytes.Length);
-                var reader = new MessagePackReader(bytes);
+                var reader = new PayloadReader(bytes);
                 Assert.Equal(v, reader.ReadInt64());
                 Assert.True(reader.End);
             }
@@ -50,8 +50,8 @@ public class MessagePackRoundTripTests
         {
             var bytes = MessagePackTree.Encode(v);
             Assert.Equal(9, bytes.Length);
-            Assert.Equal(v, new MessagePackReader(bytes).ReadUInt64());
-            var e = Assert.Throws<MessagePackException>(() => new MessagePackReader(bytes).ReadInt64());
+            Assert.Equal(v, new PayloadReader(bytes).ReadUInt64());
+            var e = Assert.Throws<MessagePackException>(() => new PayloadReader(bytes).ReadInt64());
             Assert.Contains("int64", e.Message);
         }
     }
@@ -60,7 +60,7 @@ public class MessagePackRoundTripTests
     public void Int32ReaderRefusesValuesOutsideInt32()
     {
         var bytes = MessagePackTree.Encode((long)int.MaxValue + 1);
-        var e = Assert.Throws<MessagePackException>(() => new MessagePackReader(bytes).ReadInt32());
+        var e = Assert.Throws<MessagePackException>(() => new PayloadReader(bytes).ReadInt32());
         Assert.Contains("2147483648", e.Message);
     }
 
@@ -73,23 +73,23 @@ public class MessagePackRoundTripTests
         {
             var bytes = MessagePackTree.Encode(d);
             Assert.Equal(9, bytes.Length);
-            Assert.Equal(BitConverter.DoubleToInt64Bits(d), BitConverter.DoubleToInt64Bits(new MessagePackReader(bytes).ReadDouble()));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(d), BitConverter.DoubleToInt64Bits(new PayloadReader(bytes).ReadDouble()));
         }
         float[] floats = [0f, -0f, float.Epsilon, float.MaxValue, float.MinValue, float.NaN, float.PositiveInfinity, float.NegativeInfinity, 0.1f];
         foreach (float f in floats)
         {
             var bytes = MessagePackTree.Encode(f);
             Assert.Equal(5, bytes.Length);
-            Assert.Equal(BitConverter.SingleToInt32Bits(f), BitConverter.SingleToInt32Bits(new MessagePackReader(bytes).ReadSingle()));
+            Assert.Equal(BitConverter.SingleToInt32Bits(f), BitConverter.SingleToInt32Bits(new PayloadReader(bytes).ReadSingle()));
         }
     }
 
     [Fact]
     public void NumberReadersAcceptIntegersAsFloats()
     {
-        Assert.Equal(2.0, new MessagePackReader(MessagePackTree.Encode(2L)).ReadDouble());
-        Assert.Equal(-40000.0, new MessagePackReader(MessagePackTree.Encode(-40000L)).ReadDouble());
-        Assert.Equal(18446744073709551615.0, new MessagePackReader(MessagePackTree.Encode(ulong.MaxValue)).ReadDouble());
+        Assert.Equal(2.0, new PayloadReader(MessagePackTree.Encode(2L)).ReadDouble());
+        Assert.Equal(-40000.0, new PayloadReader(MessagePackTree.Encode(-40000L)).ReadDouble());
+        Assert.Equal(18446744073709551615.0, new PayloadReader(MessagePackTree.Encode(ulong.MaxValue)).ReadDouble());
     }
 
     [Fact]
@@ -104,7 +104,7 @@ public class MessagePackRoundTripTests
         foreach (var s in strings)
         {
             var bytes = MessagePackTree.Encode(s);
-            Assert.Equal(s, new MessagePackReader(bytes).ReadString());
+            Assert.Equal(s, new PayloadReader(bytes).ReadString());
         }
     }
 
@@ -114,7 +114,7 @@ public class MessagePackRoundTripTests
         var output = new ArrayBufferWriter<byte>();
         Assert.Throws<EncoderFallbackException>(() =>
         {
-            var writer = new MessagePackWriter(output);
+            var writer = new PayloadWriter(output);
             writer.Write("broken \ud800 pair");
         });
     }
@@ -128,7 +128,7 @@ public class MessagePackRoundTripTests
             var payload = new byte[length];
             random.NextBytes(payload);
             var bytes = MessagePackTree.Encode(payload);
-            var reader = new MessagePackReader(bytes);
+            var reader = new PayloadReader(bytes);
             var slice = reader.ReadBinary();
             Assert.True(slice.Span.SequenceEqual(payload));
             if (length > 0)
@@ -145,10 +145,11 @@ public class MessagePackRoundTripTests
     {
         float[] samples = [0f, 1f, -1f, 0.25f, float.NaN, float.Epsilon];
         var output = new ArrayBufferWriter<byte>();
-        var writer = new MessagePackWriter(output);
+        var writer = new PayloadWriter(output);
         writer.Write(samples.AsSpan());
+        writer.Flush();
         var bytes = output.WrittenSpan.ToArray();
-        var view = new MessagePackReader(bytes).ReadFloat32Samples();
+        var view = new PayloadReader(bytes).ReadFloat32Samples();
         Assert.Equal(samples, view.ToArray());
         bytes.AsSpan(bytes.Length - 4).Clear(); // the last sample's bytes
         Assert.Equal(0f, view.Span[^1]);
@@ -158,11 +159,11 @@ public class MessagePackRoundTripTests
     public void NestedArraysAndMapsRoundTrip()
     {
         object? deep = "leaf";
-        for (int i = 0; i < MessagePackReader.DefaultMaxDepth - 1; i++)
+        for (int i = 0; i < PayloadReader.DefaultMaxDepth - 1; i++)
             deep = i % 2 == 0 ? new object?[] { deep, (long)i } : new List<KeyValuePair<object?, object?>> { new($"k{i}", deep) };
         var bytes = MessagePackTree.Encode(deep);
         Assert.True(MessagePackTree.Same(deep, MessagePackTree.Decode(bytes)));
-        var reader = new MessagePackReader(bytes);
+        var reader = new PayloadReader(bytes);
         reader.Skip();
         Assert.True(reader.End);
     }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using MessagePack;
 using Stage.Shared.Protocol;
 
 namespace Stage.Shared.Tests;
@@ -13,12 +14,13 @@ static class MessagePackTree
     public static byte[] Encode(object? value)
     {
         var output = new ArrayBufferWriter<byte>();
-        var writer = new MessagePackWriter(output);
+        var writer = new PayloadWriter(output);
         Write(ref writer, value);
+        writer.Flush();
         return output.WrittenSpan.ToArray();
     }
 
-    public static void Write(ref MessagePackWriter writer, object? value)
+    public static void Write(ref PayloadWriter writer, object? value)
     {
         switch (value)
         {
@@ -46,13 +48,13 @@ static class MessagePackTree
     /// <summary>Decodes exactly one value that spans all of <paramref name="bytes"/>.</summary>
     public static object? Decode(byte[] bytes)
     {
-        var reader = new MessagePackReader(bytes);
+        var reader = new PayloadReader(bytes);
         var value = Read(ref reader, 0);
         if (!reader.End) throw new MessagePackException($"{reader.Remaining} trailing bytes", reader.Position);
         return value;
     }
 
-    public static object? Read(ref MessagePackReader reader, int depth)
+    public static object? Read(ref PayloadReader reader, int depth)
     {
         if (depth > reader.MaxDepth) throw new MessagePackException("too deep", reader.Position);
         switch (reader.PeekType())

@@ -9,7 +9,7 @@ public sealed record Cancel(long RequestId) : ProtocolMessage
     public const string TypeName = "cancel";
     public override string Type => TypeName;
 
-    internal override void Write(ref MessagePackWriter writer)
+    internal override void Write(ref PayloadWriter writer)
     {
         writer.WriteMapHeader(2);
         writer.WriteUtf8("type"u8);

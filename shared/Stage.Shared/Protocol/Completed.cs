@@ -9,7 +9,7 @@ public sealed record Completed(long RequestId, int Variations, long TotalSamples
     public const string TypeName = "completed";
     public override string Type => TypeName;
 
-    internal override void Write(ref MessagePackWriter writer)
+    internal override void Write(ref PayloadWriter writer)
     {
         writer.WriteMapHeader(5);
         writer.WriteUtf8("type"u8);

@@ -10,7 +10,7 @@ public sealed record Failed(long RequestId, string Code, string Message) : Proto
     public const string TypeName = "failed";
     public override string Type => TypeName;
 
-    internal override void Write(ref MessagePackWriter writer)
+    internal override void Write(ref PayloadWriter writer)
     {
         writer.WriteMapHeader(4);
         writer.WriteUtf8("type"u8);

@@ -74,7 +74,7 @@ public sealed record GenerateRequest : ProtocolMessage
         return null;
     }
 
-    internal override void Write(ref MessagePackWriter writer)
+    internal override void Write(ref PayloadWriter writer)
     {
         writer.WriteMapHeader(19);
         writer.WriteUtf8("type"u8);

@@ -10,7 +10,7 @@ public sealed record Hello(int ProtocolVersion, string ClientName, string Client
     public const string TypeName = "hello";
     public override string Type => TypeName;
 
-    internal override void Write(ref MessagePackWriter writer)
+    internal override void Write(ref PayloadWriter writer)
     {
         writer.WriteMapHeader(4);
         writer.WriteUtf8("type"u8);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using MessagePack;
 
 namespace Stage.Shared.Protocol;
 
@@ -7,8 +8,9 @@ public static class MessageCodec
 {
     public static void Encode(ProtocolMessage message, IBufferWriter<byte> output)
     {
-        var writer = new MessagePackWriter(output);
+        var writer = new PayloadWriter(output);
         message.Write(ref writer);
+        writer.Flush();
     }
 
     public static byte[] Encode(ProtocolMessage message)
@@ -25,10 +27,10 @@ public static class MessageCodec
     /// </summary>
     public static ProtocolMessage Decode(ReadOnlyMemory<byte> payload)
     {
-        var reader = new MessagePackReader(payload);
+        var reader = new PayloadReader(payload);
         if (reader.End) throw new MessagePackException("expected a message map but the payload is empty", 0);
         if (reader.PeekType() != MessagePackType.Map)
-            throw new MessagePackException($"expected a message map but found {MessagePackCode.Describe(payload.Span[0])}", 0);
+            throw new MessagePackException($"expected a message map but found {PayloadReader.Describe(payload.Span[0])}", 0);
         int count = reader.ReadMapHeader();
         string type = FindType(reader, count);
         var fields = new MessageFields(reader, type, count);
@@ -52,7 +54,7 @@ public static class MessageCodec
     /// A first pass over the map: finds "type" wherever it is, and validates the whole payload (depth,
     /// lengths, no trailing bytes) before any field is decoded.
     /// </summary>
-    static string FindType(MessagePackReader reader, int count)
+    static string FindType(PayloadReader reader, int count)
     {
         string? type = null;
         for (int i = 0; i < count; i++)

@@ -8,12 +8,12 @@ namespace Stage.Shared.Protocol;
 /// </summary>
 ref struct MessageFields
 {
-    MessagePackReader _reader;
+    PayloadReader _reader;
     readonly string _type;
     int _remaining;
     ReadOnlySpan<byte> _key;
 
-    public MessageFields(MessagePackReader reader, string type, int count)
+    public MessageFields(PayloadReader reader, string type, int count)
     {
         _reader = reader;
         _type = type;

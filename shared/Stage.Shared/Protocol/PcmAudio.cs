@@ -21,7 +21,7 @@ public readonly record struct PcmAudio(ReadOnlyMemory<float> Samples, int Sample
         return null;
     }
 
-    internal void Write(ref MessagePackWriter writer)
+    internal void Write(ref PayloadWriter writer)
     {
         writer.WriteMapHeader(3);
         writer.WriteUtf8("sampleRate"u8);

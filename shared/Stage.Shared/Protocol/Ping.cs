@@ -6,7 +6,7 @@ public sealed record Ping(long Token) : ProtocolMessage
     public const string TypeName = "ping";
     public override string Type => TypeName;
 
-    internal override void Write(ref MessagePackWriter writer)
+    internal override void Write(ref PayloadWriter writer)
     {
         writer.WriteMapHeader(2);
         writer.WriteUtf8("type"u8);

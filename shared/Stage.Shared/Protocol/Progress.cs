@@ -10,7 +10,7 @@ public sealed record Progress(long RequestId, double Fraction, string Step, doub
     public const string TypeName = "progress";
     public override string Type => TypeName;
 
-    internal override void Write(ref MessagePackWriter writer)
+    internal override void Write(ref PayloadWriter writer)
     {
         writer.WriteMapHeader(5);
         writer.WriteUtf8("type"u8);

@@ -16,5 +16,5 @@ public abstract record ProtocolMessage
     public abstract string Type { get; }
 
     /// <summary>Writes the whole map, "type" first.</summary>
-    internal abstract void Write(ref MessagePackWriter writer);
+    internal abstract void Write(ref PayloadWriter writer);
 }

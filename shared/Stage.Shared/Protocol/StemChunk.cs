@@ -9,7 +9,7 @@ public sealed record StemChunk(long RequestId, int Variation, long SampleOffset,
     public const string TypeName = "stem_chunk";
     public override string Type => TypeName;
 
-    internal override void Write(ref MessagePackWriter writer)
+    internal override void Write(ref PayloadWriter writer)
     {
         writer.WriteMapHeader(5);
         writer.WriteUtf8("type"u8);

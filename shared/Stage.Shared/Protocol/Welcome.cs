@@ -9,7 +9,7 @@ public sealed record Welcome(int ProtocolVersion, string EngineVersion, IReadOnl
     public const string TypeName = "welcome";
     public override string Type => TypeName;
 
-    internal override void Write(ref MessagePackWriter writer)
+    internal override void Write(ref PayloadWriter writer)
     {
         writer.WriteMapHeader(4);
         writer.WriteUtf8("type"u8);
