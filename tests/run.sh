@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Runs every Stage test: builds the solution (and the NativeAOT plugin bundle the host tests load),
+# Runs every Stage test: installs what the tests need (tests/setup.sh), builds the solution (and the NativeAOT plugin bundle the host tests load),
 # then every xunit project, and ends with one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-# The MessagePack interop tests run an independent implementation under node.
-[ -d tests/interop/node_modules ] || npm ci --prefix tests/interop --no-audit --no-fund || exit 1
+# What the tests need (apt packages, the interop tests' node packages), installed only where missing.
+bash tests/setup.sh || exit 1
 
 dotnet build Stage.Plugin.sln -c Release -warnaserror || exit 1
 # The NativeAOT plugin and its bundle (plugin/Stage.Plugin/bin/Release/Stage.vst3), loaded by the host tests.

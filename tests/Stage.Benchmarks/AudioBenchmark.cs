@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Stage.Shared.Audio;
 using Stage.Shared.Audio.Resampling;
 
@@ -8,7 +7,6 @@ namespace Stage.Benchmarks;
 internal static class AudioBenchmark
 {
     private const int Seconds = 10;
-    private const int Repeats = 5;
 
     public static void Run(string[] args)
     {
@@ -82,18 +80,6 @@ internal static class AudioBenchmark
         converter.Pull(output.Channels, written, output.FrameCount - written);
     }
 
-    private static void Report(string name, Action action)
-    {
-        action(); // warm-up (JIT, filter table)
-        var times = new double[Repeats];
-        for (var i = 0; i < Repeats; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            action();
-            times[i] = watch.Elapsed.TotalMilliseconds;
-        }
-        Array.Sort(times);
-        var median = times[Repeats / 2];
-        Console.WriteLine($"{name,-52} median {median,8:0.0} ms  (min {times[0]:0.0}, max {times[^1]:0.0})  {Seconds * 1000 / median,7:0}x real time");
-    }
+    private static void Report(string name, Action action) =>
+        MicroBenchmark.Run(name, action, median => $"{Seconds / median.TotalSeconds,7:0}x real time");
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Stage.Inference.Kernels;
 
 namespace Stage.Benchmarks;
@@ -36,22 +35,15 @@ internal static class MatMulBenchmark
             for (int i = 0; i < x.Length; i++) x[i] = (float)random.NextDouble() - 0.5f;
             var y = new float[rows * n];
             double flops = 2.0 * rows * k * n;
-            int repeats = Math.Max(3, (int)Math.Min(2000, 2e10 / flops));
-            MatMul.Linear(x, rows, weights, y);
-            var sw = Stopwatch.StartNew();
-            for (int r = 0; r < repeats; r++) MatMul.Linear(x, rows, weights, y);
-            double seconds = sw.Elapsed.TotalSeconds / repeats;
             double bytes = 4.0 * n * k;
-            Console.WriteLine($"  {name,-44} [{rows}x{k}]·[{k}x{n}]  {seconds * 1e3,9:0.000} ms  {flops / seconds / 1e9,7:0.0} GFLOP/s  {bytes / seconds / 1e9,6:0.0} GB/s weights");
+            MicroBenchmark.Run($"{name} [{rows}x{k}]·[{k}x{n}]", () => MatMul.Linear(x, rows, weights, y),
+                median => $"{flops / median.TotalSeconds / 1e9,7:0.0} GFLOP/s  {bytes / median.TotalSeconds / 1e9,6:0.0} GB/s weights");
         }
 
         // The LM's FFN activation per decode step and layer: 2 rows × 4096.
         var activations = new float[2 * 4096];
         for (int i = 0; i < activations.Length; i++) activations[i] = (float)(random.NextDouble() * 6 - 3);
         var output = new float[activations.Length];
-        Activations.Gelu(activations, output);
-        var timer = Stopwatch.StartNew();
-        for (int r = 0; r < 200; r++) Activations.Gelu(activations, output);
-        Console.WriteLine($"  {"GELU (erf) 2x4096, uniform in [-3, 3]",-44} {timer.Elapsed.TotalMilliseconds / 200 * 1e3,9:0.0} us");
+        MicroBenchmark.Run("GELU (erf) 2x4096, uniform in [-3, 3]", () => Activations.Gelu(activations, output));
     }
 }

@@ -46,6 +46,7 @@ static class TextBenchmark
         ];
         long tokens = 0;
         for (int i = 0; i < 2000; i++) tokens += tokenizer.Encode(prompts[i % prompts.Length]).Length;
+        MicroBenchmark.Run($"tokenize the 20-word prompt ({tokenizer.PieceCount} pieces)", () => tokenizer.Encode(TwentyWords));
 
         const int n = 100_000;
         tokens = 0;
@@ -78,7 +79,7 @@ static class TextBenchmark
 
         int words = TwentyWords.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
         int fixtureTokens = tokenizer.Encode(TwentyWords).Length;
-        Time($"encode \"{words}-word prompt\" via TextConditioner ({fixtureTokens} fixture tokens)", 10, () => conditioner.Encode(TwentyWords));
+        Time($"encode \"{words}-word prompt\" via TextConditioner ({fixtureTokens} fixture tokens)", () => conditioner.Encode(TwentyWords));
 
         // The real t5-base vocabulary splits 20 English words into ~25 tokens; time T5 + projection at fixed lengths too.
         foreach (int length in new[] { 26, 64, 512 })
@@ -87,24 +88,11 @@ static class TextBenchmark
             for (int i = 0; i < length; i++) ids[i] = 3 + random.Next(32000);
             ids[^1] = 1;
             var hidden = new float[length * config.DModel];
-            Time($"T5 encoder only, L = {length}", length >= 512 ? 3 : 10, () => encoder.Encode(ids, default, hidden));
+            Time($"T5 encoder only, L = {length}", () => encoder.Encode(ids, default, hidden));
         }
     }
 
-    static void Time(string what, int iterations, Action action)
-    {
-        action();
-        action();
-        var times = new double[iterations];
-        for (int i = 0; i < iterations; i++)
-        {
-            var sw = Stopwatch.StartNew();
-            action();
-            times[i] = sw.Elapsed.TotalMilliseconds;
-        }
-        Array.Sort(times);
-        Console.WriteLine($"{what}: median {times[iterations / 2]:F1} ms, min {times[0]:F1} ms ({iterations} runs)");
-    }
+    static void Time(string what, Action action) => MicroBenchmark.Run(what, action);
 
     static T5Weights RandomWeights(T5Config c, Random random)
     {

@@ -86,7 +86,7 @@ public sealed class ServeCommandTests : IDisposable
         Assert.Contains("serve", stdout.ToString());
         stdout = new StringWriter();
         Assert.Equal(0, Program.Run(["serve", "--help"], stdout, TextWriter.Null, CancellationToken.None));
-        foreach (var option in new[] { "--pipe NAME", "--models DIR", "--log FILE", "STAGE_PIPE", "STAGE_MODELS", "engine.log" })
+        foreach (var option in new[] { "--pipe <NAME>", "--models <DIR>", "--log <FILE>", "STAGE_PIPE", "STAGE_MODELS", "engine.log" })
             Assert.Contains(option, stdout.ToString());
     }
 

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using Stage.Inference.Checkpoints;
 using Stage.Inference.Models.EnCodec;
@@ -10,46 +11,46 @@ namespace Stage.Engine.Cli;
 /// `stage-engine codec encode IN.wav --model DIR --out codes.json` and
 /// `stage-engine codec decode codes.json --model DIR --out OUT.wav`: the model folder's EnCodec on its own.
 /// </summary>
-public static class CodecCommand
+public sealed class CodecCommand : Command
 {
-    public static readonly Command Definition = new(
-        "codec",
-        "EnCodec: audio file -> codes JSON, codes JSON -> audio file",
-        "codec encode IN.wav --model DIR --out codes.json | codec decode codes.json --model DIR --out OUT.wav",
-        """
-        encode  reads a WAV (PCM 16/24/32-bit or float, any rate and channel count), mixes it to mono,
-                resamples it to 32 kHz and writes its EnCodec codes as
-                {"frames": F, "codebooks": 4, "codes": [[F ints] x 4]} (50 frames per second).
-        decode  reads such a codes file and writes the decoded audio: float32 mono 32 kHz WAV,
-                640 samples per frame.
-        --model DIR   model folder (model.safetensors, optional config.json)
-        --out PATH    output file
-        """,
-        Run);
-
-    static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    public CodecCommand() : base("codec", "EnCodec: audio file -> codes JSON, codes JSON -> audio file")
     {
-        if (args.Length == 0 || args[0] is not ("encode" or "decode"))
-            throw new UsageException("expected 'encode' or 'decode'");
-        string mode = args[0];
-        string? input = null, model = null, output = null;
-        for (int i = 1; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--model": model = Value(args, ref i); break;
-                case "--out": output = Value(args, ref i); break;
-                default:
-                    if (args[i].StartsWith("--", StringComparison.Ordinal)) throw new UsageException($"unknown option '{args[i]}'");
-                    if (input is not null) throw new UsageException($"unexpected argument '{args[i]}'");
-                    input = args[i];
-                    break;
-            }
-        }
-        if (input is null) throw new UsageException($"missing the input file to {mode}");
-        if (model is null) throw new UsageException("missing --model DIR");
-        if (output is null) throw new UsageException("missing --out PATH");
+        Add(new Direction("encode", "IN.wav", "codes.json", "audio file -> codes JSON",
+            """
+            Reads a WAV (PCM 16/24/32-bit or float, any rate and channel count), mixes it to mono, resamples it
+            to 32 kHz and writes its EnCodec codes as {"frames": F, "codebooks": 4, "codes": [[F ints] x 4]}
+            (50 frames per second).
+            """));
+        Add(new Direction("decode", "codes.json", "OUT.wav", "codes JSON -> audio file",
+            """
+            Reads a codes file written by encode and writes the decoded audio: float32 mono 32 kHz WAV, 640 samples
+            per frame.
+            """));
+    }
 
+    /// <summary>`codec encode` or `codec decode`: one input file, the model, one output file.</summary>
+    sealed class Direction : EngineCommand
+    {
+        readonly Argument<string> _input;
+        readonly Option<string> _model = SharedOptions.Model("model folder (model.safetensors, optional config.json)");
+        readonly Option<string> _output;
+
+        public Direction(string name, string input, string output, string description, string details) : base(name, description)
+        {
+            Details = details;
+            _input = new Argument<string>(input) { Description = $"the {input} to {name}" };
+            _output = SharedOptions.Out(output, "output file");
+            Add(_input);
+            Add(_model);
+            Add(_output);
+        }
+
+        protected override int Run(ParseResult result, TextWriter stdout, TextWriter stderr, CancellationToken cancel) =>
+            CodecCommand.Run(Name, result.GetRequiredValue(_input), result.GetRequiredValue(_model), result.GetRequiredValue(_output), stdout, stderr, cancel);
+    }
+
+    static int Run(string mode, string input, string model, string output, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    {
         try
         {
             cancel.ThrowIfCancellationRequested();
@@ -77,12 +78,6 @@ public static class CodecCommand
             stderr.WriteLine($"stage-engine codec {mode}: {e.Message}");
             return 1;
         }
-    }
-
-    static string Value(string[] args, ref int i)
-    {
-        if (i + 1 >= args.Length) throw new UsageException($"{args[i]} needs a value");
-        return args[++i];
     }
 
     /// <summary>The file mixed to mono (channel mean) and resampled to the codec's rate.</summary>

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Stage.Engine.Jobs;
 using Stage.Inference.Generation;
 using Stage.Shared.Audio;
@@ -5,47 +6,198 @@ using Stage.Shared.Audio;
 namespace Stage.Engine.Cli;
 
 /// <summary><c>stage-engine generate</c>: one stem (or several variations) from the command line.</summary>
-public static class GenerateCommand
+public sealed class GenerateCommand : EngineCommand
 {
-    public static readonly Command Definition = new(
-        "generate",
-        "generate a stem with a STAGE model (the product's main job)",
-        "generate --model DIR --out STEM.wav [--context MIX.wav] [--context-mode mixture|click|both] [--bpm 120] " +
-        "[--meter 4/4] [--click-offset SECONDS] (--bars N | --seconds S) [--prompt TEXT] [--seed N] [--top-k K] " +
-        "[--temperature T] [--guidance G] [--variations N] [--codes-out CODES.json] [--sample-rate HZ] [--channels 1|2]",
-        """
-        Generates a drum or bass stem that fits the context, with the model in DIR (model.safetensors,
-        spiece.model, and config.json unless it has the released sizes), and writes it as a 32-bit float WAV (atomically: temporary file + rename).
+    readonly Option<string> _model = SharedOptions.Model("the STAGE model folder (model.safetensors, spiece.model, and config.json unless it has the released sizes)");
+    readonly Option<string> _out = SharedOptions.Out("STEM.wav", "the stem's WAV (32-bit float, written atomically: temporary file + rename)");
 
-          --context MIX.wav     the session's audio (any rate/channels; mixed to mono, resampled to 32 kHz).
-                                Only the first 10 s are heard (STAGE's longest training context).
-          --context-mode M      mixture (default with --context), click (default without), or both (mixture
-                                plus click, summed). A silent mixture (peak below -60 dBFS) is an error.
-          --bpm, --meter        tempo in quarter notes per minute (20-400) and meter (default 120, 4/4); the click
-                                ticks each beat of the meter (eighths in 6/8), doubled and clipped on downbeats.
-          --click-offset S      seconds from the context's start to the first bar line (default 0).
-          --bars N              stem length in bars; the WAV is trimmed to exactly N bars at the output rate.
-          --seconds S           stem length in seconds: exactly round(S x 50) model frames, delivered whole.
-                                Either way at most 60 s.
-          --prompt TEXT         text description (default: none, the null condition).
-          --seed N              random seed (default 42); variation v uses seed + v - 1.
-          --top-k K             sample among the K most likely tokens (default 250; 1 = greedy).
-          --temperature T       softmax temperature (default 1).
-          --guidance G          classifier-free guidance scale (default 3).
-          --variations N        N candidates (1-8), written as STEM.wav, STEM-2.wav, STEM-3.wav, ...
-          --codes-out FILE      also write the generated codes: one JSON object per variation and line,
-                                {"frames": F, "codebooks": 4, "codes": [[...] x4]}.
-          --sample-rate HZ      output rate (default 32000, the model's own).
-          --channels 1|2        mono, or the mono stem duplicated to stereo (default 1).
-
-        A progress bar goes to stderr; Ctrl+C cancels cleanly (no partial WAV is left).
-        Exit codes: 0 done, 1 failed, 2 bad command line or input, 130 cancelled.
-        """,
-        Run);
-
-    static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    readonly Option<string?> _context = new("--context")
     {
-        var parsed = GenerateArguments.Parse(args);
+        Description = "the session's audio (any rate/channels; mixed to mono, resampled to 32 kHz). Only the first 10 s are heard (STAGE's longest training context).",
+        HelpName = "MIX.wav",
+    };
+
+    readonly Option<ContextMode?> _contextMode = new("--context-mode")
+    {
+        Description = "mixture (default with --context), click (default without), or both (mixture plus click, summed). A silent mixture (peak below -60 dBFS) is an error.",
+        HelpName = "mixture|click|both",
+        CustomParser = OptionValues.OneOf<ContextMode>(["mixture", "click", "both"], text => ContextModes.TryParse(text, out var mode) ? mode : null),
+    };
+
+    readonly Option<double> _bpm = new("--bpm")
+    {
+        Description = "tempo in quarter notes per minute (20-400)",
+        HelpName = "BPM",
+        DefaultValueFactory = _ => 120,
+        CustomParser = OptionValues.Number,
+    };
+
+    readonly Option<(int Numerator, int Denominator)?> _meter = new("--meter")
+    {
+        Description = "meter (default 4/4); the click ticks each beat of the meter (eighths in 6/8), doubled and clipped on downbeats",
+        HelpName = "N/D",
+        CustomParser = OptionValues.Meter,
+    };
+
+    readonly Option<double> _clickOffset = new("--click-offset")
+    {
+        Description = "seconds from the context's start to the first bar line",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => 0,
+        CustomParser = OptionValues.Number,
+    };
+
+    readonly Option<int?> _bars = new("--bars")
+    {
+        Description = "stem length in bars; the WAV is trimmed to exactly N bars at the output rate (at most 60 s)",
+        HelpName = "N",
+        CustomParser = OptionValues.OptionalWholeNumber,
+    };
+
+    readonly Option<double?> _seconds = new("--seconds")
+    {
+        Description = "stem length in seconds: exactly round(S x 50) model frames, delivered whole (at most 60 s)",
+        HelpName = "S",
+        CustomParser = OptionValues.OptionalNumber,
+    };
+
+    readonly Option<string?> _prompt = new("--prompt")
+    {
+        Description = "text description (default: none, the null condition)",
+        HelpName = "TEXT",
+    };
+
+    readonly Option<ulong> _seed = new("--seed")
+    {
+        Description = "random seed; variation v uses seed + v - 1",
+        HelpName = "N",
+        DefaultValueFactory = _ => 42,
+        CustomParser = OptionValues.Seed,
+    };
+
+    readonly Option<int> _topK = new("--top-k")
+    {
+        Description = "sample among the K most likely tokens (1 = greedy)",
+        HelpName = "K",
+        DefaultValueFactory = _ => 250,
+        CustomParser = OptionValues.WholeNumber,
+    };
+
+    readonly Option<float> _temperature = new("--temperature")
+    {
+        Description = "softmax temperature",
+        HelpName = "T",
+        DefaultValueFactory = _ => 1f,
+        CustomParser = OptionValues.SingleNumber,
+    };
+
+    readonly Option<float> _guidance = new("--guidance")
+    {
+        Description = "classifier-free guidance scale",
+        HelpName = "G",
+        DefaultValueFactory = _ => 3f,
+        CustomParser = OptionValues.SingleNumber,
+    };
+
+    readonly Option<int> _variations = new("--variations")
+    {
+        Description = "N candidates (1-8), written as STEM.wav, STEM-2.wav, STEM-3.wav, ...",
+        HelpName = "N",
+        DefaultValueFactory = _ => 1,
+        CustomParser = OptionValues.WholeNumber,
+    };
+
+    readonly Option<string?> _codesOut = new("--codes-out")
+    {
+        Description = "also write the generated codes: one JSON object per variation and line, {\"frames\": F, \"codebooks\": 4, \"codes\": [[...] x4]}",
+        HelpName = "CODES.json",
+    };
+
+    readonly Option<int> _sampleRate = new("--sample-rate")
+    {
+        Description = "output rate (the model's own is 32000)",
+        HelpName = "HZ",
+        DefaultValueFactory = _ => StemContext.SampleRate,
+        CustomParser = OptionValues.WholeNumber,
+    };
+
+    readonly Option<int> _channels = new("--channels")
+    {
+        Description = "mono, or the mono stem duplicated to stereo",
+        HelpName = "1|2",
+        DefaultValueFactory = _ => 1,
+        CustomParser = OptionValues.WholeNumber,
+    };
+
+    public GenerateCommand() : base("generate", "generate a stem with a STAGE model (the product's main job)")
+    {
+        Details =
+            """
+            Generates a drum or bass stem that fits the context, with the model in DIR, and writes it as a 32-bit float
+            WAV. Give exactly one of --bars N and --seconds S. A progress bar goes to stderr; Ctrl+C cancels cleanly
+            (no partial WAV is left).
+            Exit codes: 0 done, 1 failed, 2 bad command line or input, 130 cancelled.
+            """;
+        Add(_model);
+        Add(_out);
+        Add(_context);
+        Add(_contextMode);
+        Add(_bpm);
+        Add(_meter);
+        Add(_clickOffset);
+        Add(_bars);
+        Add(_seconds);
+        Add(_prompt);
+        Add(_seed);
+        Add(_topK);
+        Add(_temperature);
+        Add(_guidance);
+        Add(_variations);
+        Add(_codesOut);
+        Add(_sampleRate);
+        Add(_channels);
+        Validators.Add(result =>
+        {
+            if (result.GetResult(_bars) is null == result.GetResult(_seconds) is null)
+                result.AddError("give exactly one of --bars N and --seconds S");
+            // From the token: a mode that did not parse has its own error, and GetValue would throw.
+            if (result.GetResult(_contextMode) is { Tokens: [.., var token] } && ContextModes.TryParse(token.Value, out var mode)
+                && mode.UsesMixture() && result.GetResult(_context) is null)
+                result.AddError($"--context-mode {mode.Name()} needs --context MIX.wav");
+        });
+    }
+
+    /// <summary>The request and files of a parse result without errors.</summary>
+    public GenerateArguments ToArguments(ParseResult result)
+    {
+        string? context = result.GetValue(_context);
+        var (numerator, denominator) = result.GetValue(_meter) ?? (4, 4);
+        var request = new StemRequest
+        {
+            ModelFolder = result.GetRequiredValue(_model),
+            ContextMode = result.GetValue(_contextMode) ?? (context is null ? ContextMode.Click : ContextMode.Mixture),
+            Bpm = result.GetValue(_bpm),
+            MeterNumerator = numerator,
+            MeterDenominator = denominator,
+            ClickOffsetSeconds = result.GetValue(_clickOffset),
+            Bars = result.GetValue(_bars),
+            Seconds = result.GetValue(_seconds),
+            Prompt = result.GetValue(_prompt),
+            Seed = result.GetValue(_seed),
+            TopK = result.GetValue(_topK),
+            Temperature = result.GetValue(_temperature),
+            Guidance = result.GetValue(_guidance),
+            Variations = result.GetValue(_variations),
+            SampleRate = result.GetValue(_sampleRate),
+            Channels = result.GetValue(_channels),
+            OutputPath = result.GetRequiredValue(_out),
+        };
+        return new GenerateArguments(request, context, result.GetValue(_codesOut));
+    }
+
+    protected override int Run(ParseResult result, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    {
+        var parsed = ToArguments(result);
         var request = parsed.Request;
         try
         {

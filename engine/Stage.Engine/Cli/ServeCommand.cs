@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Stage.Engine.Jobs;
 using Stage.Engine.Logging;
 using Stage.Engine.Server;
@@ -7,40 +8,46 @@ using Stage.Shared.Protocol;
 namespace Stage.Engine.Cli;
 
 /// <summary>`stage-engine serve`: the engine the plugin talks to.</summary>
-public static class ServeCommand
+public sealed class ServeCommand : EngineCommand
 {
-    public static readonly Command Command = new(
-        "serve",
-        "serve plugin instances over a named pipe until Ctrl+C / SIGTERM",
-        "serve [--pipe NAME] [--models DIR] [--log FILE]",
-        $"""
-        Runs the Stage engine: plugin instances connect over a named pipe (reachable only by this user)
-        and ask for stems. Many instances may be connected at once; each one's requests run in order.
-        Logs go to stderr and to the log file. Ctrl+C or SIGTERM stops the server cleanly, cancelling
-        running requests.
-
-          --pipe NAME    pipe to serve on (default: $STAGE_PIPE, else stage-engine-<user>; now '{EnginePipeName.Default}')
-          --models DIR   models root holding drums/ and bass/, each with {InstalledModel.Expected}
-                         (default: $STAGE_MODELS, else <data>/models; now '{StageFolders.Models}')
-          --log FILE     log file (default: <data>/logs/engine.log; now '{StageFolders.EngineLog}')
-        """,
-        Run);
-
-    static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    readonly Option<string> _pipe = new("--pipe")
     {
-        string pipeName = EnginePipeName.Default, models = StageFolders.Models, logFile = StageFolders.EngineLog;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string Value() => i + 1 < args.Length ? args[++i] : throw new UsageException($"{args[i]} needs a value");
-            switch (args[i])
-            {
-                case "--pipe": pipeName = Value(); break;
-                case "--models": models = Value(); break;
-                case "--log": logFile = Value(); break;
-                default: throw new UsageException($"unknown option '{args[i]}'");
-            }
-        }
-        if (string.IsNullOrWhiteSpace(pipeName)) throw new UsageException("--pipe needs a non-empty name");
+        Description = "pipe to serve on ($STAGE_PIPE if set, else stage-engine-<user>)",
+        HelpName = "NAME",
+        DefaultValueFactory = _ => EnginePipeName.Default,
+        Validators = { r => { if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>())) r.AddError("--pipe needs a non-empty name"); } },
+    };
+
+    readonly Option<string> _models = new("--models")
+    {
+        Description = $"models root holding drums/ and bass/, each with {InstalledModel.Expected} ($STAGE_MODELS if set, else <data>/models)",
+        HelpName = "DIR",
+        DefaultValueFactory = _ => StageFolders.Models,
+    };
+
+    readonly Option<string> _log = new("--log")
+    {
+        Description = "log file (<data>/logs/engine.log)",
+        HelpName = "FILE",
+        DefaultValueFactory = _ => StageFolders.EngineLog,
+    };
+
+    public ServeCommand() : base("serve", "serve plugin instances over a named pipe until Ctrl+C / SIGTERM")
+    {
+        Details =
+            """
+            Plugin instances connect over a named pipe (reachable only by this user) and ask for stems. Many instances
+            may be connected at once; each one's requests run in order. Logs go to stderr and to the log file. Ctrl+C
+            or SIGTERM stops the server cleanly, cancelling running requests.
+            """;
+        Add(_pipe);
+        Add(_models);
+        Add(_log);
+    }
+
+    protected override int Run(ParseResult result, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    {
+        string pipeName = result.GetRequiredValue(_pipe), models = result.GetRequiredValue(_models), logFile = result.GetRequiredValue(_log);
 
         EngineLog log;
         try

@@ -1,49 +1,38 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Text;
 using Stage.Inference.Text;
 
 namespace Stage.Engine.Cli;
 
 /// <summary>`stage-engine tokenize`: the T5 input ids of each prompt, one JSON array per line.</summary>
-public static class TokenizeCommand
+public sealed class TokenizeCommand : EngineCommand
 {
-    public static readonly Command Definition = new(
-        Name: "tokenize",
-        Summary: "print the T5 token ids of prompts (one JSON array per line)",
-        Usage: "tokenize --model DIR TEXT [TEXT ...]",
-        Help:
-            "Encodes each TEXT with the SentencePiece model DIR/spiece.model (DIR may also be the file itself)\n" +
-            "exactly as T5Tokenizer does: pieces, then the end-of-sequence id 1. Prints one JSON array of ids\n" +
-            $"per TEXT, in order. \"\" prints [1]. A prompt longer than {SentencePieceTokenizer.DefaultMaxTokens} tokens is an error.\n" +
-            "Exit codes: 0 success, 1 bad model or prompt (nothing printed), 2 bad command line.",
-        Run: Run);
+    readonly Option<string> _model = SharedOptions.Model("the SentencePiece model: a model folder holding spiece.model, or the file itself");
 
-    static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    readonly Argument<string[]> _texts = new("TEXT")
     {
-        string? model = null;
-        var texts = new List<string>();
-        for (int i = 0; i < args.Length; i++)
-        {
-            if (args[i] == "--model")
-            {
-                if (++i >= args.Length) throw new UsageException("--model needs a folder (or spiece.model path)");
-                model = args[i];
-            }
-            else if (args[i] == "--")
-            {
-                texts.AddRange(args[(i + 1)..]);
-                break;
-            }
-            else if (args[i].StartsWith("--", StringComparison.Ordinal))
-            {
-                throw new UsageException($"unknown option '{args[i]}' (use -- before a prompt that starts with --)");
-            }
-            else
-            {
-                texts.Add(args[i]);
-            }
-        }
-        if (model is null) throw new UsageException("--model DIR is required");
-        if (texts.Count == 0) throw new UsageException("give at least one TEXT to tokenize");
+        Description = "the prompts; put -- before the first one that starts with -",
+        Arity = ArgumentArity.OneOrMore,
+    };
+
+    public TokenizeCommand() : base("tokenize", "print the T5 token ids of prompts (one JSON array per line)")
+    {
+        Details =
+            "Encodes each TEXT with the SentencePiece model DIR/spiece.model exactly as T5Tokenizer does: pieces, then the\n" +
+            "end-of-sequence id 1. Prints one JSON array of ids per TEXT, in order. \"\" prints [1]. A prompt longer than\n" +
+            $"{SentencePieceTokenizer.DefaultMaxTokens} tokens is an error.\n" +
+            "Exit codes: 0 success, 1 bad model or prompt (nothing printed), 2 bad command line.";
+        Add(_model);
+        Add(_texts);
+    }
+
+    protected override int Run(ParseResult result, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    {
+        string model = result.GetRequiredValue(_model);
+        var texts = result.GetRequiredValue(_texts);
+        if (OptionBeforeDoubleDash(result) is { } unknown)
+            throw new UsageException($"unknown option '{unknown}' (use -- before a prompt that starts with -)");
 
         string path = Directory.Exists(model) ? Path.Combine(model, "spiece.model") : model;
         SentencePieceTokenizer tokenizer;
@@ -58,7 +47,7 @@ public static class TokenizeCommand
         }
 
         var output = new StringBuilder();
-        for (int i = 0; i < texts.Count; i++)
+        for (int i = 0; i < texts.Length; i++)
         {
             cancel.ThrowIfCancellationRequested();
             int[] ids;
@@ -81,5 +70,18 @@ public static class TokenizeCommand
         }
         stdout.Write(output.ToString());
         return 0;
+    }
+
+    /// <summary>A TEXT that looks like an option and came before <c>--</c>: System.CommandLine takes any token it
+    /// does not know as an argument, so a mistyped option would otherwise be tokenized as a prompt.</summary>
+    string? OptionBeforeDoubleDash(ParseResult result)
+    {
+        var texts = result.GetResult(_texts)?.Tokens ?? [];
+        foreach (var token in result.Tokens)
+        {
+            if (token.Type == TokenType.DoubleDash) return null;
+            if (token.Value.Length > 1 && token.Value[0] == '-' && texts.Any(t => ReferenceEquals(t, token))) return token.Value;
+        }
+        return null;
     }
 }

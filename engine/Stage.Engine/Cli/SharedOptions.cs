@@ -1,0 +1,27 @@
+using System.CommandLine;
+
+namespace Stage.Engine.Cli;
+
+/// <summary>
+/// Options that more than one command takes, defined once so that their names, value names and wording agree.
+/// Each call makes a new option (a command owns its symbols); a command keeps the one it added in a field and
+/// reads it with <c>ParseResult.GetValue</c>.
+/// </summary>
+public static class SharedOptions
+{
+    /// <summary><c>--model DIR</c>: one model folder (model.safetensors, spiece.model, optional config.json).</summary>
+    public static Option<string> Model(string description) => new("--model")
+    {
+        Description = description,
+        HelpName = "DIR",
+        Required = true,
+    };
+
+    /// <summary><c>--out PATH</c>: the file a command writes.</summary>
+    public static Option<string> Out(string helpName, string description) => new("--out")
+    {
+        Description = description,
+        HelpName = helpName,
+        Required = true,
+    };
+}
