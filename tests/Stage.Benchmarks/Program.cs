@@ -10,10 +10,10 @@ static class Program
     [
         ("stemchunk-codec", "encode + decode a StemChunk of 10 s stereo 48 kHz float32", StemChunkCodecBenchmark.Run),
         ("pipe-roundtrip", "10 s stereo 48 kHz to the engine and back over the named pipe", PipeRoundTripBenchmark.Run),
-        ("audio", "resample 10 s stereo 32k->48k (whole and streamed), WAV write+read 10 s", Void(AudioBenchmark.Run)),
+        ("audio", "resample 10 s stereo 32k->48k (whole and streamed; ours beside NAudio's WDL), WAV write+read 10 s", Void(AudioBenchmark.Run)),
         ("matmul", "GEMM throughput on the networks' shapes [threads]", Void(MatMulBenchmark.Run)),
         ("encodec", "EnCodec 32 kHz real size, random weights: encode + decode 10 s [threads]", Void(EncodecBenchmark.Run)),
-        ("text", "tokenizer throughput (fixture spiece.model) and t5-base encode of a 20-word prompt (random weights)", Void(TextBenchmark.Run)),
+        ("text", "tokenizer throughput (fixture and synthetic 32k-piece spiece.model) and t5-base encode of a 20-word prompt (random weights)", Void(TextBenchmark.Run)),
         ("lm", "STAGE LM full size, random weights: prefill + guided steps/s for 10 s context + 10 s stem [context] [stem] [text] [--variations N] [--device D] [--precision P]", LmBenchmark.Run),
         ("plugin-process", "the plugin's process() per 512-sample stereo block: capturing and playing a stem", PluginProcessBenchmark.Run),
         ("job", "stem job streaming path, full size random weights: time to first streamed audio and total [context s] [stem s] [--device D] [--precision P]", JobBenchmark.Run),

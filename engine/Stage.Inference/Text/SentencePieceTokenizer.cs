@@ -1,25 +1,29 @@
-using System.Text;
+using Unigram = Microsoft.ML.Tokenizers.SentencePieceTokenizer;
 
 namespace Stage.Inference.Text;
 
 /// <summary>
-/// The T5 tokenizer: SentencePiece unigram encoding of <c>spiece.model</c> (as
-/// <c>sentencepiece.encode</c>), then T5's conventions — EOS appended, no BOS, batches right-padded
-/// with the pad id, 100 <c>&lt;extra_id_k&gt;</c> ids above the pieces. Thread-safe.
+/// The T5 tokenizer: SentencePiece unigram encoding of <c>spiece.model</c> (as <c>sentencepiece.encode</c>), then
+/// T5's conventions — EOS appended, no BOS, batches right-padded with the pad id, 100 <c>&lt;extra_id_k&gt;</c> ids
+/// above the pieces. The encoding is Microsoft.ML.Tokenizers' unigram model, built from the model's pieces and its
+/// normaliser settings (it applies the precompiled charsmap itself); its stream factory cannot load a T5 model
+/// (T5 has no BOS id). <see cref="T5Conventions"/> holds the two adaptations to T5's ids. Thread-safe.
 /// </summary>
+/// <remarks>Only what T5's models contain is read: normal pieces, the control pieces &lt;pad&gt; and &lt;/s&gt;, one
+/// unknown piece, and normalisation that removes extra whitespace. ML.Tokenizers' vocabulary factory knows no piece
+/// types, so a model with user-defined, unused or byte pieces (or byte fallback) would be encoded differently from
+/// SentencePiece; it is refused with the piece named.</remarks>
 public sealed class SentencePieceTokenizer
 {
     /// <summary>T5's usual maximum sequence length (t5-base <c>model_max_length</c>), EOS included.</summary>
     public const int DefaultMaxTokens = 512;
     public const int ExtraIdCount = 100;
 
-    readonly SentencePieceModel _model;
-    readonly SentencePieceNormalizer _normalizer;
-    readonly UnigramSegmenter _segmenter;
-    readonly Dictionary<string, int> _idsByPiece;
-    readonly int[]? _byteIds;
+    // The control pieces ML.Tokenizers recognises by name and keeps out of the segmentation.
+    static readonly string[] ControlPieces = ["<pad>", "</s>", "<s>"];
 
-    [ThreadStatic] static Scratch? t_scratch;
+    readonly SentencePieceModel _model;
+    readonly Unigram _unigram;
 
     SentencePieceTokenizer(SentencePieceModel model, int maxTokens)
     {
@@ -29,46 +33,46 @@ public sealed class SentencePieceTokenizer
             throw new InvalidDataException($"model type is {model.Trainer.ModelType}; only unigram models (T5's) are supported");
 
         var pieces = model.Pieces;
-        _idsByPiece = new Dictionary<string, int>(pieces.Length, StringComparer.Ordinal);
-        var userDefined = new PieceTrie();
-        bool anyUserDefined = false;
+        var seen = new HashSet<string>(pieces.Length, StringComparer.Ordinal);
         UnkId = -1;
         for (int id = 0; id < pieces.Length; id++)
         {
             var piece = pieces[id];
-            if (!_idsByPiece.TryAdd(piece.Text, id))
+            if (!seen.Add(piece.Text))
                 throw new InvalidDataException($"piece \"{piece.Text}\" (id {id}) is defined twice");
-            if (piece.Type == PieceType.UserDefined)
+            switch (piece.Type)
             {
-                userDefined.Add(Encoding.UTF8.GetBytes(piece.Text), id);
-                anyUserDefined = true;
+                case PieceType.Unknown:
+                    if (UnkId >= 0) throw new InvalidDataException($"two unknown pieces (ids {UnkId} and {id})");
+                    UnkId = id;
+                    break;
+                case PieceType.Control when Array.IndexOf(ControlPieces, piece.Text) < 0:
+                    throw new InvalidDataException($"control piece \"{piece.Text}\" (id {id}) is not one of {string.Join(", ", ControlPieces)}, the only ones T5 models have");
+                case PieceType.UserDefined or PieceType.Unused or PieceType.Byte:
+                    throw new InvalidDataException($"piece \"{piece.Text}\" (id {id}) is of type {piece.Type}; T5 models have only normal, control and unknown pieces");
             }
-            if (piece.Type == PieceType.Unknown)
-            {
-                if (UnkId >= 0) throw new InvalidDataException($"two unknown pieces (ids {UnkId} and {id})");
-                UnkId = id;
-            }
-            if (piece.Type == PieceType.Byte && !model.Trainer.ByteFallback)
-                throw new InvalidDataException($"byte piece {piece.Text} (id {id}) is present although byte_fallback is false");
         }
         if (UnkId < 0) throw new InvalidDataException("no <unk> piece (type UNKNOWN) is defined");
-
-        if (model.Trainer.ByteFallback)
-        {
-            _byteIds = new int[256];
-            for (int b = 0; b < 256; b++)
-            {
-                string name = $"<0x{b:X2}>";
-                if (!_idsByPiece.TryGetValue(name, out int id) || pieces[id].Type != PieceType.Byte)
-                    throw new InvalidDataException($"byte_fallback is set but byte piece {name} is missing");
-                _byteIds[b] = id;
-            }
-        }
+        if (model.Trainer.ByteFallback) throw new InvalidDataException("byte_fallback is set; T5 models do not use byte fallback");
+        if (!model.Normalizer.RemoveExtraWhitespaces)
+            throw new InvalidDataException("normalizer_spec.remove_extra_whitespaces is false; T5 models remove extra whitespace");
 
         EosId = CheckedSpecialId(model.Trainer.EosId, "eos_id (</s>)");
         PadId = CheckedSpecialId(model.Trainer.PadId, "pad_id (<pad>)");
-        _normalizer = new SentencePieceNormalizer(model.Normalizer, model.Trainer.TreatWhitespaceAsSuffix, anyUserDefined ? userDefined : null);
-        _segmenter = new UnigramSegmenter(pieces, UnkId);
+        try
+        {
+            var vocabulary = new (string Piece, float Score)[pieces.Length];
+            for (int id = 0; id < pieces.Length; id++) vocabulary[id] = (pieces[id].Text, pieces[id].Score);
+            _unigram = Unigram.Create(vocabulary, UnkId, addBeginningOfSentence: false, addEndOfSentence: false,
+                model.Normalizer.PrecompiledCharsMap, model.Normalizer.AddDummyPrefix, model.Normalizer.EscapeWhitespaces,
+                model.Trainer.TreatWhitespaceAsSuffix);
+            // ML.Tokenizers trusts the charsmap blob; a corrupt one fails here rather than on a user's prompt.
+            _unigram.EncodeToIds("Stage ＦＵＬＬ-width café ①");
+        }
+        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"the precompiled_charsmap (normalisation rule) is corrupt: {e.Message}", e);
+        }
     }
 
     int CheckedSpecialId(int id, string what)
@@ -121,32 +125,34 @@ public sealed class SentencePieceTokenizer
     /// <summary>T5 input ids of one prompt: the pieces' ids, then EOS. "" gives [EOS].</summary>
     public int[] Encode(string text)
     {
-        var scratch = Scratch.ForThread();
-        EncodeInto(text, scratch);
-        int count = scratch.Ids.Count + 1;
-        if (count > MaxTokens) throw new PromptTooLongException(count, MaxTokens);
-        var ids = new int[count];
-        scratch.Ids.CopyTo(ids);
-        ids[^1] = EosId;
-        return ids;
+        ArgumentNullException.ThrowIfNull(text);
+        var pieces = _unigram.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false);
+        Span<int> ids = pieces.Count <= 256 ? stackalloc int[pieces.Count] : new int[pieces.Count];
+        for (int i = 0; i < ids.Length; i++) ids[i] = pieces[i];
+        int count = T5Conventions.MergeUnknownRuns(ids, UnkId);
+        if (count + 1 > MaxTokens) throw new PromptTooLongException(count + 1, MaxTokens);
+        return T5Conventions.AppendEos(ids[..count], EosId);
     }
 
-    /// <summary>The pieces <c>sentencepiece.encode(text, out_type=str)</c> yields (no EOS); merged unknowns are one piece.</summary>
+    /// <summary>The pieces <c>sentencepiece.encode(text, out_type=str)</c> yields (no EOS); a merged run of unknowns is
+    /// one piece, the normalised text it covers.</summary>
     public string[] EncodeToPieces(string text)
     {
-        var scratch = Scratch.ForThread();
-        EncodeInto(text, scratch);
-        var result = new string[scratch.Ids.Count];
-        var normalized = scratch.Normalized.Span;
-        for (int i = 0; i < result.Length; i++)
+        ArgumentNullException.ThrowIfNull(text);
+        var tokens = _unigram.EncodeToTokens(text, out string? normalized, addBeginningOfSentence: false, addEndOfSentence: false);
+        var pieces = new List<string>(tokens.Count);
+        for (int i = 0; i < tokens.Count; i++)
         {
-            int id = scratch.Ids[i];
-            var (start, length) = scratch.Spans[i];
-            result[i] = _model.Pieces[id].Type == PieceType.Byte
-                ? _model.Pieces[id].Text
-                : Encoding.UTF8.GetString(normalized.Slice(start, length));
+            if (tokens[i].Id != UnkId || normalized is null)
+            {
+                pieces.Add(tokens[i].Value);
+                continue;
+            }
+            int start = tokens[i].Offset.Start.GetOffset(normalized.Length);
+            while (i + 1 < tokens.Count && tokens[i + 1].Id == UnkId) i++;
+            pieces.Add(normalized[start..tokens[i].Offset.End.GetOffset(normalized.Length)]);
         }
-        return result;
+        return pieces.ToArray();
     }
 
     /// <summary>One batched call: every prompt encoded, right-padded to the longest, with its attention mask.</summary>
@@ -172,65 +178,5 @@ public sealed class SentencePieceTokenizer
             lengths[i] = rows[i].Length;
         }
         return new TokenBatch { Count = rows.Length, Length = length, Ids = ids, Mask = mask, Lengths = lengths };
-    }
-
-    void EncodeInto(string text, Scratch scratch)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        scratch.Reset();
-        int maxBytes = Encoding.UTF8.GetMaxByteCount(text.Length);
-        if (scratch.Utf8.Length < maxBytes) scratch.Utf8 = new byte[Math.Max(maxBytes, scratch.Utf8.Length * 2)];
-        // Lone surrogates become U+FFFD here, as Python's str -> UTF-8 would refuse them anyway.
-        int byteCount = Encoding.UTF8.GetBytes(text, scratch.Utf8);
-        _normalizer.Normalize(scratch.Utf8.AsSpan(0, byteCount), scratch.Normalized);
-        _segmenter.Segment(scratch.Normalized.Span, scratch.Segments);
-
-        // SentencePieceProcessor::PopulateSentencePieceText: byte fallback for unknowns, otherwise a
-        // run of unknown pieces becomes one <unk>.
-        bool previousWasUnk = false;
-        var normalized = scratch.Normalized.Span;
-        foreach (var segment in scratch.Segments)
-        {
-            bool isUnk = segment.Id == UnkId;
-            if (isUnk && _byteIds is not null)
-            {
-                for (int i = 0; i < segment.Length; i++)
-                {
-                    scratch.Ids.Add(_byteIds[normalized[segment.Start + i]]);
-                    scratch.Spans.Add((segment.Start + i, 1));
-                }
-            }
-            else if (isUnk && previousWasUnk)
-            {
-                var (start, length) = scratch.Spans[^1];
-                scratch.Spans[^1] = (start, length + segment.Length);
-            }
-            else
-            {
-                scratch.Ids.Add(segment.Id);
-                scratch.Spans.Add((segment.Start, segment.Length));
-            }
-            previousWasUnk = isUnk;
-        }
-    }
-
-    /// <summary>Per-thread buffers so encoding allocates only its result.</summary>
-    sealed class Scratch
-    {
-        public byte[] Utf8 = new byte[256];
-        public readonly ByteBuffer Normalized = new();
-        public readonly List<Segment> Segments = new();
-        public readonly List<int> Ids = new();
-        public readonly List<(int Start, int Length)> Spans = new();
-
-        public static Scratch ForThread() => t_scratch ??= new Scratch();
-
-        public void Reset()
-        {
-            Normalized.Clear();
-            Segments.Clear();
-            Ids.Clear();
-            Spans.Clear();
-        }
     }
 }

@@ -1,22 +1,24 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using NAudio.Wave;
 
 namespace Stage.Shared.Audio;
 
 /// <summary>
-/// Writes a WAV file piece by piece, atomically: samples go to a hidden temporary file in the destination's folder,
-/// and only <see cref="Commit"/> fixes the header sizes, flushes to disk and renames it over the destination. A
-/// writer disposed without a commit (an error, a cancelled job) deletes its temporary file, so a half-written stem
-/// never appears under the real name.
+/// Writes a WAV file piece by piece, atomically: NAudio's <see cref="WaveFileWriter"/> writes the RIFF container
+/// (fmt, fact for float, data, sizes and the pad byte) into a hidden temporary file in the destination's folder,
+/// and only <see cref="Commit"/> finishes it, flushes it to disk and renames it over the destination. A writer
+/// disposed without a commit (an error, a cancelled job) deletes its temporary file, so a half-written stem never
+/// appears under the real name.
 /// </summary>
 /// <remarks>Integer PCM is written with format code 1 and float with code 3 (plus a fact chunk), which every reader
-/// understands for mono and stereo. Float samples outside ±1 are clipped when written as integers; NaN becomes 0.</remarks>
+/// understands for mono and stereo. The samples are encoded here, not by NAudio's <c>WriteSample</c>: it truncates
+/// toward zero (16-bit scaled by 32767, 24- and 32-bit through a float product), up to one step off, where Stage
+/// rounds to the nearest step. Float samples outside ±1 are clipped when written as integers; NaN becomes 0.</remarks>
 public sealed class WavWriter : IDisposable
 {
-    private const int HeaderBytesPcm = 44;
-    private const int HeaderBytesFloat = 58;
-
-    private readonly FileStream _stream;
+    private readonly FileStream _file;
+    private readonly WaveFileWriter _container;
     private readonly string _tempPath;
     private readonly int _bytesPerSample;
     private long _frames;
@@ -38,8 +40,8 @@ public sealed class WavWriter : IDisposable
 
         var folder = System.IO.Path.GetDirectoryName(Path)!;
         _tempPath = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(Path)}.{Guid.NewGuid():N}.tmp");
-        _stream = new FileStream(_tempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize: 1 << 16);
-        WriteHeader();
+        _file = new FileStream(_tempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize: 1 << 16);
+        _container = new WaveFileWriter(_file, WaveFormatOf(format, sampleRate, channelCount));
     }
 
     /// <summary>The final path the file appears at on <see cref="Commit"/>.</summary>
@@ -67,6 +69,9 @@ public sealed class WavWriter : IDisposable
         CheckOpen();
         if (interleaved.Length % ChannelCount != 0)
             throw new ArgumentException($"{interleaved.Length} samples are not a whole number of {ChannelCount}-channel frames.", nameof(interleaved));
+        // The RIFF size fields are 32-bit: the whole file (header included, at most 58 bytes) must stay under 4 GiB.
+        if ((_frames * ChannelCount + interleaved.Length) * _bytesPerSample + 58 > uint.MaxValue)
+            throw new InvalidOperationException($"{Path}: {(_frames * ChannelCount + interleaved.Length) * _bytesPerSample} bytes of audio exceed the 4 GiB a WAV file can hold.");
         var bytes = ArrayPool<byte>.Shared.Rent(Math.Min(interleaved.Length, 1 << 14) * _bytesPerSample);
         try
         {
@@ -76,7 +81,7 @@ public sealed class WavWriter : IDisposable
                 count -= count % ChannelCount;
                 var encoded = bytes.AsSpan(0, count * _bytesPerSample);
                 Encode(interleaved[..count], SampleFormat, encoded);
-                _stream.Write(encoded);
+                _container.Write(encoded);
                 _frames += count / ChannelCount;
                 interleaved = interleaved[count..];
             }
@@ -113,27 +118,9 @@ public sealed class WavWriter : IDisposable
     public void Commit()
     {
         CheckOpen();
-        var dataBytes = _frames * ChannelCount * _bytesPerSample;
-        var headerBytes = SampleFormat.IsFloat() ? HeaderBytesFloat : HeaderBytesPcm;
-        if (dataBytes + headerBytes - 8 > uint.MaxValue)
-            throw new InvalidOperationException($"{Path}: {dataBytes} bytes of audio exceed the 4 GiB a WAV file can hold.");
-        if ((dataBytes & 1) == 1)
-            _stream.WriteByte(0); // RIFF chunks are padded to even length
-        Span<byte> field = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(field, (uint)(headerBytes - 8 + dataBytes + (dataBytes & 1)));
-        _stream.Position = 4;
-        _stream.Write(field);
-        if (SampleFormat.IsFloat())
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(field, (uint)_frames);
-            _stream.Position = headerBytes - 12;
-            _stream.Write(field);
-        }
-        BinaryPrimitives.WriteUInt32LittleEndian(field, (uint)dataBytes);
-        _stream.Position = headerBytes - 4;
-        _stream.Write(field);
-        _stream.Flush(flushToDisk: true);
-        _stream.Dispose();
+        _container.Dispose(); // writes the sizes, the fact count and the pad byte; leaves our stream open
+        _file.Flush(flushToDisk: true);
+        _file.Dispose();
         File.Move(_tempPath, Path, overwrite: true);
         _committed = true;
     }
@@ -146,7 +133,8 @@ public sealed class WavWriter : IDisposable
         _disposed = true;
         if (!_committed)
         {
-            _stream.Dispose();
+            // The container is not finished: its header would only go into a file that is about to be deleted.
+            _file.Dispose();
             try
             {
                 File.Delete(_tempPath);
@@ -165,32 +153,12 @@ public sealed class WavWriter : IDisposable
             throw new InvalidOperationException($"{Path} is already committed.");
     }
 
-    private void WriteHeader()
+    private static WaveFormat WaveFormatOf(WavSampleFormat format, int sampleRate, int channelCount) => format switch
     {
-        var isFloat = SampleFormat.IsFloat();
-        Span<byte> h = stackalloc byte[isFloat ? HeaderBytesFloat : HeaderBytesPcm];
-        var blockAlign = ChannelCount * _bytesPerSample;
-        "RIFF"u8.CopyTo(h);
-        "WAVE"u8.CopyTo(h[8..]);
-        "fmt "u8.CopyTo(h[12..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[16..], isFloat ? 18u : 16u);
-        BinaryPrimitives.WriteUInt16LittleEndian(h[20..], (ushort)(isFloat ? 3 : 1));
-        BinaryPrimitives.WriteUInt16LittleEndian(h[22..], (ushort)ChannelCount);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[24..], (uint)SampleRate);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[28..], (uint)(SampleRate * blockAlign));
-        BinaryPrimitives.WriteUInt16LittleEndian(h[32..], (ushort)blockAlign);
-        BinaryPrimitives.WriteUInt16LittleEndian(h[34..], (ushort)(_bytesPerSample * 8));
-        var at = 36;
-        if (isFloat)
-        {
-            at += 2; // cbSize = 0
-            "fact"u8.CopyTo(h[at..]);
-            BinaryPrimitives.WriteUInt32LittleEndian(h[(at + 4)..], 4);
-            at += 12; // fact sample count patched on commit
-        }
-        "data"u8.CopyTo(h[at..]);
-        _stream.Write(h);
-    }
+        WavSampleFormat.Float32 or WavSampleFormat.Float64 => WaveFormat.CreateCustomFormat(WaveFormatEncoding.IeeeFloat, sampleRate, channelCount,
+            sampleRate * channelCount * format.BytesPerSample(), channelCount * format.BytesPerSample(), 8 * format.BytesPerSample()),
+        _ => new WaveFormat(sampleRate, 8 * format.BytesPerSample(), channelCount),
+    };
 
     /// <summary>float32 at full scale ±1 to little-endian stored samples.</summary>
     internal static void Encode(ReadOnlySpan<float> samples, WavSampleFormat format, Span<byte> bytes)

@@ -116,6 +116,18 @@ public class WavWriterTests
         Assert.Equal([32767f / 32768f, -1f, 0f, 32767f / 32768f], WavReader.Read(path).Channel(0));
     }
 
+    [Theory]
+    [InlineData(WavSampleFormat.Pcm16, 32768f)]
+    [InlineData(WavSampleFormat.Pcm24, 8388608f)]
+    public void IntegerSamplesRoundToTheNearestStep(WavSampleFormat format, float fullScale)
+    {
+        // NAudio's own float-to-integer writing truncates toward zero (16-bit scaled by 32767): 0.7 of a step would be 0.
+        using var folder = new TempFolder();
+        var path = folder.File("round.wav");
+        WavWriter.Write(path, new AudioBuffer([new[] { 0.7f / fullScale, -0.7f / fullScale, 0.5f, -0.25f }], 44100), format);
+        Assert.Equal([1f / fullScale, -1f / fullScale, 0.5f, -0.25f], WavReader.Read(path).Channel(0));
+    }
+
     [Fact]
     public void MisuseIsRefused()
     {
