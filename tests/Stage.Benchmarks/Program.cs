@@ -16,6 +16,7 @@ static class Program
         ("text", "tokenizer throughput (fixture and synthetic 32k-piece spiece.model) and t5-base encode of a 20-word prompt (random weights)", Void(TextBenchmark.Run)),
         ("lm", "STAGE LM full size, random weights: prefill + guided steps/s for 10 s context + 10 s stem [context] [stem] [text] [--variations N] [--device D] [--precision P]", LmBenchmark.Run),
         ("plugin-process", "the plugin's process() per 512-sample stereo block: capturing and playing a stem", PluginProcessBenchmark.Run),
+        ("plugin-streaming", "the published plugin at 64-sample blocks while stems stream, cancel, engine kill: process() distribution and the plugin's GCs per phase [--real-time]", PluginStreamingBenchmark.Run),
         ("job", "stem job streaming path, full size random weights: time to first streamed audio and total [context s] [stem s] [--device D] [--precision P]", JobBenchmark.Run),
     ];
 

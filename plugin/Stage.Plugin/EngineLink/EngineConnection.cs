@@ -106,10 +106,18 @@ sealed class EngineConnection : IDisposable
                 Fail(StatusKind.Failed, $"Generating failed: {e.Message}");
             }
         });
+        contextUsers[nextContextBuffer] = generation;
+        nextContextBuffer ^= 1;
     }
 
     /// <summary>A press ready to send: the captured bars and their audio (interleaved stereo).</summary>
-    sealed record Press(ParameterSnapshot Parameters, int Bars, CaptureRegion Region, float[] Context);
+    sealed record Press(ParameterSnapshot Parameters, int Bars, CaptureRegion Region, ReadOnlyMemory<float> Context);
+
+    // Two context buffers, alternating between presses: a press may be prepared while the request it
+    // replaces is still being sent from the other. Reused, so a press allocates nothing once they are large enough.
+    readonly float[][] contextBuffers = [[], []];
+    readonly Task?[] contextUsers = new Task?[2];
+    int nextContextBuffer;
 
     /// <summary>The last whole bars of the ticket's run, copied out of the ring; null (status set) when there are none.</summary>
     Press? Prepare(GenerateTicket ticket)
@@ -134,9 +142,16 @@ sealed class EngineConnection : IDisposable
             Fail(StatusKind.Failed, $"The host's sample rate {r.Grid.SampleRate} Hz is not supported (whole Hz from 8000 to 384000)");
             return null;
         }
-        var context = ContextAudio(capture, r, ticket.Run.End);
+        var context = ContextAudio(capture, r, ticket.Run.End, ContextBuffer(checked((int)r.Length * 2)));
         // Everything written since the press went somewhere in the ring; if that much could have reached the
         // region's slots (the ring wrapped, e.g. a fast offline render), the copy is not what was heard.
+        // A locate or loop jump since the press starts a run that may have written over the region: the copy
+        // could mix two passes through the song.
+        if (capture.Runs != ticket.Runs)
+        {
+            Fail(StatusKind.NeedsCapture, "The song was located (or looped) right after Generate, before the captured bars were taken: press Generate again");
+            return null;
+        }
         if (!capture.Holds(r.Start, ticket.Run.End, ticket.Written))
         {
             Fail(StatusKind.NeedsCapture, "The capture moved on before it could be sent: press Generate again while the song plays");
@@ -195,36 +210,56 @@ sealed class EngineConnection : IDisposable
 
     enum Outcome { Done, LostBeforeReply }
 
-    /// <summary>Sends the request and plays what comes back; sets the status for every ending.</summary>
+    /// <summary>How long a cancelled request may take to be acknowledged before its connection is dropped.</summary>
+    static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Sends the request and plays what comes back; sets the status for every ending. Frames are received
+    /// in place and chunks written straight into a reused stem slot, so a streaming stem allocates nothing
+    /// per chunk. A cancel sends Cancel and keeps reading until the engine acknowledges it (its late chunks
+    /// are told apart by request id); an engine that does not answer within <see cref="CancelGrace"/> loses
+    /// the connection.
+    /// </summary>
     async Task<Outcome> ExchangeAsync(EngineClient engine, GenerateRequest request, CaptureRegion r, string what, CancellationToken cancel)
     {
         long requestId = request.RequestId;
         bool answered = false;
         Stem? stem = null;
+        int reportedPercent = -1;
+        using var abandon = new CancellationTokenSource();
+        using var dropConnection = abandon.Token.Register(engine.Dispose);
+        using var sendCancel = cancel.Register(() =>
+        {
+            _ = engine.SendAsync(new Cancel(requestId)).ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+            abandon.CancelAfter(CancelGrace);
+        });
         try
         {
             await engine.SendAsync(request, cancel);
             while (true)
             {
-                ProtocolMessage? message;
-                using (cancel.Register(() => _ = engine.SendAsync(new Cancel(requestId))))
-                    message = await engine.ReceiveAsync(cancel);
-                if (message == null) return Lost(what, answered);
+                var message = await engine.ReceiveInPlaceAsync();
+                if (message == null) return cancel.IsCancellationRequested ? Cancelled(requestId) : Lost(what, answered);
                 answered = true;
                 switch (message)
                 {
-                    case Progress progress when progress.RequestId == requestId:
-                        plugin.Status = new StatusReport(StatusKind.Generating, $"Generating {what}: {progress.Step} {progress.Fraction:P0}");
+                    case Progress progress when progress.RequestId == requestId && !cancel.IsCancellationRequested:
+                        // One status text per percent: a text per progress message would be garbage while the stem streams.
+                        int percent = (int)(progress.Fraction * 100);
+                        if (percent == reportedPercent) break;
+                        reportedPercent = percent;
+                        plugin.Status = new StatusReport(StatusKind.Generating, $"Generating {what}: {progress.Step} {percent}%");
                         break;
-                    case StemChunk chunk when chunk.RequestId == requestId:
+                    case StemChunk chunk when chunk.RequestId == requestId && !cancel.IsCancellationRequested:
                         if (stem == null)
                         {
-                            stem = new Stem(request.Variations, (int)r.Length, r.StartPpq, r.LengthQuarters, request.OutputSampleRate);
+                            stem = plugin.NewStem(request.Variations, (int)r.Length, r.StartPpq, r.LengthQuarters, request.OutputSampleRate);
                             plugin.PublishStem(stem);
                         }
                         WriteChunk(stem, chunk);
                         break;
                     case Completed done when done.RequestId == requestId:
+                        if (cancel.IsCancellationRequested) return Cancelled(requestId);
                         if (done.WavPaths.Count > 0)
                             plugin.LastStem = new StemReference(done.WavPaths, r.StartPpq, r.LengthQuarters, request.OutputSampleRate);
                         string where = done.WavPaths.Count > 0 ? done.WavPaths[0] : "(no WAV written)";
@@ -232,53 +267,60 @@ sealed class EngineConnection : IDisposable
                         PluginLog.Write($"request {requestId}: completed, {done.TotalSamples} samples, WAV {string.Join(", ", done.WavPaths)}");
                         return Outcome.Done;
                     case Failed failed when failed.RequestId == requestId || failed.RequestId == 0:
+                        if (cancel.IsCancellationRequested) return Cancelled(requestId);
                         Fail(StatusKind.Failed, $"The engine could not generate: {failed.Message}");
                         return Outcome.Done;
                 }
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
-            // The connection stays: EngineClient keeps a frame whose read was cancelled for the next receive, and
-            // the engine's late messages for this request are told apart by their request id. (Disposing it here
-            // also raced the Cancel message being sent.)
-            PluginLog.Write($"request {requestId}: cancelled");
-            return Outcome.Done;
+            return Cancelled(requestId);   // cancelled before the request was sent whole
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or ProtocolException or MessagePackException)
         {
+            if (cancel.IsCancellationRequested)
+            {
+                PluginLog.Write($"request {requestId}: cancelled; the engine did not acknowledge within {CancelGrace.TotalSeconds:0} s, connection dropped");
+                DropConnection();
+                return Outcome.Done;
+            }
             PluginLog.Failure($"request {requestId}", e);
             return Lost(what, answered);
         }
     }
 
-    /// <summary>The region's audio, interleaved stereo; what the ring no longer holds is silence.</summary>
-    static float[] ContextAudio(CaptureBuffer capture, CaptureRegion region, long capturedEnd)
+    Outcome Cancelled(long requestId)
+    {
+        PluginLog.Write($"request {requestId}: cancelled");
+        return Outcome.Done;
+    }
+
+    /// <summary>The next of the two context buffers, at least <paramref name="samples"/> long (a new one if its last user still runs).</summary>
+    float[] ContextBuffer(int samples)
+    {
+        int slot = nextContextBuffer;
+        if (contextBuffers[slot].Length < samples || contextUsers[slot] is { IsCompleted: false })
+            contextBuffers[slot] = new float[samples];
+        return contextBuffers[slot];
+    }
+
+    /// <summary>The region's audio, interleaved stereo, in <paramref name="buffer"/>; what the ring no longer holds is silence.</summary>
+    static ReadOnlyMemory<float> ContextAudio(CaptureBuffer capture, CaptureRegion region, long capturedEnd, float[] buffer)
     {
         int frames = (int)region.Length;
         int valid = (int)Math.Clamp(capturedEnd - region.Start, 0, frames);
-        var l = new float[frames];
-        var r = new float[frames];
-        capture.CopyOut(region.Start, l.AsSpan(0, valid), r.AsSpan(0, valid));
-        var interleaved = new float[frames * 2];
-        Interleaving.Interleave([l, r], 0, frames, interleaved);
-        return interleaved;
+        var interleaved = buffer.AsSpan(0, frames * 2);
+        capture.CopyOutInterleaved(region.Start, interleaved[..(valid * 2)]);
+        interleaved[(valid * 2)..].Clear();
+        return buffer.AsMemory(0, frames * 2);
     }
 
     static void WriteChunk(Stem stem, StemChunk chunk)
     {
         var audio = chunk.Audio;
         if (chunk.Variation < 0 || chunk.Variation >= stem.Variations || audio.Channels < 1 || chunk.SampleOffset >= stem.Length) return;
-        int frames = (int)audio.FrameCount;
-        var samples = audio.Samples.Span;
-        var l = new float[frames];
-        var r = new float[frames];
-        for (int i = 0; i < frames; i++)
-        {
-            l[i] = samples[i * audio.Channels];
-            r[i] = samples[i * audio.Channels + (audio.Channels > 1 ? 1 : 0)];
-        }
-        stem.Write(chunk.Variation, (int)chunk.SampleOffset, l, r);
+        stem.WriteInterleaved(chunk.Variation, (int)chunk.SampleOffset, audio.Samples.Span, audio.Channels);
     }
 
     /// <summary>The connected engine, starting one if none answers; null (status set) when that fails.</summary>
@@ -316,10 +358,15 @@ sealed class EngineConnection : IDisposable
         }
     }
 
-    Outcome Lost(string what, bool answered)
+    void DropConnection()
     {
         client?.Dispose();
         client = null;
+    }
+
+    Outcome Lost(string what, bool answered)
+    {
+        DropConnection();
         if (!answered) return Outcome.LostBeforeReply;   // the caller may retry on a fresh connection
         Fail(StatusKind.EngineLost, $"The engine stopped while generating {what}; press Generate to retry (it restarts the engine)");
         return Outcome.Done;

@@ -24,7 +24,7 @@ static class StemFiles
                 var audio = WavReader.Read(current);
                 if (audio.FrameCount == 0) throw new WavFormatException(current, "it holds no audio");
                 if (rate != 0 && audio.SampleRate != rate) audio = SampleRateConverter.Resample(audio, rate);
-                stem ??= new Stem(reference.WavPaths.Count, audio.FrameCount, reference.StartPpq, reference.LengthQuarters, audio.SampleRate);
+                stem ??= plugin.NewStem(reference.WavPaths.Count, audio.FrameCount, reference.StartPpq, reference.LengthQuarters, audio.SampleRate);
                 stem.Fill(v, audio.Channel(0), audio.Channel(audio.ChannelCount > 1 ? 1 : 0));
             }
             plugin.PublishStem(stem);

@@ -1,3 +1,4 @@
+using Stage.Shared.Audio;
 using Stage.Shared.Music;
 
 namespace Stage.Plugin.Processing;
@@ -11,7 +12,7 @@ namespace Stage.Plugin.Processing;
 public sealed class CaptureBuffer
 {
     readonly float[] left, right;
-    long runStart, writeEnd, written;
+    long runStart, writeEnd, written, runs;
     BarGrid grid;
     bool hasRun;
 
@@ -28,6 +29,10 @@ public sealed class CaptureBuffer
     /// after copying knows whether the audio thread could have overwritten what it copied.</summary>
     public long Written => Volatile.Read(ref written);
 
+    /// <summary>Runs started since the ring was made: a reader that notes it before copying knows whether a
+    /// locate (or loop jump) since then may have written over the region it copies, whatever the slots.</summary>
+    public long Runs => Volatile.Read(ref runs);
+
     /// <summary>The current run (clipped to what the ring still holds); Length 0 when nothing was captured.</summary>
     public CaptureRun Run => hasRun
         ? new CaptureRun(Math.Max(runStart, writeEnd - Capacity), writeEnd, grid)
@@ -39,7 +44,11 @@ public sealed class CaptureBuffer
         // Rounding PPQ to samples may disagree with the running count by one sample: that is continuity.
         bool continues = hasRun && grid == blockGrid && Math.Abs(musicalSample - writeEnd) <= 1;
         if (continues) musicalSample = writeEnd;
-        else { runStart = musicalSample; grid = blockGrid; hasRun = true; }
+        else
+        {
+            runStart = musicalSample; grid = blockGrid; hasRun = true;
+            Volatile.Write(ref runs, runs + 1);   // before any sample of the new run lands
+        }
 
         int n = l.Length;
         int at = (int)Mod(musicalSample, Capacity);
@@ -76,6 +85,17 @@ public sealed class CaptureBuffer
             left.AsSpan(0, n - first).CopyTo(l[first..]);
             right.AsSpan(0, n - first).CopyTo(r[first..]);
         }
+    }
+
+    /// <summary>Copies [start, start + destination length / 2) of the musical axis out of the ring, interleaved stereo.</summary>
+    public void CopyOutInterleaved(long start, Span<float> destination)
+    {
+        int n = destination.Length / 2;
+        if (n > Capacity) throw new ArgumentException($"cannot copy {n} samples out of a {Capacity}-sample capture");
+        int at = (int)Mod(start, Capacity);
+        int first = Math.Min(n, Capacity - at);
+        Interleaving.Interleave(left.AsSpan(at, first), right.AsSpan(at, first), destination[..(first * 2)]);
+        if (first < n) Interleaving.Interleave(left.AsSpan(0, n - first), right.AsSpan(0, n - first), destination[(first * 2)..(n * 2)]);
     }
 
     static long Mod(long a, long m) { long r = a % m; return r < 0 ? r + m : r; }

@@ -13,6 +13,8 @@ public struct GenerateTicket
     public CaptureRun Run;
     /// <summary><see cref="CaptureBuffer.Written"/> when <see cref="Run"/> was taken.</summary>
     public long Written;
+    /// <summary><see cref="CaptureBuffer.Runs"/> when <see cref="Run"/> was taken.</summary>
+    public long Runs;
     public ParameterSnapshot Parameters;
     /// <summary>False when nothing has been captured yet (no transport, never played, Capture off).</summary>
     public bool HasCapture;

@@ -18,6 +18,10 @@ public sealed class StagePlugin
     CaptureBuffer? capture;
     double hostSampleRate;
     Stem? stem;
+    readonly StemPlayer player = new();
+    readonly Stem?[] stemSlots = new Stem?[2];
+    Stem? retired;
+    long blocksDone, retiredAtBlock;
     StatusReport status = StatusReport.Initial;
     StemReference? lastStem;
     int captureSamplesWanted;
@@ -69,15 +73,14 @@ public sealed class StagePlugin
             for (int i = 0; i < n; i++) outR[i] = inR[i] * inputGain;
         }
 
-        var playing = Volatile.Read(ref stem);
-        if (playing != null)
-            StemPlayback.MixInto(playing, Parameters.Variation - 1, transport, Parameters.Loop, Parameters.StemGain, outL, outR);
+        player.Play(Volatile.Read(ref stem), Parameters.Variation - 1, transport, Parameters.Loop, Parameters.StemGain, outL, outR);
+        Volatile.Write(ref blocksDone, blocksDone + 1);   // after the player's writes: the engine link reads both
 
         if (!generatePending) return false;
         generatePending = false;
         var ring = Volatile.Read(ref capture);
         var run = ring?.Run ?? default;
-        var ticket = new GenerateTicket { Ring = ring, Run = run, Written = ring?.Written ?? 0, HasCapture = run.Length > 0 };
+        var ticket = new GenerateTicket { Ring = ring, Run = run, Written = ring?.Written ?? 0, Runs = ring?.Runs ?? 0, HasCapture = run.Length > 0 };
         Parameters.CopyTo(ticket.Parameters);
         return GenerateRequests.TryWrite(ticket);
     }
@@ -138,7 +141,46 @@ public sealed class StagePlugin
     public Stem? Stem => Volatile.Read(ref stem);
 
     /// <summary>Worker side: makes <paramref name="next"/> the stem the audio thread plays (null: none).</summary>
-    public void PublishStem(Stem? next) => Volatile.Write(ref stem, next);
+    public void PublishStem(Stem? next)
+    {
+        var old = Volatile.Read(ref stem);
+        Volatile.Write(ref stem, next);
+        if (old != null && old != next)
+        {
+            retired = old;
+            retiredAtBlock = Volatile.Read(ref blocksDone);
+        }
+    }
+
+    /// <summary>
+    /// Worker side: an empty stem for a new request, from the one of two slots the audio thread is not
+    /// playing. A slot keeps its buffers, so a stem no larger than an earlier one allocates nothing (a
+    /// collection while a stem streams would stall the audio thread). Not thread-safe: the engine link's
+    /// one writer calls it.
+    /// </summary>
+    public Stem NewStem(int variations, int length, double startPpq, double lengthQuarters, double sampleRate)
+    {
+        int slot = stemSlots[0] != null && stemSlots[0] == Stem ? 1 : 0;
+        var free = stemSlots[slot];
+        if (free == null) return stemSlots[slot] = new Stem(variations, length, startPpq, lengthQuarters, sampleRate);
+        if (free == retired) AwaitBlockAfterRetirement();
+        free.Reset(variations, length, startPpq, lengthQuarters, sampleRate);
+        return free;
+    }
+
+    /// <summary>
+    /// The retired stem may still be heard: by a block that was running when it was replaced, and by the fade-out
+    /// the next block starts from it. Wait for both to end (two blocks, then the fade). A host that has stopped
+    /// calling process() reads nothing, hence the bound.
+    /// </summary>
+    void AwaitBlockAfterRetirement()
+    {
+        var free = retired;
+        var deadline = Environment.TickCount64 + 200;
+        while ((Volatile.Read(ref blocksDone) <= retiredAtBlock + 1 || player.FadingStem == free) && Environment.TickCount64 < deadline)
+            Thread.Sleep(1);
+        retired = null;
+    }
 
     public StatusReport Status
     {

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Stage.Plugin.Diagnostics;
 using Stage.Plugin.EngineLink;
 
 namespace Stage.Plugin.Vst3;
@@ -28,4 +29,13 @@ static unsafe class Exports
 
     [UnmanagedCallersOnly(EntryPoint = "ExitDll")]
     static byte ExitDll() => 1;
+
+    /// <summary>Not VST3: fills <paramref name="counters"/> with the plugin runtime's GC counters; 1 on success.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "StageRuntimeCounters")]
+    static byte StageRuntimeCounters(RuntimeCounters* counters, int size)
+    {
+        if (counters == null || size != sizeof(RuntimeCounters)) return 0;
+        *counters = RuntimeCounters.Now();
+        return 1;
+    }
 }

@@ -41,4 +41,16 @@ public static class Interleaving
                 interleaved[i] = source[f];
         }
     }
+
+    /// <summary>Writes the stereo pair <paramref name="left"/>/<paramref name="right"/> into <paramref name="interleaved"/> (L R L R …).</summary>
+    public static void Interleave(ReadOnlySpan<float> left, ReadOnlySpan<float> right, Span<float> interleaved)
+    {
+        if (right.Length != left.Length || interleaved.Length < left.Length * 2)
+            throw new ArgumentException("Stereo interleaving needs two equal channels and twice their length.", nameof(interleaved));
+        for (int f = 0; f < left.Length; f++)
+        {
+            interleaved[2 * f] = left[f];
+            interleaved[2 * f + 1] = right[f];
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using System.IO.Pipes;
+using System.Runtime.CompilerServices;
 
 namespace Stage.Shared.Protocol;
 
@@ -15,6 +16,8 @@ public sealed class EngineClient : IAsyncDisposable, IDisposable
     readonly FrameBuffer _sendBuffer = new();
     readonly SemaphoreSlim _sendLock = new(1, 1);
     Task<byte[]?>? _pendingFrame;
+    readonly byte[] _header = new byte[Frame.HeaderBytes];
+    byte[] _received = new byte[64 * 1024];
 
     EngineClient(NamedPipeClientStream pipe, Welcome welcome)
     {
@@ -115,6 +118,44 @@ public sealed class EngineClient : IAsyncDisposable, IDisposable
         }
         _pendingFrame = null;
         return payload is null ? null : MessageCodec.Decode(payload);
+    }
+
+    /// <summary>
+    /// The next message, read into a buffer this client keeps and reuses: the message, and the audio it views,
+    /// are valid only until the next receive. Nothing is allocated per frame once the buffer has grown to the
+    /// largest frame (the plugin's engine link streams stems this way: a collection while a stem streams
+    /// would stall the host's audio thread). Not cancellable: it returns when a frame arrives, the engine
+    /// closes the connection (null), or the client is disposed (throws). Do not mix with <see cref="ReceiveAsync"/>.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<ProtocolMessage?> ReceiveInPlaceAsync()
+    {
+        if (_pendingFrame != null) throw new InvalidOperationException("a ReceiveAsync is still pending on this connection");
+        int got = await ReadAsync(_header).ConfigureAwait(false);
+        if (got == 0) return null;
+        if (got < Frame.HeaderBytes)
+            throw new ProtocolException(FailureCode.TruncatedFrame, $"the stream ended after {got} of the {Frame.HeaderBytes} bytes of a frame header");
+        int length = (int)Frame.PayloadLength(_header);
+        if (_received.Length < length) _received = new byte[Math.Max(length, Math.Min(Frame.MaxPayloadBytes, _received.Length * 2))];
+        var payload = _received.AsMemory(0, length);
+        got = await ReadAsync(payload).ConfigureAwait(false);
+        if (got < length)
+            throw new ProtocolException(FailureCode.TruncatedFrame, $"the stream ended after {got} of the {length} bytes of a frame");
+        return MessageCodec.Decode(payload);
+    }
+
+    /// <summary>Fills <paramref name="buffer"/> unless the stream ends first; returns the bytes read.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    async ValueTask<int> ReadAsync(Memory<byte> buffer)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n = await _pipe.ReadAsync(buffer[total..], CancellationToken.None).ConfigureAwait(false);
+            if (n == 0) break;
+            total += n;
+        }
+        return total;
     }
 
     public async ValueTask DisposeAsync()

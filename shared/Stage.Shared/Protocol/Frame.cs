@@ -25,16 +25,23 @@ public static class Frame
         if (got == 0) return null;
         if (got < HeaderBytes)
             throw new ProtocolException(FailureCode.TruncatedFrame, $"the stream ended after {got} of the {HeaderBytes} bytes of a frame header");
-        uint length = BinaryPrimitives.ReadUInt32BigEndian(header);
-        if (length == 0)
-            throw new ProtocolException(FailureCode.Malformed, "received an empty frame; every frame holds one message");
-        if (length > (uint)maxPayloadBytes)
-            throw new ProtocolException(FailureCode.FrameTooLarge, $"a frame announces {length} bytes, more than the limit of {maxPayloadBytes}");
+        uint length = PayloadLength(header, maxPayloadBytes);
         var payload = new byte[length];
         got = await stream.ReadAtLeastAsync(payload, payload.Length, throwOnEndOfStream: false, cancel).ConfigureAwait(false);
         if (got < payload.Length)
             throw new ProtocolException(FailureCode.TruncatedFrame, $"the stream ended after {got} of the {length} bytes of a frame");
         return payload;
+    }
+
+    /// <summary>The payload length a whole header announces; throws <see cref="ProtocolException"/> for 0 or above the limit.</summary>
+    public static uint PayloadLength(ReadOnlySpan<byte> header, int maxPayloadBytes = MaxPayloadBytes)
+    {
+        uint length = BinaryPrimitives.ReadUInt32BigEndian(header);
+        if (length == 0)
+            throw new ProtocolException(FailureCode.Malformed, "received an empty frame; every frame holds one message");
+        if (length > (uint)maxPayloadBytes)
+            throw new ProtocolException(FailureCode.FrameTooLarge, $"a frame announces {length} bytes, more than the limit of {maxPayloadBytes}");
+        return length;
     }
 
     /// <summary>Writes a frame built in a <see cref="FrameBuffer"/> (header included) in one write.</summary>

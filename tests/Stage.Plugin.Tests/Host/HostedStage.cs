@@ -101,7 +101,10 @@ sealed unsafe class HostedStage : IDisposable
                 ProcessContext = transport.HasValue ? &context : null,
             };
             Output.Clear();
-            Check(((delegate* unmanaged<void*, ProcessData*, int>)V(Processor)[9])(Processor, &data), "process");
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            int result = ((delegate* unmanaged<void*, ProcessData*, int>)V(Processor)[9])(Processor, &data);
+            LastProcessTicks = System.Diagnostics.Stopwatch.GetTimestamp() - started;
+            Check(result, "process");
         }
         if (clearInput) Input.Clear();
         // A host forwards output parameter changes to the controller.
@@ -109,6 +112,9 @@ sealed unsafe class HostedStage : IDisposable
             if (q.Points.Count > 0) SetParamNormalized(q.Id, q.Points[^1].Value);
         return (outL, outR);
     }
+
+    /// <summary>How long the plugin's process() took in the last block, in Stopwatch ticks (the host's own work excluded).</summary>
+    public long LastProcessTicks { get; private set; }
 
     /// <summary>The last value the processor reported for <paramref name="id"/> in the last block, if any.</summary>
     public double? Reported(uint id)

@@ -12,6 +12,7 @@ static unsafe class Vst3Module
     public static string BinaryPath => Path.Combine(BundlePath, "Contents", "x86_64-linux", "Stage.so");
 
     static readonly Lazy<nint> factory = new(Load);
+    static nint library;
 
     public static void* Factory => (void*)factory.Value;
 
@@ -20,7 +21,7 @@ static unsafe class Vst3Module
         HostEnvironment.Ensure();
         if (!File.Exists(BinaryPath))
             throw new FileNotFoundException($"the plugin bundle is not built: {BinaryPath}; run `dotnet publish plugin/Stage.Plugin -c Release` (tests/run.sh does)");
-        nint library = NativeLibrary.Load(BinaryPath);
+        library = NativeLibrary.Load(BinaryPath);
         var entry = (delegate* unmanaged<void*, byte>)NativeLibrary.GetExport(library, "ModuleEntry");
         if (entry((void*)library) == 0) throw new InvalidOperationException("ModuleEntry returned false");
         _ = NativeLibrary.GetExport(library, "ModuleExit");
@@ -28,6 +29,16 @@ static unsafe class Vst3Module
         var f = get();
         if (f == null) throw new InvalidOperationException("GetPluginFactory returned null");
         return (nint)f;
+    }
+
+    /// <summary>The plugin runtime's GC counters, through its StageRuntimeCounters export.</summary>
+    public static Stage.Plugin.Diagnostics.RuntimeCounters RuntimeCounters()
+    {
+        _ = Factory;
+        var read = (delegate* unmanaged<Stage.Plugin.Diagnostics.RuntimeCounters*, int, byte>)NativeLibrary.GetExport(library, "StageRuntimeCounters");
+        Stage.Plugin.Diagnostics.RuntimeCounters counters;
+        if (read(&counters, sizeof(Stage.Plugin.Diagnostics.RuntimeCounters)) != 1) throw new InvalidOperationException("StageRuntimeCounters refused the struct size");
+        return counters;
     }
 
     // ---- calling interface slots ----

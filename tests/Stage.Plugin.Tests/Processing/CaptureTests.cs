@@ -109,6 +109,35 @@ public class CaptureTests
     }
 
     [Fact]
+    public void A_locate_after_the_press_is_seen_even_when_it_writes_few_samples()
+    {
+        var grid = new BarGrid(120, 4, 4, 48000);
+        var ring = new CaptureBuffer(1000);
+        ring.Write(0, grid, new float[600], new float[600]);
+        long runs = ring.Runs;
+        ring.Write(600, grid, new float[64], new float[64]);     // the song plays on: the same run
+        Assert.Equal(runs, ring.Runs);
+        ring.Write(100, grid, new float[64], new float[64]);     // located back into the region: a second pass
+        Assert.NotEqual(runs, ring.Runs);
+        Assert.True(ring.Holds(100, 600, 600));                  // the write count alone would not have told
+    }
+
+    [Fact]
+    public void A_generate_ticket_notes_the_run_count_at_the_press()
+    {
+        var plugin = Play(0, 48000 * 5, 120, 4, 4, seed: 5);
+        plugin.SetParameter(ParameterId.Generate, 1);
+        var silence = new float[64];
+        plugin.Process(silence, silence, [], [], new float[64], new float[64],
+            Transport.FromHost(true, 48000, 48000 * 5, true, 10, true, 120, true, 4, 4));
+        Assert.True(plugin.GenerateRequests.TryRead(out var ticket));
+        Assert.Equal(plugin.CaptureBuffer!.Runs, ticket.Runs);
+        plugin.Process(silence, silence, [], [], new float[64], new float[64],
+            Transport.FromHost(true, 48000, 0, true, 0, true, 120, true, 4, 4));   // located to the song's start
+        Assert.NotEqual(plugin.CaptureBuffer!.Runs, ticket.Runs);
+    }
+
+    [Fact]
     public void Pre_roll_is_captured_at_negative_positions()
     {
         var plugin = Play(-48000 * 4, 48000 * 2, 120, 4, 4, seed: 3);

@@ -58,8 +58,9 @@ public class PlaybackTests
         var (plugin, stem, grid) = WithStem();
         long start = grid.QuarterNotesToSampleCount(stem.StartPpq);
         Check(plugin, stem, grid, -5000, start + stem.Length + 30_000, seed: 11, loop: false, available: stem.Length);
-        // The first sample lands exactly on the bar line.
-        var (outL, _) = Blocks.Run(plugin, [0f], [0f], Blocks.At(start, Rate, 140, 3, 4));
+        // Started from a stop (no fade), the first sample lands exactly on the bar line.
+        var (fresh, _, _) = WithStem();
+        var (outL, _) = Blocks.Run(fresh, [0f], [0f], Blocks.At(start, Rate, 140, 3, 4));
         Assert.Equal(1e-6f, outL[0]);
     }
 
@@ -97,16 +98,50 @@ public class PlaybackTests
         Assert.Equal(100, stem.Available(0));
     }
 
+    static readonly int Fade = (int)Math.Round(StemPlayer.FadeSeconds * Rate);
+
+    /// <summary>Plays [at, at + n) in 64-sample blocks of silence; returns the left output.</summary>
+    static float[] PlayLeft(StagePlugin plugin, long at, int n, bool playing = true)
+    {
+        var left = new float[n];
+        for (int done = 0; done < n; done += 64)
+        {
+            int m = Math.Min(64, n - done);
+            var silence = new float[m];
+            Blocks.Run(plugin, silence, silence, Blocks.At(at + done, Rate, 120, 4, 4, playing)).L.CopyTo(left, done);
+        }
+        return left;
+    }
+
     [Fact]
-    public void Locate_jumps_play_from_the_new_position_and_stop_is_silent()
+    public void A_locate_crossfades_over_5_ms_and_then_plays_bit_exact_from_the_new_position()
+    {
+        var (plugin, stem, grid) = WithStem(tempo: 120, num: 4, den: 4);
+        plugin.SetParameter(ParameterId.Loop, 0);
+        long start = grid.QuarterNotesToSampleCount(stem.StartPpq);
+        PlayLeft(plugin, start + 1000, 2048);                        // heard up to stem sample 3048
+        var after = PlayLeft(plugin, start + 50_000, 2048);          // located forward
+        for (int i = 0; i < Fade; i++)
+        {
+            float outgoing = (3048 + i + 1) / 1e6f * (1f - (float)i / Fade);
+            float incoming = (50_000 + i + 1) / 1e6f * ((float)i / Fade);
+            Assert.Equal(outgoing + incoming, after[i], 1e-8f);
+        }
+        for (int i = Fade; i < after.Length; i++) Assert.Equal((50_000 + i + 1) / 1e6f, after[i]);   // exact once faded
+    }
+
+    [Fact]
+    public void Stop_fades_out_over_5_ms_and_is_then_exact_silence()
     {
         var (plugin, stem, grid) = WithStem(tempo: 120, num: 4, den: 4);
         long start = grid.QuarterNotesToSampleCount(stem.StartPpq);
-        Check(plugin, stem, grid, start + 1000, start + 3000, seed: 14, loop: false, available: stem.Length);
-        Check(plugin, stem, grid, start + 50_000, start + 52_000, seed: 15, loop: false, available: stem.Length);   // locate forward
-        Check(plugin, stem, grid, start - 10, start + 500, seed: 16, loop: false, available: stem.Length);          // locate back
-        var (outL, _) = Blocks.Run(plugin, new float[64], new float[64], Blocks.At(start + 100, playing: false));
-        Assert.All(outL, v => Assert.Equal(0f, v));
+        PlayLeft(plugin, start + 1000, 2048);
+        var stopped = PlayLeft(plugin, start + 3048, 2048, playing: false);
+        for (int i = 0; i < Fade; i++) Assert.Equal((3048 + i + 1) / 1e6f * (1f - (float)i / Fade), stopped[i], 1e-8f);
+        Assert.All(stopped[Fade..], v => Assert.Equal(0f, v));
+        // Starting again from a stop is not faded: the stem starts on its sample.
+        var again = PlayLeft(plugin, start + 100, 64);
+        Assert.Equal(101 / 1e6f, again[0]);
     }
 
     [Fact]
@@ -122,13 +157,16 @@ public class PlaybackTests
     [Fact]
     public void Variation_selects_which_candidate_plays()
     {
-        var stem = new Stem(2, 10, 0, 4, Rate);
-        stem.Fill(0, Enumerable.Repeat(0.1f, 10).ToArray(), new float[10]);
-        stem.Fill(1, Enumerable.Repeat(0.2f, 10).ToArray(), new float[10]);
+        var stem = new Stem(2, 1000, 0, 4, Rate);
+        stem.Fill(0, Enumerable.Repeat(0.1f, 1000).ToArray(), new float[1000]);
+        stem.Fill(1, Enumerable.Repeat(0.2f, 1000).ToArray(), new float[1000]);
         var plugin = new StagePlugin();
         plugin.PublishStem(stem);
         Assert.Equal(0.1f, Blocks.Run(plugin, [0f], [0f], Blocks.At(0)).L[0]);
         plugin.SetParameter(ParameterId.Variation, StageParameters.Get(ParameterId.Variation).ToNormalized(2));
-        Assert.Equal(0.2f, Blocks.Run(plugin, [0f], [0f], Blocks.At(0)).L[0]);
+        // Switching crossfades: the first sample is still all variation 1, then variation 2 takes over.
+        var (l, _) = Blocks.Run(plugin, new float[Fade + 10], new float[Fade + 10], Blocks.At(1));
+        Assert.Equal(0.1f, l[0]);
+        Assert.Equal(0.2f, l[Fade + 5]);
     }
 }
