@@ -14,13 +14,6 @@ public static class StemPlayback
     public static long BlockStart(Stem stem, in Transport transport) =>
         transport.Grid.QuarterNotesToSampleCount(transport.Ppq - stem.StartPpq);
 
-    public static void MixInto(Stem stem, int variation, in Transport transport, bool loop, float gain, Span<float> outL, Span<float> outR)
-    {
-        if (!transport.IsPlaying || !transport.HasPosition || gain == 0f) return;
-        if (stem.SampleRate != transport.SampleRate) return;
-        MixAt(stem, variation, BlockStart(stem, transport), transport.Grid, loop, gain, Ramp.None, outL, outR);
-    }
-
     /// <summary>
     /// Mixes the stem from stem-relative sample <paramref name="blockStart"/> on, its level shaped over the
     /// block's first samples by <paramref name="ramp"/> (a fade); past the ramp the gain is exactly
