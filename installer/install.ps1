@@ -14,6 +14,7 @@ VST3 SDK 3.7; not every host scans it).
 .EXAMPLE
 powershell -ExecutionPolicy Bypass -File installer\install.ps1
 powershell -ExecutionPolicy Bypass -File installer\install.ps1 -User
+powershell -ExecutionPolicy Bypass -File installer\install.ps1 -WithModels
 powershell -ExecutionPolicy Bypass -File installer\install.ps1 -Uninstall [-Purge]
 #>
 param(
@@ -21,7 +22,8 @@ param(
     [string]$Engine = "",     # an already published engine folder instead of publishing engine\Stage.Engine
     [switch]$User,            # per-user VST3 folder, no elevation needed
     [switch]$Uninstall,
-    [switch]$Purge            # with -Uninstall: also models, stems and logs
+    [switch]$Purge,           # with -Uninstall: also models, stems and logs
+    [switch]$WithModels       # then download, verify and install the drums and bass models
 )
 $ErrorActionPreference = "Stop"
 
@@ -81,6 +83,12 @@ try {
     Copy-Item -Recurse $Bundle $installedBundle
     Copy-Item -Recurse $Engine (Join-Path $data "engine")
 
+    $engineExe = Join-Path $data "engine\stage-engine.exe"
+    if ($WithModels) {
+        Write-Host "Installing the models (stage-engine models install all)..."
+        & $engineExe models install all
+        if ($LASTEXITCODE -ne 0) { Write-Warning "the models step failed (see above); run '$engineExe models install all' again later" }
+    }
     Write-Host "Installed:"
     Write-Host "  plugin  $installedBundle"
     Write-Host "  engine  $data\engine\stage-engine.exe"
@@ -88,7 +96,7 @@ try {
         $dir = Join-Path $data "models\$instrument"
         $missing = @("model.safetensors", "spiece.model") | Where-Object { -not (Test-Path (Join-Path $dir $_)) }
         if ($missing.Count -eq 0) { Write-Host "  model   $dir (complete)" }
-        else { Write-Host "  model   put the stage-$instrument weights in $dir (missing: $($missing -join ', '))" }
+        else { Write-Host "  model   $instrument missing ($($missing -join ', ')): run '$engineExe models install $instrument'" }
     }
     Write-Host "Rescan plugins in your DAW to find Stage."
 } finally {

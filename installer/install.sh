@@ -5,11 +5,12 @@
 #   <data>/models/drums, <data>/models/bass               where the model weights go
 # with <data> = $XDG_DATA_HOME/Stage or ~/.local/share/Stage.
 #
-# usage: installer/install.sh [--bundle DIR] [--engine DIR]     build (or take) and install
+# usage: installer/install.sh [--bundle DIR] [--engine DIR] [--with-models]   build (or take) and install
 #        installer/install.sh --uninstall [--purge]             remove plugin and engine
 #                                                               (--purge: also models, stems, logs)
 #   --bundle DIR   install this already built Stage.vst3 instead of publishing plugin/Stage.Plugin
 #   --engine DIR   install this already published engine folder instead of publishing engine/Stage.Engine
+#   --with-models  then download, verify and install the drums and bass models (stage-engine models install all)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,14 +22,15 @@ arch_dir=x86_64-linux
 rid=linux-x64
 [ "$(uname -m)" = aarch64 ] && rid=linux-arm64
 
-bundle="" engine="" uninstall=0 purge=0
+bundle="" engine="" uninstall=0 purge=0 with_models=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --bundle) bundle=${2:?--bundle needs a directory}; shift 2 ;;
     --engine) engine=${2:?--engine needs a directory}; shift 2 ;;
     --uninstall) uninstall=1; shift ;;
     --purge) purge=1; shift ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --with-models) with_models=1; shift ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -78,6 +80,11 @@ rm -rf "$vst3_dir/$bundle_name" "$data/engine"
 cp -R "$bundle" "$vst3_dir/$bundle_name"
 cp -R "$engine" "$data/engine"
 
+if [ "$with_models" = 1 ]; then
+  echo "Installing the models (stage-engine models install all)..."
+  "$data/engine/stage-engine" models install all || echo "install.sh: the models step failed (see above); run '$data/engine/stage-engine models install all' again later" >&2
+fi
+
 echo "Installed:"
 echo "  plugin  $vst3_dir/$bundle_name"
 echo "  engine  $data/engine/stage-engine ($("$data/engine/stage-engine" --version))"
@@ -89,7 +96,7 @@ for instrument in drums bass; do
   if [ ${#missing[@]} -eq 0 ]; then
     echo "  model   $dir (complete)"
   else
-    echo "  model   put the stage-$instrument weights in $dir (missing: ${missing[*]})"
+    echo "  model   $instrument missing (${missing[*]}): run '$data/engine/stage-engine models install $instrument'"
   fi
 done
 echo "Rescan plugins in your DAW to find Stage."

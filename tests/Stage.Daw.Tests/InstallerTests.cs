@@ -27,7 +27,7 @@ public sealed class InstallerTests(ITestOutputHelper output)
 
         foreach (string folder in new[] { "models/drums", "models/bass", "stems", "logs" })
             Assert.True(Directory.Exists(Path.Combine(stage.Data, folder)), $"<data>/{folder} missing");
-        Assert.Contains($"put the stage-drums weights in {Path.Combine(stage.Data, "models", "drums")}", stage.InstallLog);
+        Assert.Contains($"drums missing (model.safetensors, spiece.model): run '{Path.Combine(stage.Data, "engine", "stage-engine")} models install drums'", stage.InstallLog);
     }
 
     [Fact]

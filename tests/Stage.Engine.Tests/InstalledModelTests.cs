@@ -18,7 +18,7 @@ public sealed class InstalledModelTests : IDisposable
     {
         var e = EnsureInstalled(Instrument.Drums);
         Assert.Equal(FailureCode.ModelMissing, e.Code);
-        Assert.StartsWith($"no drums model installed at {Path.Combine(_root, "drums")} (expected model.safetensors, spiece.model, and config.json for sizes other than the released ones)", e.Message);
+        Assert.StartsWith($"no drums model installed at {Path.Combine(_root, "drums")}: run `stage-engine models install drums`", e.Message);
     }
 
     [Fact]
@@ -29,6 +29,7 @@ public sealed class InstalledModelTests : IDisposable
         var e = EnsureInstalled(Instrument.Bass);
         Assert.Equal(FailureCode.ModelMissing, e.Code);
         Assert.StartsWith($"the bass model at {bass} is incomplete: model.safetensors, spiece.model missing", e.Message);
+        Assert.EndsWith("run `stage-engine models install bass`", e.Message);
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class ServeCommandTests : IDisposable
             await client.SendAsync(Requests.Echo(5) with { Instrument = Instrument.Bass });
             var failed = Assert.IsType<Failed>((await Requests.CollectAsync(client, 5)).Final);
             Assert.Equal(FailureCode.ModelMissing, failed.Code);
-            Assert.StartsWith($"no bass model installed at {Path.Combine(models, "bass")} (expected model.safetensors, spiece.model, and config.json for sizes other than the released ones)", failed.Message);
+            Assert.StartsWith($"no bass model installed at {Path.Combine(models, "bass")}: run `stage-engine models install bass`", failed.Message);
         }
 
         shutdown.Cancel();

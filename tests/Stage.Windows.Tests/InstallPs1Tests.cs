@@ -62,7 +62,8 @@ public sealed class InstallPs1Tests(WindowsBuild windows) : IDisposable
             Assert.True(File.Exists(Path.Combine(pluginBundle, "Contents", "Resources", "moduleinfo.json")), install.Output);
             foreach (var folder in new[] { "models/drums", "models/bass", "stems", "logs" })
                 Assert.True(Directory.Exists(Path.Combine(data, folder)), $"<data>/{folder} missing:\n{install.Output}");
-            Assert.Contains($"put the stage-drums weights in {Path.Combine(data, "models", "drums")} (missing: model.safetensors, spiece.model)", install.Output);
+            Assert.Contains("drums missing (model.safetensors, spiece.model): run '", install.Output);
+            Assert.Contains("stage-engine.exe models install drums'", install.Output);
 
             // The installed engine runs from its place under Wine (self-contained: no .NET in the prefix) and
             // defaults to the models and log the installer laid out, under %LOCALAPPDATA%\Stage.

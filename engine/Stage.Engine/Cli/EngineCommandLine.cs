@@ -39,6 +39,7 @@ public static class EngineCommandLine
         new TokenizeCommand(),
         new GenerateCommand(),
         new DevicesCommand(),
+        new ModelsCommand(),
         ];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel)

@@ -1,14 +1,36 @@
 using System.CommandLine;
 using Stage.Engine.Jobs;
 using Stage.Inference.Generation;
+using Stage.Shared;
 using Stage.Shared.Audio;
+using Instrument = Stage.Shared.Protocol.Instrument;
+using InstrumentName = Stage.Shared.Protocol.InstrumentName;
 
 namespace Stage.Engine.Cli;
 
 /// <summary><c>stage-engine generate</c>: one stem (or several variations) from the command line.</summary>
 public sealed class GenerateCommand : EngineCommand
 {
-    readonly Option<string> _model = SharedOptions.Model("the STAGE model folder (model.safetensors, spiece.model, and config.json unless it has the released sizes)");
+    readonly Option<string?> _model = new("--model")
+    {
+        Description = "a STAGE model folder (model.safetensors, spiece.model, and config.json unless it has the released sizes); default: the installed model of --instrument",
+        HelpName = "DIR",
+    };
+
+    readonly Option<string> _instrument = new("--instrument")
+    {
+        Description = "the installed model to use when --model is not given (stage-engine models install drums|bass)",
+        HelpName = "drums|bass",
+        DefaultValueFactory = _ => "drums",
+        Validators = { r => { if (InstrumentName.Parse(r.GetValueOrDefault<string>() ?? "") is null) r.AddError("--instrument must be drums or bass"); } },
+    };
+
+    readonly Option<string> _models = new("--models")
+    {
+        Description = "models root holding drums/ and bass/ ($STAGE_MODELS if set, else <data>/models)",
+        HelpName = "DIR",
+        DefaultValueFactory = _ => StageFolders.Models,
+    };
     readonly Option<string> _out = SharedOptions.Out("STEM.wav", "the stem's WAV (32-bit float, written atomically: temporary file + rename)");
 
     readonly Option<string?> _context = new("--context")
@@ -141,6 +163,8 @@ public sealed class GenerateCommand : EngineCommand
             Exit codes: 0 done, 1 failed, 2 bad command line or input, 130 cancelled.
             """;
         Add(_model);
+        Add(_instrument);
+        Add(_models);
         Add(_out);
         Add(_context);
         Add(_contextMode);
@@ -177,7 +201,7 @@ public sealed class GenerateCommand : EngineCommand
         var (numerator, denominator) = result.GetValue(_meter) ?? (4, 4);
         var request = new StemRequest
         {
-            ModelFolder = result.GetRequiredValue(_model),
+            ModelFolder = result.GetValue(_model) ?? InstalledModel.Resolve(result.GetRequiredValue(_models), InstrumentName.Parse(result.GetRequiredValue(_instrument))!.Value).Path,
             ContextMode = result.GetValue(_contextMode) ?? (context is null ? ContextMode.Click : ContextMode.Mixture),
             Bpm = result.GetValue(_bpm),
             MeterNumerator = numerator,
@@ -220,7 +244,7 @@ public sealed class GenerateCommand : EngineCommand
                 request = request with { ContextAudio = audio, ContextSampleRate = format.SampleRate, ContextChannels = format.ChannelCount };
             }
             var context = StemJob.PrepareContext(request);
-            var model = LoadModel(request.ModelFolder);
+            var model = LoadModel(request.ModelFolder, result.GetValue(_model) is null ? result.GetRequiredValue(_instrument) : null);
             var selection = DeviceOptions.Choose(parsed.Device, parsed.Precision);
             stderr.WriteLine(selection.Message);
             using var device = selection.Device;
@@ -250,10 +274,15 @@ public sealed class GenerateCommand : EngineCommand
         }
     }
 
-    static StageModel LoadModel(string folder)
+    /// <summary>The model in <paramref name="folder"/>; <paramref name="installed"/> names the instrument when the folder is the installed one.</summary>
+    static StageModel LoadModel(string folder, string? installed)
     {
         string full = Path.GetFullPath(folder);
         var missing = InstalledModel.MissingFiles(full);
+        if (installed != null && missing.Count > 0)
+            throw new ModelLoadException(Directory.Exists(full)
+                ? $"the installed {installed} model at {full} is incomplete ({string.Join(", ", missing)} missing): run `stage-engine models install {installed}`"
+                : $"no {installed} model is installed (looked in {full}): run `stage-engine models install {installed}`, or `stage-engine models import FILE --instrument {installed}` for a file downloaded by hand");
         if (missing.Count > 0)
             throw new ModelLoadException($"no complete STAGE model at {full}: {string.Join(", ", missing)} missing (expected {InstalledModel.Expected})");
         try

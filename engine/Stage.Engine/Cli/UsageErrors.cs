@@ -99,7 +99,7 @@ public static class UsageErrors
         return suggestions.ToString().TrimEnd() is { Length: > 0 } text ? text + Environment.NewLine : "";
     }
 
-    /// <summary>"usage: stage-engine generate --model DIR --out STEM.wav [options]  (stage-engine generate --help
+    /// <summary>"usage: stage-engine generate --out STEM.wav [options]  (stage-engine generate --help
     /// for details)", built from the command's own symbols so that a new option needs no second edit here.</summary>
     public static string Usage(Command command, string path)
     {

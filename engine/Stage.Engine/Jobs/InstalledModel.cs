@@ -43,10 +43,10 @@ public sealed record InstalledModel(Instrument Instrument, string Path)
         string name = InstrumentName.Of(Instrument);
         if (!Directory.Exists(Path))
             throw new StemGenerationException(FailureCode.ModelMissing,
-                $"no {name} model installed at {Path} (expected {Expected}); install the {name} model there or point STAGE_MODELS / serve --models at the folder that holds {name}/");
+                $"no {name} model installed at {Path}: run `stage-engine models install {name}` (or point STAGE_MODELS / serve --models at the folder that holds {name}/)");
         var missing = MissingFiles();
         if (missing.Count > 0)
             throw new StemGenerationException(FailureCode.ModelMissing,
-                $"the {name} model at {Path} is incomplete: {string.Join(", ", missing)} missing (expected {Expected}); reinstall the {name} model");
+                $"the {name} model at {Path} is incomplete: {string.Join(", ", missing)} missing (expected {Expected}); run `stage-engine models install {name}`");
     }
 }

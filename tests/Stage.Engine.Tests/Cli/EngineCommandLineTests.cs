@@ -41,7 +41,7 @@ public sealed class EngineCommandLineTests : IDisposable
     {
         var (code, _, err) = Run();
         Assert.Equal(2, code);
-        Assert.Contains("usage: stage-engine {serve|codec|tokenize|generate|devices}", err);
+        Assert.Contains("usage: stage-engine {serve|codec|tokenize|generate|devices|models}", err);
     }
 
     [Fact]
@@ -62,7 +62,7 @@ public sealed class EngineCommandLineTests : IDisposable
         Assert.Contains("Did you mean", err);
         Assert.Contains("--temperature", err);
         Assert.DoesNotContain("'0.5'", err); // the unknown option's value is not a second complaint
-        Assert.Contains("usage: stage-engine generate --model DIR --out STEM.wav [options]", err);
+        Assert.Contains("usage: stage-engine generate --out STEM.wav [options]", err);
     }
 
     [Fact]

@@ -25,6 +25,16 @@ public class GenerateArgumentsTests
     }
 
     [Fact]
+    public void WithoutModelTheInstalledModelOfTheInstrumentIsUsed()
+    {
+        Assert.Equal(Path.GetFullPath(Path.Combine("root", "bass")),
+            GenerateArguments.Parse(["--instrument", "bass", "--models", "root", "--out", "o.wav", "--seconds", "2"]).Request.ModelFolder);
+        Assert.Equal(Path.GetFullPath(Path.Combine("root", "drums")),
+            GenerateArguments.Parse(["--models", "root", "--out", "o.wav", "--seconds", "2"]).Request.ModelFolder);   // drums by default
+        Assert.Equal("m", GenerateArguments.Parse(["--model", "m", "--instrument", "bass", "--out", "o.wav", "--seconds", "2"]).Request.ModelFolder);
+    }
+
+    [Fact]
     public void DefaultsFollowTheReleasedModel()
     {
         var r = GenerateArguments.Parse(["--model", "m", "--out", "o.wav", "--seconds", "2"]).Request;
@@ -39,7 +49,7 @@ public class GenerateArgumentsTests
     [Theory]
     [InlineData("exactly one of --bars N and --seconds S", "--model", "m", "--out", "o.wav")]
     [InlineData("exactly one of --bars N and --seconds S", "--model", "m", "--out", "o.wav", "--bars", "2", "--seconds", "1")]
-    [InlineData("--model DIR is required", "--out", "o.wav", "--bars", "2")]
+    [InlineData("--instrument must be drums or bass", "--instrument", "guitar", "--out", "o.wav", "--bars", "2")]
     [InlineData("--out STEM.wav is required", "--model", "m", "--bars", "2")]
     [InlineData("not a meter", "--model", "m", "--out", "o.wav", "--bars", "2", "--meter", "four")]
     [InlineData("not a number", "--model", "m", "--out", "o.wav", "--bars", "2", "--bpm", "fast")]
