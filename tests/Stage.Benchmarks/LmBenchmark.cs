@@ -16,6 +16,8 @@ static class LmBenchmark
 {
     public static int Run(string[] args)
     {
+        int quality = Array.IndexOf(args, "--quality");
+        if (quality >= 0) return LmQuality.Run(quality + 1 < args.Length ? int.Parse(args[quality + 1]) : 500);
         using var device = BenchmarkDevice.Open(ref args);
         if (device is null) return 1;
         int variations = 1;

@@ -9,8 +9,18 @@ namespace Stage.Inference.Generation;
 /// </summary>
 public abstract class InferenceDevice : IDisposable
 {
-    /// <summary>The CPU engine: the span kernels of <c>Kernels/</c> on every core.</summary>
-    public static InferenceDevice Cpu { get; } = new CpuDevice();
+    /// <summary>The CPU engine: the span kernels of <c>Kernels/</c> on every core, float32 weights.</summary>
+    public static InferenceDevice Cpu { get; } = new CpuDevice(bfloat16: false);
+
+    static readonly InferenceDevice s_cpuBFloat16 = new CpuDevice(bfloat16: true);
+
+    /// <summary>The CPU engine with the LM's matrices in <paramref name="precision"/>: float32, or bfloat16 (half the bytes per step).</summary>
+    public static InferenceDevice CpuWith(Gpu.WeightPrecision precision) => precision switch
+    {
+        Gpu.WeightPrecision.Float32 => Cpu,
+        Gpu.WeightPrecision.BFloat16 => s_cpuBFloat16,
+        _ => throw new ArgumentException($"the CPU engine stores weights as f32 or bf16, not {Gpu.WeightPrecisions.Name(precision)}", nameof(precision)),
+    };
 
     /// <summary>What this device is, for logs and the <c>welcome</c> capabilities ("cpu", "cuda: NVIDIA … (f16)").</summary>
     public abstract string Name { get; }
@@ -22,11 +32,15 @@ public abstract class InferenceDevice : IDisposable
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
-    sealed class CpuDevice : InferenceDevice
+    sealed class CpuDevice(bool bfloat16) : InferenceDevice
     {
-        public override string Name => $"cpu ({Kernels.KernelThreads.Count} threads)";
+        // One bfloat16 copy per loaded LM, made on its first request and dropped with the model.
+        readonly System.Runtime.CompilerServices.ConditionalWeakTable<MusicGenLm, MusicGenLm> _converted = new();
+
+        public override string Name => $"cpu ({Kernels.KernelThreads.Count} threads{(bfloat16 ? ", bf16" : "")})";
         public override bool IsAccelerator => false;
-        public override LmDecoder CreateDecoder(MusicGenLm lm) => new CpuLmDecoder(lm);
+        public override LmDecoder CreateDecoder(MusicGenLm lm) =>
+            new CpuLmDecoder(bfloat16 ? _converted.GetValue(lm, static l => l.InBFloat16()) : lm);
         public override void Dispose() { } // shared by every generator
     }
 }

@@ -25,9 +25,12 @@ sealed class DeviceLmWeights : IDisposable
             Bytes += buffer.LengthInBytes;
             return buffer;
         }
-        DeviceMatrix Matrix(Kernels.PinnedFloats host, int rows, int cols)
+        DeviceMatrix Matrix(Kernels.RowWeights host, int rows, int cols)
         {
-            var m = new DeviceMatrix(accelerator, host, rows, cols, precision);
+            // float32 on the host is uploaded as it is; a bfloat16 host copy is widened first (exactly).
+            float[] values = new float[(long)host.Rows * host.Cols];
+            host.CopyTo(values);
+            var m = new DeviceMatrix(accelerator, values, rows, cols, precision);
             all.Add(m);
             Bytes += m.Bytes;
             return m;

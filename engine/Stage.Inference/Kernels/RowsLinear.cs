@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Stage.Inference.Kernels;
 
@@ -27,10 +28,31 @@ public sealed unsafe class RowsLinear : IChunkedWork
 
     readonly WorkerPool _pool;
     float* _x, _w, _y;
+    ushort* _bf16;
     int _rows, _in, _out, _xStride, _yStride;
     LinearOutput _mode;
+    float[][] _widened = [];   // per worker: four bfloat16 weight rows widened to float32, reused
 
     public RowsLinear(WorkerPool pool) => _pool = pool;
+
+    /// <summary>As the pointer overload, with the weights' storage (float32 or bfloat16) and shape taken from <paramref name="w"/>.</summary>
+    public void Run(float* x, int xStride, int rows, RowWeights w, float* y, int yStride, LinearOutput mode)
+    {
+        if (!w.IsBFloat16)
+        {
+            Run(x, xStride, rows, w.Float32, w.Cols, w.Rows, y, yStride, mode);
+            return;
+        }
+        if (rows <= 0) return;
+        if (_widened.Length < _pool.Workers || _widened[0].Length < 4 * w.Cols)
+        {
+            _widened = new float[_pool.Workers][];
+            for (int i = 0; i < _widened.Length; i++) _widened[i] = GC.AllocateArray<float>(4 * w.Cols, pinned: true);
+        }
+        _x = x; _xStride = xStride; _rows = rows; _w = null; _bf16 = w.BFloat16; _in = w.Cols; _out = w.Rows; _y = y; _yStride = yStride; _mode = mode;
+        _pool.Run(this, (w.Rows + ColumnsPerChunk - 1) / ColumnsPerChunk);
+        _bf16 = null;
+    }
 
     /// <summary>
     /// Multiplies <paramref name="rows"/> rows of <paramref name="x"/> (stride <paramref name="xStride"/>)
@@ -40,7 +62,7 @@ public sealed unsafe class RowsLinear : IChunkedWork
     public void Run(float* x, int xStride, int rows, float* w, int inDim, int outDim, float* y, int yStride, LinearOutput mode)
     {
         if (rows <= 0) return;
-        _x = x; _xStride = xStride; _rows = rows; _w = w; _in = inDim; _out = outDim; _y = y; _yStride = yStride; _mode = mode;
+        _x = x; _xStride = xStride; _rows = rows; _w = w; _bf16 = null; _in = inDim; _out = outDim; _y = y; _yStride = yStride; _mode = mode;
         _pool.Run(this, (outDim + ColumnsPerChunk - 1) / ColumnsPerChunk);
     }
 
@@ -48,7 +70,77 @@ public sealed unsafe class RowsLinear : IChunkedWork
     {
         int start = chunk * ColumnsPerChunk;
         int end = Math.Min(start + ColumnsPerChunk, _out);
-        Multiply(_x, _xStride, _rows, _w, _in, start, end, _y, _yStride, _mode);
+        if (_bf16 == null)
+        {
+            Multiply(_x, _xStride, _rows, _w, _in, start, end, _y, _yStride, _mode);
+            return;
+        }
+        // bfloat16: four weight rows at a time are widened into this worker's float32 block (it stays in L1/L2)
+        // and multiplied by the float32 core; from memory each weight is read as 2 bytes.
+        if (_rows <= 2 && Avx2.IsSupported && Fma.IsSupported && _in % 8 == 0)
+        {
+            // Decoding (the two guidance rows): widen in registers, so each weight is touched once.
+            for (int o = start; o < end; o++)
+                if (o + 4 <= end) { Bf16Block2x4(_x, _xStride, _rows, _bf16 + (long)o * _in, _in, _y + o, _yStride, _mode == LinearOutput.Accumulate); o += 3; }
+                else Bf16Block2x4Tail(_x, _xStride, _rows, _bf16 + (long)o * _in, _in, _y + o, _yStride, _mode == LinearOutput.Accumulate);
+            if (_mode == LinearOutput.Gelu)
+                for (int r = 0; r < _rows; r++)
+                    Gelu.Apply(new Span<float>(_y + (long)r * _yStride + start, end - start));
+            return;
+        }
+        // GELU goes over the whole chunk afterwards, as the float32 path applies it (same spans, same rounding).
+        var blockMode = _mode == LinearOutput.Gelu ? LinearOutput.Store : _mode;
+        fixed (float* block = _widened[worker])
+            for (int o = start; o < end; o += 4)
+            {
+                int count = Math.Min(4, end - o);
+                Widen(_bf16 + (long)o * _in, new Span<float>(block, count * _in));
+                Multiply(_x, _xStride, _rows, block, _in, 0, count, _y + o, _yStride, blockMode);
+            }
+        if (_mode == LinearOutput.Gelu)
+            for (int r = 0; r < _rows; r++)
+                Gelu.Apply(new Span<float>(_y + (long)r * _yStride + start, end - start));
+    }
+
+    static void Widen(ushort* source, Span<float> destination) => RowWeights.Widen(source, destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Bf16(ushort* p) =>
+        Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(Sse2.LoadVector128(p)), 16).AsSingle();
+
+    /// <summary>One or two rows × four bfloat16 weight rows, widened 8 at a time in registers (AVX2).</summary>
+    static void Bf16Block2x4(float* x, int xStride, int rows, ushort* w, int n, float* y, int yStride, bool accumulate)
+    {
+        float* x0 = x, x1 = rows > 1 ? x + xStride : x;
+        ushort* w0 = w, w1 = w + n, w2 = w + 2 * n, w3 = w + 3 * n;
+        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        for (int i = 0; i < n; i += 8)
+        {
+            var u0 = Avx.LoadVector256(x0 + i);
+            var u1 = Avx.LoadVector256(x1 + i);
+            var v = Bf16(w0 + i); a00 = Fma.MultiplyAdd(u0, v, a00); a10 = Fma.MultiplyAdd(u1, v, a10);
+            v = Bf16(w1 + i); a01 = Fma.MultiplyAdd(u0, v, a01); a11 = Fma.MultiplyAdd(u1, v, a11);
+            v = Bf16(w2 + i); a02 = Fma.MultiplyAdd(u0, v, a02); a12 = Fma.MultiplyAdd(u1, v, a12);
+            v = Bf16(w3 + i); a03 = Fma.MultiplyAdd(u0, v, a03); a13 = Fma.MultiplyAdd(u1, v, a13);
+        }
+        Store(y, Vector256.Sum(a00), accumulate); Store(y + 1, Vector256.Sum(a01), accumulate);
+        Store(y + 2, Vector256.Sum(a02), accumulate); Store(y + 3, Vector256.Sum(a03), accumulate);
+        if (rows < 2) return;
+        float* y1 = y + yStride;
+        Store(y1, Vector256.Sum(a10), accumulate); Store(y1 + 1, Vector256.Sum(a11), accumulate);
+        Store(y1 + 2, Vector256.Sum(a12), accumulate); Store(y1 + 3, Vector256.Sum(a13), accumulate);
+    }
+
+    static void Bf16Block2x4Tail(float* x, int xStride, int rows, ushort* w, int n, float* y, int yStride, bool accumulate)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float* xr = x + (long)r * xStride;
+            var a = Vector256<float>.Zero;
+            for (int i = 0; i < n; i += 8) a = Fma.MultiplyAdd(Avx.LoadVector256(xr + i), Bf16(w + i), a);
+            Store(y + (long)r * yStride, Vector256.Sum(a), accumulate);
+        }
     }
 
     /// <summary>Single-threaded core over output columns <c>[start, end)</c>.</summary>

@@ -68,6 +68,20 @@ public sealed class GenerateCommandTests : IDisposable
         Assert.Contains("falling back to the CPU engine: no cuda device found", stderr);
     }
 
+    [Fact]
+    public void The_cpu_engine_runs_bf16_weights_when_asked_and_says_f16_is_for_a_gpu()
+    {
+        var (exit, _, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("bf16.wav"), "--device", "cpu",
+            "--precision", "bf16", "--seconds", "0.1", "--top-k", "1");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("the language model's weights in bf16", stderr);
+        Assert.True(File.Exists(Path("bf16.wav")));
+        (exit, _, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("f16.wav"), "--device", "cpu",
+            "--precision", "f16", "--seconds", "0.1", "--top-k", "1");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("--precision f16 is a GPU storage; the CPU engine runs f32 or bf16: f32", stderr);
+    }
+
     [Theory]
     [InlineData("--device", "gpu", "--device 'gpu' is not one of auto, cpu, cuda, opencl, ilgpu-cpu")]
     [InlineData("--precision", "int4", "--precision 'int4' is not one of f32, bf16, f16")]

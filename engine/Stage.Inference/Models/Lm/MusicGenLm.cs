@@ -24,9 +24,9 @@ public sealed unsafe class MusicGenLm
     readonly SinusoidalPositions _positions;
     readonly LmLayer[] _layers;
     readonly Norm _finalNorm;
-    readonly PinnedFloats _heads;                // the four output heads stacked: [Codebooks · Card, Dim]
+    readonly RowWeights _heads;                  // the four output heads stacked: [Codebooks · Card, Dim]
 
-    MusicGenLm(LmDimensions dims, PinnedFloats[] tokenEmbeddings, LmLayer[] layers, Norm finalNorm, PinnedFloats heads)
+    MusicGenLm(LmDimensions dims, PinnedFloats[] tokenEmbeddings, LmLayer[] layers, Norm finalNorm, RowWeights heads)
     {
         Dims = dims;
         _tokenEmbeddings = tokenEmbeddings;
@@ -45,7 +45,43 @@ public sealed unsafe class MusicGenLm
     internal ReadOnlySpan<PinnedFloats> TokenEmbeddings => _tokenEmbeddings;
     internal ReadOnlySpan<LmLayer> Layers => _layers;
     internal Norm FinalNorm => _finalNorm;
-    internal PinnedFloats OutputHeads => _heads;
+    internal RowWeights OutputHeads => _heads;
+
+    /// <summary>Whether the matrices are stored as bfloat16 (<see cref="InBFloat16"/>) rather than float32.</summary>
+    public bool IsBFloat16 => _heads.IsBFloat16;
+
+    /// <summary>Bytes of matrix weights one decode step streams (embeddings and norms aside).</summary>
+    public long MatrixBytes
+    {
+        get
+        {
+            long bytes = _heads.Bytes;
+            foreach (var l in _layers)
+                bytes += l.SelfQkv.Bytes + l.SelfOut.Bytes + l.CrossQuery.Bytes + l.CrossOut.Bytes + l.FfnIn.Bytes + l.FfnOut.Bytes;
+            return bytes;
+        }
+    }
+
+    /// <summary>
+    /// The same LM with every matrix rounded to bfloat16: half the bytes a decode step streams, sums still in
+    /// float32. The logits move (the lm benchmark's --quality measures by how much); float32 keeps every golden exact.
+    /// </summary>
+    public MusicGenLm InBFloat16()
+    {
+        if (IsBFloat16) return this;
+        var layers = new LmLayer[_layers.Length];
+        for (int l = 0; l < layers.Length; l++)
+        {
+            var x = _layers[l];
+            layers[l] = x with
+            {
+                SelfQkv = x.SelfQkv.ToBFloat16(), SelfOut = x.SelfOut.ToBFloat16(),
+                CrossQuery = x.CrossQuery.ToBFloat16(), CrossKey = x.CrossKey.ToBFloat16(), CrossValue = x.CrossValue.ToBFloat16(), CrossOut = x.CrossOut.ToBFloat16(),
+                FfnIn = x.FfnIn.ToBFloat16(), FfnOut = x.FfnOut.ToBFloat16(),
+            };
+        }
+        return new MusicGenLm(Dims, _tokenEmbeddings, layers, _finalNorm, _heads.ToBFloat16());
+    }
 
     // ---- The forward pass ----
 
@@ -98,7 +134,7 @@ public sealed unsafe class MusicGenLm
     {
         int dim = Dims.Dim, width = Dims.AttentionDim;
         Normalize(ws, layer.SelfNorm, rows);
-        ws.Linear.Run(ws.Normed.Pointer, dim, rows, layer.SelfQkv.Pointer, dim, 3 * width, ws.Qkv.Pointer, 3 * width, LinearOutput.Store);
+        ws.Linear.Run(ws.Normed.Pointer, dim, rows, layer.SelfQkv, ws.Qkv.Pointer, 3 * width, LinearOutput.Store);
         for (int r = 0; r < rows; r++)
         {
             var stream = ws.RowStreams[r];
@@ -107,7 +143,7 @@ public sealed unsafe class MusicGenLm
             qkv.Slice(2 * width, width).CopyTo(stream.Values[ws.Layer].Span.Slice(ws.Slots[r] * width, width));
         }
         ws.Pool.Run(ws.SelfAttention, rows * Dims.Heads);
-        ws.Linear.Run(ws.Attended.Pointer, width, rows, layer.SelfOut.Pointer, width, dim, ws.Hidden.Pointer, dim, LinearOutput.Accumulate);
+        ws.Linear.Run(ws.Attended.Pointer, width, rows, layer.SelfOut, ws.Hidden.Pointer, dim, LinearOutput.Accumulate);
     }
 
     /// <summary>h += Wo' · softmax(q'·k'ᵀ/8) · v' over the stream's text; skipped (adds exactly 0) when no row has text.</summary>
@@ -118,9 +154,9 @@ public sealed unsafe class MusicGenLm
         if (!anyText) return;
         int dim = Dims.Dim, width = Dims.AttentionDim;
         Normalize(ws, layer.CrossNorm, rows);
-        ws.Linear.Run(ws.Normed.Pointer, dim, rows, layer.CrossQuery.Pointer, dim, width, ws.Qkv.Pointer, width, LinearOutput.Store);
+        ws.Linear.Run(ws.Normed.Pointer, dim, rows, layer.CrossQuery, ws.Qkv.Pointer, width, LinearOutput.Store);
         ws.Pool.Run(ws.TextAttention, rows * Dims.Heads);
-        ws.Linear.Run(ws.Attended.Pointer, width, rows, layer.CrossOut.Pointer, width, dim, ws.Hidden.Pointer, dim, LinearOutput.Accumulate);
+        ws.Linear.Run(ws.Attended.Pointer, width, rows, layer.CrossOut, ws.Hidden.Pointer, dim, LinearOutput.Accumulate);
     }
 
     /// <summary>h += W2 · GELU(W1 · LN(h)).</summary>
@@ -128,8 +164,8 @@ public sealed unsafe class MusicGenLm
     {
         int dim = Dims.Dim, ffn = Dims.FfnDim;
         Normalize(ws, layer.FfnNorm, rows);
-        ws.Linear.Run(ws.Normed.Pointer, dim, rows, layer.FfnIn.Pointer, dim, ffn, ws.FeedForward.Pointer, ffn, LinearOutput.Gelu);
-        ws.Linear.Run(ws.FeedForward.Pointer, ffn, rows, layer.FfnOut.Pointer, ffn, dim, ws.Hidden.Pointer, dim, LinearOutput.Accumulate);
+        ws.Linear.Run(ws.Normed.Pointer, dim, rows, layer.FfnIn, ws.FeedForward.Pointer, ffn, LinearOutput.Gelu);
+        ws.Linear.Run(ws.FeedForward.Pointer, ffn, rows, layer.FfnOut, ws.Hidden.Pointer, dim, LinearOutput.Accumulate);
     }
 
     /// <summary>logits_q = W_q · LN_final(h) for the rows that want them.</summary>
@@ -144,7 +180,7 @@ public sealed unsafe class MusicGenLm
         }
         if (wanted == 0) return;
         fixed (float* y = logits)
-            ws.Linear.Run(ws.Normed.Pointer, dim, wanted, _heads.Pointer, dim, LogitsPerRow, y, LogitsPerRow, LinearOutput.Store);
+            ws.Linear.Run(ws.Normed.Pointer, dim, wanted, _heads, y, LogitsPerRow, LinearOutput.Store);
     }
 
     void Normalize(LmWorkspace ws, Norm norm, int rows)
@@ -172,8 +208,8 @@ public sealed unsafe class MusicGenLm
         fixed (float* x = text)
             for (int l = 0; l < _layers.Length; l++)
             {
-                ws.Linear.Run(x, Dims.TextDim, length, _layers[l].CrossKey.Pointer, Dims.TextDim, width, stream.TextKeys![l].Pointer, width, LinearOutput.Store);
-                ws.Linear.Run(x, Dims.TextDim, length, _layers[l].CrossValue.Pointer, Dims.TextDim, width, stream.TextValues![l].Pointer, width, LinearOutput.Store);
+                ws.Linear.Run(x, Dims.TextDim, length, _layers[l].CrossKey, stream.TextKeys![l].Pointer, width, LinearOutput.Store);
+                ws.Linear.Run(x, Dims.TextDim, length, _layers[l].CrossValue, stream.TextValues![l].Pointer, width, LinearOutput.Store);
             }
         stream.TextLength = length;
     }
@@ -227,9 +263,9 @@ public sealed unsafe class MusicGenLm
     internal sealed record Norm(float[] Weight, float[] Bias);
 
     internal sealed record LmLayer(
-        Norm SelfNorm, PinnedFloats SelfQkv, PinnedFloats SelfOut,
-        Norm CrossNorm, PinnedFloats CrossQuery, PinnedFloats CrossKey, PinnedFloats CrossValue, PinnedFloats CrossOut,
-        Norm FfnNorm, PinnedFloats FfnIn, PinnedFloats FfnOut);
+        Norm SelfNorm, RowWeights SelfQkv, RowWeights SelfOut,
+        Norm CrossNorm, RowWeights CrossQuery, RowWeights CrossKey, RowWeights CrossValue, RowWeights CrossOut,
+        Norm FfnNorm, RowWeights FfnIn, RowWeights FfnOut);
 
     /// <summary>Reads the LM from a STAGE checkpoint (<see cref="StageCheckpointLayout.Lm"/> names), sizes taken from the tensor shapes.</summary>
     public static MusicGenLm Load(SafetensorsFile file)
@@ -264,22 +300,24 @@ public sealed unsafe class MusicGenLm
             ReadInto(file, L.SelfAttention(l, "to_k"), qkv.Span.Slice(width * dim, width * dim), width, dim);
             ReadInto(file, L.SelfAttention(l, "to_v"), qkv.Span.Slice(2 * width * dim, width * dim), width, dim);
             blocks[l] = new LmLayer(
-                ReadNorm(file, L.SelfAttentionNorm(l), dim), qkv, Read(file, L.SelfAttention(l, "to_out"), dim, width),
+                ReadNorm(file, L.SelfAttentionNorm(l), dim), new RowWeights(qkv, 3 * width, dim), Rows(file, L.SelfAttention(l, "to_out"), dim, width),
                 ReadNorm(file, L.CrossAttentionNorm(l), dim),
-                Read(file, L.CrossAttention(l, "to_q"), width, dim),
-                Read(file, L.CrossAttention(l, "to_k"), width, dims.TextDim),
-                Read(file, L.CrossAttention(l, "to_v"), width, dims.TextDim),
-                Read(file, L.CrossAttention(l, "to_out"), dim, width),
+                Rows(file, L.CrossAttention(l, "to_q"), width, dim),
+                Rows(file, L.CrossAttention(l, "to_k"), width, dims.TextDim),
+                Rows(file, L.CrossAttention(l, "to_v"), width, dims.TextDim),
+                Rows(file, L.CrossAttention(l, "to_out"), dim, width),
                 ReadNorm(file, L.FeedForwardNorm(l), dim),
-                Read(file, L.FeedForwardIn(l), dims.FfnDim, dim),
-                Read(file, L.FeedForwardOut(l), dim, dims.FfnDim));
+                Rows(file, L.FeedForwardIn(l), dims.FfnDim, dim),
+                Rows(file, L.FeedForwardOut(l), dim, dims.FfnDim));
         }
 
         var heads = new PinnedFloats((long)codebooks * dims.Card * dim);
         for (int q = 0; q < codebooks; q++)
             ReadInto(file, L.OutputHead(q), heads.Span.Slice(q * dims.Card * dim, dims.Card * dim), dims.Card, dim);
-        return new MusicGenLm(dims, embeddings, blocks, ReadNorm(file, L.FinalNorm, dim), heads);
+        return new MusicGenLm(dims, embeddings, blocks, ReadNorm(file, L.FinalNorm, dim), new RowWeights(heads, codebooks * dims.Card, dim));
     }
+
+    static RowWeights Rows(SafetensorsFile file, string name, int rows, int cols) => new(Read(file, name, rows, cols), rows, cols);
 
     static PinnedFloats Read(SafetensorsFile file, string name, int rows, int cols)
     {
@@ -303,7 +341,7 @@ public sealed unsafe class MusicGenLm
     public static MusicGenLm CreateRandom(LmDimensions dims, int seed)
     {
         var random = new Random(seed);
-        PinnedFloats Matrix(int rows, int cols)
+        PinnedFloats Values(int rows, int cols)
         {
             var m = new PinnedFloats((long)rows * cols);
             float scale = 1f / MathF.Sqrt(cols);
@@ -311,6 +349,7 @@ public sealed unsafe class MusicGenLm
             for (int i = 0; i < span.Length; i++) span[i] = (float)(random.NextDouble() * 2 - 1) * scale;
             return m;
         }
+        RowWeights Matrix(int rows, int cols) => new(Values(rows, cols), rows, cols);
         Norm UnitNorm()
         {
             var w = new float[dims.Dim];
@@ -319,7 +358,7 @@ public sealed unsafe class MusicGenLm
         }
         int width = dims.AttentionDim;
         var embeddings = new PinnedFloats[dims.Codebooks];
-        for (int q = 0; q < dims.Codebooks; q++) embeddings[q] = Matrix(dims.InputCard, dims.Dim);
+        for (int q = 0; q < dims.Codebooks; q++) embeddings[q] = Values(dims.InputCard, dims.Dim);
         var blocks = new LmLayer[dims.Layers];
         for (int l = 0; l < dims.Layers; l++)
             blocks[l] = new LmLayer(UnitNorm(), Matrix(3 * width, dims.Dim), Matrix(dims.Dim, width),

@@ -1,0 +1,112 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Stage.Inference.Kernels;
+
+/// <summary>
+/// A weight matrix <c>[Rows, Cols]</c> (PyTorch layout, one output per row) as <see cref="RowsLinear"/> reads it:
+/// float32, or bfloat16 — float32's top 16 bits, rounded to nearest even — for half the bytes a decode step
+/// streams. Sums stay float32 whatever the storage. Lives on the pinned heap, so kernels keep raw pointers.
+/// </summary>
+public sealed unsafe class RowWeights
+{
+    readonly PinnedFloats? _f32;
+    readonly ushort[]? _bf16;
+
+    public RowWeights(PinnedFloats f32, int rows, int cols)
+    {
+        if ((long)rows * cols != f32.Length) throw new ArgumentException($"a [{rows}, {cols}] matrix needs {(long)rows * cols} values, got {f32.Length}");
+        _f32 = f32;
+        Rows = rows;
+        Cols = cols;
+        Float32 = f32.Pointer;
+    }
+
+    RowWeights(ushort[] bf16, int rows, int cols)
+    {
+        _bf16 = bf16;
+        Rows = rows;
+        Cols = cols;
+        BFloat16 = (ushort*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(bf16));
+    }
+
+    public int Rows { get; }
+    public int Cols { get; }
+
+    /// <summary>The float32 values, or null when stored as bfloat16.</summary>
+    public float* Float32 { get; }
+
+    /// <summary>The bfloat16 values, or null when stored as float32.</summary>
+    public ushort* BFloat16 { get; }
+
+    public bool IsBFloat16 => _bf16 != null;
+
+    /// <summary>Bytes one pass over the weights reads.</summary>
+    public long Bytes => (long)Rows * Cols * (IsBFloat16 ? 2 : 4);
+
+    /// <summary>The same matrix rounded to bfloat16 (this one is left as it is).</summary>
+    public RowWeights ToBFloat16()
+    {
+        if (_bf16 != null) return this;
+        var bf16 = GC.AllocateArray<ushort>(Rows * Cols, pinned: true);
+        var result = new RowWeights(bf16, Rows, Cols);
+        float* source = Float32;
+        ushort* target = result.BFloat16;
+        const int Block = 1 << 16;
+        Parallel.For(0, (bf16.Length + Block - 1) / Block, b =>
+        {
+            int start = b * Block, end = Math.Min(bf16.Length, start + Block), i = start;
+            if (Vector256.IsHardwareAccelerated)
+                for (; i + 16 <= end; i += 16)
+                {
+                    // Round to nearest even: add 0x7FFF plus the lowest kept bit, keep the top half (weights have no NaNs).
+                    var lo = Vector256.Load((uint*)(source + i));
+                    var hi = Vector256.Load((uint*)(source + i + 8));
+                    lo = Vector256.ShiftRightLogical(lo + Vector256.Create(0x7FFFu) + (Vector256.ShiftRightLogical(lo, 16) & Vector256<uint>.One), 16);
+                    hi = Vector256.ShiftRightLogical(hi + Vector256.Create(0x7FFFu) + (Vector256.ShiftRightLogical(hi, 16) & Vector256<uint>.One), 16);
+                    Vector256.Store(Vector256.Narrow(lo, hi), target + i);
+                }
+            for (; i < end; i++) target[i] = RoundToBFloat16(source[i]);
+        });
+        return result;
+    }
+
+    /// <summary>Row <paramref name="row"/> as float32 (exact for float32 storage, widened for bfloat16).</summary>
+    public void CopyRow(int row, Span<float> destination)
+    {
+        if (_f32 != null) { _f32.Span.Slice(row * Cols, Cols).CopyTo(destination); return; }
+        Widen(BFloat16 + (long)row * Cols, destination[..Cols]);
+    }
+
+    /// <summary>Every value as float32, row after row (e.g. to upload to a device).</summary>
+    public void CopyTo(Span<float> destination)
+    {
+        for (int r = 0; r < Rows; r++) CopyRow(r, destination.Slice(r * Cols, Cols));
+    }
+
+    public static ushort RoundToBFloat16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        if (float.IsNaN(value)) return (ushort)((bits >> 16) | 0x40);   // stays a NaN
+        bits += 0x7FFF + ((bits >> 16) & 1);
+        return (ushort)(bits >> 16);
+    }
+
+    /// <summary>bfloat16 → float32 is exact: the 16 bits become the top half of the float.</summary>
+    public static void Widen(ushort* source, Span<float> destination)
+    {
+        int n = destination.Length, i = 0;
+        fixed (float* d = destination)
+        {
+            if (Vector256.IsHardwareAccelerated)
+                for (; i + 16 <= n; i += 16)
+                {
+                    var (lo, hi) = Vector256.Widen(Vector256.Load(source + i));
+                    Vector256.Store(Vector256.ShiftLeft(lo, 16).AsSingle(), d + i);
+                    Vector256.Store(Vector256.ShiftLeft(hi, 16).AsSingle(), d + i + 8);
+                }
+            for (; i < n; i++) d[i] = BitConverter.UInt32BitsToSingle((uint)source[i] << 16);
+        }
+    }
+}
