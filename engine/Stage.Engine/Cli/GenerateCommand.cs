@@ -25,12 +25,7 @@ public sealed class GenerateCommand : EngineCommand
         Validators = { r => { if (InstrumentName.Parse(r.GetValueOrDefault<string>() ?? "") is null) r.AddError("--instrument must be drums or bass"); } },
     };
 
-    readonly Option<string> _models = new("--models")
-    {
-        Description = "models root holding drums/ and bass/ ($STAGE_MODELS if set, else <data>/models)",
-        HelpName = "DIR",
-        DefaultValueFactory = _ => StageFolders.Models,
-    };
+    readonly Option<string> _models = SharedOptions.ModelsRoot();
     readonly Option<string> _out = SharedOptions.Out("STEM.wav", "the stem's WAV (32-bit float, written atomically: temporary file + rename)");
 
     readonly Option<string?> _context = new("--context")

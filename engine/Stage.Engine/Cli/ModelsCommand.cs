@@ -21,12 +21,7 @@ public sealed class ModelsCommand : Command
         Add(new Remove());
     }
 
-    static Option<string> Root() => new("--models")
-    {
-        Description = "models root holding drums/ and bass/ ($STAGE_MODELS if set, else <data>/models)",
-        HelpName = "DIR",
-        DefaultValueFactory = _ => StageFolders.Models,
-    };
+    static Option<string> Root() => SharedOptions.ModelsRoot();
 
     static Argument<string> Which(string description) => new("instrument")
     {

@@ -18,12 +18,7 @@ public sealed class ServeCommand : EngineCommand
         Validators = { r => { if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>())) r.AddError("--pipe needs a non-empty name"); } },
     };
 
-    readonly Option<string> _models = new("--models")
-    {
-        Description = $"models root holding drums/ and bass/, each with {InstalledModel.Expected} ($STAGE_MODELS if set, else <data>/models)",
-        HelpName = "DIR",
-        DefaultValueFactory = _ => StageFolders.Models,
-    };
+    readonly Option<string> _models = SharedOptions.ModelsRoot($"drums/ and bass/, each with {InstalledModel.Expected}");
 
     readonly Option<string> _log = new("--log")
     {

@@ -24,4 +24,12 @@ public static class SharedOptions
         HelpName = helpName,
         Required = true,
     };
+
+    /// <summary><c>--models DIR</c>: the models root holding drums/ and bass/ ($STAGE_MODELS, else &lt;data&gt;/models).</summary>
+    public static Option<string> ModelsRoot(string holds = "drums/ and bass/") => new("--models")
+    {
+        Description = $"models root holding {holds} ($STAGE_MODELS if set, else <data>/models)",
+        HelpName = "DIR",
+        DefaultValueFactory = _ => Stage.Shared.StageFolders.Models,
+    };
 }
