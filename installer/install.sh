@@ -96,7 +96,8 @@ for instrument in drums bass; do
   if [ ${#missing[@]} -eq 0 ]; then
     echo "  model   $dir (complete)"
   else
-    echo "  model   $instrument missing (${missing[*]}): run '$data/engine/stage-engine models install $instrument'"
+    list=$(printf '%s, ' "${missing[@]}")
+    echo "  model   $instrument missing (${list%, }): run '$data/engine/stage-engine models install $instrument'"
   fi
 done
 echo "Rescan plugins in your DAW to find Stage."

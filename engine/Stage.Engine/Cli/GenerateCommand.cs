@@ -25,7 +25,7 @@ public sealed class GenerateCommand : EngineCommand
         Validators = { r => { if (InstrumentName.Parse(r.GetValueOrDefault<string>() ?? "") is null) r.AddError("--instrument must be drums or bass"); } },
     };
 
-    readonly Option<string> _models = SharedOptions.ModelsRoot();
+    readonly Option<string?> _models = SharedOptions.ModelsRoot();
     readonly Option<string> _out = SharedOptions.Out("STEM.wav", "the stem's WAV (32-bit float, written atomically: temporary file + rename)");
 
     readonly Option<string?> _context = new("--context")
@@ -196,7 +196,7 @@ public sealed class GenerateCommand : EngineCommand
         var (numerator, denominator) = result.GetValue(_meter) ?? (4, 4);
         var request = new StemRequest
         {
-            ModelFolder = result.GetValue(_model) ?? InstalledModel.Resolve(result.GetRequiredValue(_models), InstrumentName.Parse(result.GetRequiredValue(_instrument))!.Value).Path,
+            ModelFolder = result.GetValue(_model) ?? InstalledModel.Resolve(SharedOptions.ModelsRootOf(result, _models), InstrumentName.Parse(result.GetRequiredValue(_instrument))!.Value).Path,
             ContextMode = result.GetValue(_contextMode) ?? (context is null ? ContextMode.Click : ContextMode.Mixture),
             Bpm = result.GetValue(_bpm),
             MeterNumerator = numerator,

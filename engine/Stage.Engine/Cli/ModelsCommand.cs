@@ -21,7 +21,7 @@ public sealed class ModelsCommand : Command
         Add(new Remove());
     }
 
-    static Option<string> Root() => SharedOptions.ModelsRoot();
+    static Option<string?> Root() => SharedOptions.ModelsRoot();
 
     static Argument<string> Which(string description) => new("instrument")
     {
@@ -40,7 +40,7 @@ public sealed class ModelsCommand : Command
     sealed class Install : EngineCommand
     {
         readonly Argument<string> _which = Which("what to install");
-        readonly Option<string> _root = Root();
+        readonly Option<string?> _root = Root();
 
         public Install() : base("install", "download an instrument's checkpoint and t5-base's tokenizer, verify and install them")
         {
@@ -57,7 +57,7 @@ public sealed class ModelsCommand : Command
 
         protected override int Run(ParseResult result, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
         {
-            string root = result.GetRequiredValue(_root);
+            string root = SharedOptions.ModelsRootOf(result, _root);
             using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
             http.DefaultRequestHeaders.UserAgent.ParseAdd($"stage-engine/{EngineVersion.Text}");
             var progress = new TerminalProgress(stderr);
@@ -98,7 +98,7 @@ public sealed class ModelsCommand : Command
         };
         readonly Option<string?> _tokenizer = new("--tokenizer") { Description = "t5-base's spiece.model (default: spiece.model next to FILE)", HelpName = "FILE" };
         readonly Option<string?> _config = new("--config") { Description = "config.json for models of other sizes than the released ones (default: config.json next to FILE, if any)", HelpName = "FILE" };
-        readonly Option<string> _root = Root();
+        readonly Option<string?> _root = Root();
 
         public Import() : base("import", "verify and install a checkpoint (and tokenizer) downloaded by hand")
         {
@@ -112,7 +112,7 @@ public sealed class ModelsCommand : Command
         protected override int Run(ParseResult result, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
         {
             var instrument = InstrumentName.Parse(result.GetRequiredValue(_instrument))!.Value;
-            string root = result.GetRequiredValue(_root);
+            string root = SharedOptions.ModelsRootOf(result, _root);
             try
             {
                 var manifest = ModelImport.Import(result.GetRequiredValue(_file), instrument, result.GetValue(_tokenizer), result.GetValue(_config), root);
@@ -135,7 +135,7 @@ public sealed class ModelsCommand : Command
     sealed class Verify : EngineCommand
     {
         readonly Argument<string> _which = Which("what to verify");
-        readonly Option<string> _root = Root();
+        readonly Option<string?> _root = Root();
 
         public Verify() : base("verify", "re-check installed models' files against the SHA-256 recorded at install")
         {
@@ -146,7 +146,7 @@ public sealed class ModelsCommand : Command
 
         protected override int Run(ParseResult result, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
         {
-            string root = result.GetRequiredValue(_root);
+            string root = SharedOptions.ModelsRootOf(result, _root);
             int status = 0;
             foreach (var instrument in Instruments(result.GetRequiredValue(_which))!)
             {
@@ -172,7 +172,7 @@ public sealed class ModelsCommand : Command
 
     sealed class List : EngineCommand
     {
-        readonly Option<string> _root = Root();
+        readonly Option<string?> _root = Root();
 
         public List() : base("list", "the installed models: files, size, dtype, parameters, verified, where")
         {
@@ -181,7 +181,7 @@ public sealed class ModelsCommand : Command
 
         protected override int Run(ParseResult result, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
         {
-            string root = result.GetRequiredValue(_root);
+            string root = SharedOptions.ModelsRootOf(result, _root);
             stdout.WriteLine($"models in {Path.GetFullPath(root)}:");
             foreach (var instrument in new[] { Instrument.Drums, Instrument.Bass })
             {
@@ -204,7 +204,7 @@ public sealed class ModelsCommand : Command
     sealed class Remove : EngineCommand
     {
         readonly Argument<string> _which = Which("what to remove");
-        readonly Option<string> _root = Root();
+        readonly Option<string?> _root = Root();
 
         public Remove() : base("remove", "delete an installed model's folder")
         {
@@ -214,7 +214,7 @@ public sealed class ModelsCommand : Command
 
         protected override int Run(ParseResult result, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
         {
-            string root = result.GetRequiredValue(_root);
+            string root = SharedOptions.ModelsRootOf(result, _root);
             foreach (var instrument in Instruments(result.GetRequiredValue(_which))!)
             {
                 string name = InstrumentName.Of(instrument), folder = Path.Combine(root, name);

@@ -18,7 +18,7 @@ public sealed class ServeCommand : EngineCommand
         Validators = { r => { if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>())) r.AddError("--pipe needs a non-empty name"); } },
     };
 
-    readonly Option<string> _models = SharedOptions.ModelsRoot($"drums/ and bass/, each with {InstalledModel.Expected}");
+    readonly Option<string?> _models = SharedOptions.ModelsRoot($"drums/ and bass/, each with {InstalledModel.Expected}");
 
     readonly Option<string> _log = new("--log")
     {
@@ -45,7 +45,7 @@ public sealed class ServeCommand : EngineCommand
 
     protected override int Run(ParseResult result, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
-        string pipeName = result.GetRequiredValue(_pipe), models = result.GetRequiredValue(_models), logFile = result.GetRequiredValue(_log);
+        string pipeName = result.GetRequiredValue(_pipe), models = SharedOptions.ModelsRootOf(result, _models), logFile = result.GetRequiredValue(_log);
 
         EngineLog log;
         try

@@ -26,10 +26,13 @@ public static class SharedOptions
     };
 
     /// <summary><c>--models DIR</c>: the models root holding drums/ and bass/ ($STAGE_MODELS, else &lt;data&gt;/models).</summary>
-    public static Option<string> ModelsRoot(string holds = "drums/ and bass/") => new("--models")
+    /// No default value in the help: it is a per-machine path (read it with <see cref="ModelsRootOf"/>).
+    public static Option<string?> ModelsRoot(string holds = "drums/ and bass/") => new("--models")
     {
         Description = $"models root holding {holds} ($STAGE_MODELS if set, else <data>/models)",
         HelpName = "DIR",
-        DefaultValueFactory = _ => Stage.Shared.StageFolders.Models,
     };
+
+    /// <summary>The models root a command was given, else $STAGE_MODELS, else &lt;data&gt;/models.</summary>
+    public static string ModelsRootOf(ParseResult result, Option<string?> option) => result.GetValue(option) ?? Stage.Shared.StageFolders.Models;
 }

@@ -66,6 +66,7 @@ sealed class StreamingSoak(int speedup = 8, int chunkMilliseconds = 7)
 
             Measure("generation replaced mid-stream (a cancel)", () =>
             {
+                HostEnvironment.SetChunkDelay(chunkMilliseconds);
                 Press();
                 PlayUntil(() => Status == Generating && HearsStem(), timeout: 60);
                 long end = position + (long)(2 * Rate);
@@ -76,15 +77,17 @@ sealed class StreamingSoak(int speedup = 8, int chunkMilliseconds = 7)
 
             Measure("engine killed mid-stream", () =>
             {
+                HostEnvironment.SetChunkDelay(40);   // slow enough that the kill lands mid-stream however busy the machine is
                 Press();
-                PlayUntil(() => Status == Generating && HearsStem(), timeout: 60);
-                long end = position + (long)(2 * Rate);
+                PlayUntil(() => Status == Generating && stage.StatusText.Contains('%'), timeout: 60);   // streaming: progress came
+                long end = position + (long)(0.5 * Rate);
                 PlayUntil(() => position >= end);
                 HostEnvironment.KillEngines();
                 PlayUntil(() => Status == EngineLost, timeout: 30);
             });
             Measure("engine restarted by the next press, stem streams", () =>
             {
+                HostEnvironment.SetChunkDelay(chunkMilliseconds);
                 Press();
                 PlayUntil(() => Status == StemReady, timeout: 120);
             });
