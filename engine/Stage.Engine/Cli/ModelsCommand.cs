@@ -58,7 +58,7 @@ public sealed class ModelsCommand : Command
         protected override int Run(ParseResult result, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
         {
             string root = SharedOptions.ModelsRootOf(result, _root);
-            using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+            using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };   // bounds the wait for headers; a stalled body is caught by ResumableDownload.StallTimeout
             http.DefaultRequestHeaders.UserAgent.ParseAdd($"stage-engine/{EngineVersion.Text}");
             var progress = new TerminalProgress(stderr);
             foreach (var instrument in Instruments(result.GetRequiredValue(_which))!)

@@ -15,6 +15,7 @@ public sealed class ResumableDownload(HttpClient http, IProgress<DownloadProgres
 {
     public int Attempts { get; init; } = 5;
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Given an HTML page received instead of the file, the address to ask next (null: no way on).</summary>
     public Func<string, Uri, Uri?>? OnPage { get; init; }
@@ -122,8 +123,18 @@ public sealed class ResumableDownload(HttpClient http, IProgress<DownloadProgres
         var clock = Stopwatch.StartNew();
         long lastReport = 0;
         int n;
-        while ((n = await body.ReadAsync(buffer, cancel)) > 0)
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        while (true)
         {
+            // A connection that stops sending without closing would hang the install for ever: a read that gets
+            // nothing for StallTimeout counts as a cut connection (resumed like one).
+            stall.CancelAfter(StallTimeout);
+            try { n = await body.ReadAsync(buffer, stall.Token); }
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+            {
+                throw new IOException($"no data for {StallTimeout.TotalSeconds:0} s");
+            }
+            if (n == 0) break;
             await file.WriteAsync(buffer.AsMemory(0, n), cancel);
             have += n;
             if (clock.ElapsedMilliseconds - lastReport >= 250)

@@ -143,8 +143,6 @@ sealed class EngineConnection : IDisposable
             return null;
         }
         var context = ContextAudio(capture, r, ticket.Run.End, ContextBuffer(checked((int)r.Length * 2)));
-        // Everything written since the press went somewhere in the ring; if that much could have reached the
-        // region's slots (the ring wrapped, e.g. a fast offline render), the copy is not what was heard.
         // A locate or loop jump since the press starts a run that may have written over the region: the copy
         // could mix two passes through the song.
         if (capture.Runs != ticket.Runs)
@@ -152,6 +150,8 @@ sealed class EngineConnection : IDisposable
             Fail(StatusKind.NeedsCapture, "The song was located (or looped) right after Generate, before the captured bars were taken: press Generate again");
             return null;
         }
+        // Everything written since the press went somewhere in the ring; if that much could have reached the
+        // region's slots (the ring wrapped, e.g. a fast offline render), the copy is not what was heard.
         if (!capture.Holds(r.Start, ticket.Run.End, ticket.Written))
         {
             Fail(StatusKind.NeedsCapture, "The capture moved on before it could be sent: press Generate again while the song plays");
@@ -239,7 +239,12 @@ sealed class EngineConnection : IDisposable
             while (true)
             {
                 var message = await engine.ReceiveInPlaceAsync();
-                if (message == null) return cancel.IsCancellationRequested ? Cancelled(requestId) : Lost(what, answered);
+                if (message == null)
+                {
+                    if (!cancel.IsCancellationRequested) return Lost(what, answered);
+                    DropConnection();   // the engine closed it: the next press connects afresh
+                    return Cancelled(requestId);
+                }
                 answered = true;
                 switch (message)
                 {
