@@ -68,7 +68,7 @@ public sealed class EngineUnderWineTests(WindowsBuild windows) : IDisposable
         }
         var wine = RunOnWindows("generate", "--model", Wine.WindowsPath(GoldenTensors.FixtureFolder), "--out", Wine.WindowsPath(Path("stem.wav")),
             "--context", Wine.WindowsPath(Path("mix.wav")), "--seconds", "0.24", "--prompt", prompt, "--top-k", "1",
-            "--codes-out", Wine.WindowsPath(Path("codes.json")));
+            "--codes-out", Wine.WindowsPath(Path("codes.json")), "--precision", "f32");   // the goldens are float32's
         Assert.True(wine.ExitCode == 0, wine.Describe("stage-engine.exe generate (golden)"));
         Assert.Contains(@"\stem.wav", wine.Stdout);
 

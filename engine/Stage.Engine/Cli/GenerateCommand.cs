@@ -239,10 +239,10 @@ public sealed class GenerateCommand : EngineCommand
                 request = request with { ContextAudio = audio, ContextSampleRate = format.SampleRate, ContextChannels = format.ChannelCount };
             }
             var context = StemJob.PrepareContext(request);
-            var model = LoadModel(request.ModelFolder, result.GetValue(_model) is null ? result.GetRequiredValue(_instrument) : null);
             var selection = DeviceOptions.Choose(parsed.Device, parsed.Precision);
-            stderr.WriteLine(selection.Message);
             using var device = selection.Device;
+            var model = LoadModel(request.ModelFolder, result.GetValue(_model) is null ? result.GetRequiredValue(_instrument) : null, device.HostLmInBFloat16);
+            stderr.WriteLine(selection.Message);
             using var generator = new StageGenerator(device);
             using var progress = new ProgressBar(stderr);
             var variations = StemJob.Run(model, generator, request, context, progress, cancel);
@@ -270,7 +270,7 @@ public sealed class GenerateCommand : EngineCommand
     }
 
     /// <summary>The model in <paramref name="folder"/>; <paramref name="installed"/> names the instrument when the folder is the installed one.</summary>
-    static StageModel LoadModel(string folder, string? installed)
+    static StageModel LoadModel(string folder, string? installed, bool lmInBFloat16)
     {
         string full = Path.GetFullPath(folder);
         var missing = InstalledModel.MissingFiles(full);
@@ -282,7 +282,7 @@ public sealed class GenerateCommand : EngineCommand
             throw new ModelLoadException($"no complete STAGE model at {full}: {string.Join(", ", missing)} missing (expected {InstalledModel.Expected})");
         try
         {
-            return StageModel.Load(full);
+            return StageModel.Load(full, lmInBFloat16);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or UnauthorizedAccessException
                                    or Stage.Inference.Checkpoints.CheckpointException)

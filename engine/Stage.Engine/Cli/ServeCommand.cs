@@ -18,7 +18,7 @@ public sealed class ServeCommand : EngineCommand
         Validators = { r => { if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>())) r.AddError("--pipe needs a non-empty name"); } },
     };
 
-    readonly Option<string?> _models = SharedOptions.ModelsRoot($"drums/ and bass/, each with {InstalledModel.Expected}");
+    readonly Option<string?> _models = SharedOptions.ModelsRoot($"drums/ and bass/, each with {InstalledModel.Expected}", showDefault: true);
 
     readonly Option<string> _log = new("--log")
     {
@@ -70,7 +70,7 @@ public sealed class ServeCommand : EngineCommand
             var selection = DeviceOptions.Choose(kind, precision);
             log.Info(selection.Message);
             using var device = selection.Device;
-            var server = new PipeServer(pipeName, new StageStemGenerator(new StageModelCache(models), device: device), log);
+            var server = new PipeServer(pipeName, new StageStemGenerator(new StageModelCache(models, device.HostLmInBFloat16), device: device), log);
             try
             {
                 server.RunAsync(cancel).GetAwaiter().GetResult();

@@ -26,12 +26,18 @@ public static class SharedOptions
     };
 
     /// <summary><c>--models DIR</c>: the models root holding drums/ and bass/ ($STAGE_MODELS, else &lt;data&gt;/models).</summary>
-    /// No default value in the help: it is a per-machine path (read it with <see cref="ModelsRootOf"/>).
-    public static Option<string?> ModelsRoot(string holds = "drums/ and bass/") => new("--models")
+    /// Read it with <see cref="ModelsRootOf"/>. <paramref name="showDefault"/> puts this machine's path in the help (serve's
+    /// help shows where the installed engine looks); otherwise the help reads the same on every machine.
+    public static Option<string?> ModelsRoot(string holds = "drums/ and bass/", bool showDefault = false)
     {
-        Description = $"models root holding {holds} ($STAGE_MODELS if set, else <data>/models)",
-        HelpName = "DIR",
-    };
+        var option = new Option<string?>("--models")
+        {
+            Description = $"models root holding {holds} ($STAGE_MODELS if set, else <data>/models)",
+            HelpName = "DIR",
+        };
+        if (showDefault) option.DefaultValueFactory = _ => Stage.Shared.StageFolders.Models;
+        return option;
+    }
 
     /// <summary>The models root a command was given, else $STAGE_MODELS, else &lt;data&gt;/models.</summary>
     public static string ModelsRootOf(ParseResult result, Option<string?> option) => result.GetValue(option) ?? Stage.Shared.StageFolders.Models;

@@ -30,6 +30,9 @@ public abstract class InferenceDevice : IDisposable
 
     public abstract LmDecoder CreateDecoder(MusicGenLm lm);
 
+    /// <summary>Whether models for this device are best loaded with the LM in bfloat16 (the CPU engine in bf16: no float32 copy kept).</summary>
+    public virtual bool HostLmInBFloat16 => false;
+
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
     sealed class CpuDevice(bool bfloat16) : InferenceDevice
@@ -39,6 +42,7 @@ public abstract class InferenceDevice : IDisposable
 
         public override string Name => $"cpu ({Kernels.KernelThreads.Count} threads{(bfloat16 ? ", bf16" : "")})";
         public override bool IsAccelerator => false;
+        public override bool HostLmInBFloat16 => bfloat16;
         public override LmDecoder CreateDecoder(MusicGenLm lm) =>
             new CpuLmDecoder(bfloat16 ? _converted.GetValue(lm, static l => l.InBFloat16()) : lm);
         public override void Dispose() { } // shared by every generator

@@ -28,12 +28,15 @@ public sealed class StageModel
     /// <summary>EnCodec's rate: context audio must be mono at this rate, stems come out at it.</summary>
     public int SampleRate => Codec.SampleRate;
 
-    /// <summary>Loads every part from one memory-mapped pass over the weights file.</summary>
-    public static StageModel Load(string modelFolder)
+    /// <summary>
+    /// Loads every part from one memory-mapped pass over the weights file; the LM's matrices in bfloat16 when
+    /// <paramref name="lmInBFloat16"/> (what <see cref="InferenceDevice.HostLmInBFloat16"/> asks for).
+    /// </summary>
+    public static StageModel Load(string modelFolder, bool lmInBFloat16 = false)
     {
         var folder = ModelFolder.Open(modelFolder);
         using var weights = folder.OpenWeights();
-        var lm = MusicGenLm.Load(weights);
+        var lm = MusicGenLm.Load(weights, lmInBFloat16);
         var text = TextConditioner.Load(folder, weights);
         if (text.Dim != lm.Dims.TextDim)
             throw new CheckpointException($"{weights.Path}: the text projection gives {text.Dim}-d states but the LM cross-attends {lm.Dims.TextDim}-d ones");

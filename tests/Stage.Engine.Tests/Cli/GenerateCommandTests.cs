@@ -33,7 +33,8 @@ public sealed class GenerateCommandTests : IDisposable
     {
         string context = WriteWav("mix.wav", EndToEnd.Context);
         var (exit, stdout, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("stem.wav"),
-            "--context", context, "--seconds", "0.24", "--prompt", EndToEnd.Prompt, "--top-k", "1", "--codes-out", Path("codes.json"));
+            "--context", context, "--seconds", "0.24", "--prompt", EndToEnd.Prompt, "--top-k", "1", "--codes-out", Path("codes.json"),
+            "--precision", "f32");   // the goldens are float32's (the CPU default is bf16)
         Assert.True(exit == 0, stderr);
         Assert.Contains("stem.wav", stdout);
         Assert.Contains("100%", stderr);
@@ -69,7 +70,7 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
-    public void The_cpu_engine_runs_bf16_weights_when_asked_and_says_f16_is_for_a_gpu()
+    public void The_cpu_engine_runs_bf16_weights_by_default_f32_when_asked_and_says_f16_is_for_a_gpu()
     {
         var (exit, _, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("bf16.wav"), "--device", "cpu",
             "--precision", "bf16", "--seconds", "0.1", "--top-k", "1");
@@ -80,6 +81,10 @@ public sealed class GenerateCommandTests : IDisposable
             "--precision", "f16", "--seconds", "0.1", "--top-k", "1");
         Assert.True(exit == 0, stderr);
         Assert.Contains("--precision f16 is a GPU storage; the CPU engine runs f32 or bf16: f32", stderr);
+        (exit, _, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("default.wav"), "--device", "cpu",
+            "--seconds", "0.1", "--top-k", "1");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("the language model's weights in bf16", stderr);   // the CPU default
     }
 
     [Theory]

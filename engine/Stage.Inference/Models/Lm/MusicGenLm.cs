@@ -267,9 +267,16 @@ public sealed unsafe class MusicGenLm
         Norm CrossNorm, RowWeights CrossQuery, RowWeights CrossKey, RowWeights CrossValue, RowWeights CrossOut,
         Norm FfnNorm, RowWeights FfnIn, RowWeights FfnOut);
 
-    /// <summary>Reads the LM from a STAGE checkpoint (<see cref="StageCheckpointLayout.Lm"/> names), sizes taken from the tensor shapes.</summary>
-    public static MusicGenLm Load(SafetensorsFile file)
+    /// <summary>
+    /// Reads the LM from a STAGE checkpoint (<see cref="StageCheckpointLayout.Lm"/> names), sizes taken from the tensor
+    /// shapes. With <paramref name="bfloat16"/> each matrix is rounded as soon as it is read, so memory peaks at the
+    /// bfloat16 weights plus one float32 matrix.
+    /// </summary>
+    public static MusicGenLm Load(SafetensorsFile file, bool bfloat16 = false)
     {
+        RowWeights Rows(string name, int rows, int cols) => Stored(new RowWeights(Read(file, name, rows, cols), rows, cols));
+        RowWeights Stored(RowWeights w) => bfloat16 ? w.ToBFloat16() : w;
+
         var embedding0 = file.Entry(L.TokenEmbedding(0));
         var q0 = file.Entry(L.SelfAttention(0, "to_q"));
         var ffn0 = file.Entry(L.FeedForwardIn(0));
@@ -300,24 +307,22 @@ public sealed unsafe class MusicGenLm
             ReadInto(file, L.SelfAttention(l, "to_k"), qkv.Span.Slice(width * dim, width * dim), width, dim);
             ReadInto(file, L.SelfAttention(l, "to_v"), qkv.Span.Slice(2 * width * dim, width * dim), width, dim);
             blocks[l] = new LmLayer(
-                ReadNorm(file, L.SelfAttentionNorm(l), dim), new RowWeights(qkv, 3 * width, dim), Rows(file, L.SelfAttention(l, "to_out"), dim, width),
+                ReadNorm(file, L.SelfAttentionNorm(l), dim), Stored(new RowWeights(qkv, 3 * width, dim)), Rows(L.SelfAttention(l, "to_out"), dim, width),
                 ReadNorm(file, L.CrossAttentionNorm(l), dim),
-                Rows(file, L.CrossAttention(l, "to_q"), width, dim),
-                Rows(file, L.CrossAttention(l, "to_k"), width, dims.TextDim),
-                Rows(file, L.CrossAttention(l, "to_v"), width, dims.TextDim),
-                Rows(file, L.CrossAttention(l, "to_out"), dim, width),
+                Rows(L.CrossAttention(l, "to_q"), width, dim),
+                Rows(L.CrossAttention(l, "to_k"), width, dims.TextDim),
+                Rows(L.CrossAttention(l, "to_v"), width, dims.TextDim),
+                Rows(L.CrossAttention(l, "to_out"), dim, width),
                 ReadNorm(file, L.FeedForwardNorm(l), dim),
-                Rows(file, L.FeedForwardIn(l), dims.FfnDim, dim),
-                Rows(file, L.FeedForwardOut(l), dim, dims.FfnDim));
+                Rows(L.FeedForwardIn(l), dims.FfnDim, dim),
+                Rows(L.FeedForwardOut(l), dim, dims.FfnDim));
         }
 
         var heads = new PinnedFloats((long)codebooks * dims.Card * dim);
         for (int q = 0; q < codebooks; q++)
             ReadInto(file, L.OutputHead(q), heads.Span.Slice(q * dims.Card * dim, dims.Card * dim), dims.Card, dim);
-        return new MusicGenLm(dims, embeddings, blocks, ReadNorm(file, L.FinalNorm, dim), new RowWeights(heads, codebooks * dims.Card, dim));
+        return new MusicGenLm(dims, embeddings, blocks, ReadNorm(file, L.FinalNorm, dim), Stored(new RowWeights(heads, codebooks * dims.Card, dim)));
     }
-
-    static RowWeights Rows(SafetensorsFile file, string name, int rows, int cols) => new(Read(file, name, rows, cols), rows, cols);
 
     static PinnedFloats Read(SafetensorsFile file, string name, int rows, int cols)
     {
@@ -337,8 +342,8 @@ public sealed unsafe class MusicGenLm
     static Norm ReadNorm(SafetensorsFile file, string module, int dim) =>
         new(file.ReadFloat32(module + ".weight", dim), file.ReadFloat32(module + ".bias", dim));
 
-    /// <summary>An LM of the given size with random weights (for benchmarks; no file).</summary>
-    public static MusicGenLm CreateRandom(LmDimensions dims, int seed)
+    /// <summary>An LM of the given size with random weights (for benchmarks; no file), its matrices rounded to bfloat16 as made when asked.</summary>
+    public static MusicGenLm CreateRandom(LmDimensions dims, int seed, bool bfloat16 = false)
     {
         var random = new Random(seed);
         PinnedFloats Values(int rows, int cols)
@@ -349,7 +354,11 @@ public sealed unsafe class MusicGenLm
             for (int i = 0; i < span.Length; i++) span[i] = (float)(random.NextDouble() * 2 - 1) * scale;
             return m;
         }
-        RowWeights Matrix(int rows, int cols) => new(Values(rows, cols), rows, cols);
+        RowWeights Matrix(int rows, int cols)
+        {
+            var m = new RowWeights(Values(rows, cols), rows, cols);
+            return bfloat16 ? m.ToBFloat16() : m;
+        }
         Norm UnitNorm()
         {
             var w = new float[dims.Dim];
