@@ -53,22 +53,22 @@ public sealed unsafe class RowWeights
         var result = new RowWeights(bf16, Rows, Cols);
         float* source = Float32;
         ushort* target = result.BFloat16;
-        const int Block = 1 << 16;
-        Parallel.For(0, (bf16.Length + Block - 1) / Block, b =>
-        {
-            int start = b * Block, end = Math.Min(bf16.Length, start + Block), i = start;
-            if (Vector256.IsHardwareAccelerated)
-                for (; i + 16 <= end; i += 16)
-                {
-                    // Round to nearest even: add 0x7FFF plus the lowest kept bit, keep the top half (weights have no NaNs).
-                    var lo = Vector256.Load((uint*)(source + i));
-                    var hi = Vector256.Load((uint*)(source + i + 8));
-                    lo = Vector256.ShiftRightLogical(lo + Vector256.Create(0x7FFFu) + (Vector256.ShiftRightLogical(lo, 16) & Vector256<uint>.One), 16);
-                    hi = Vector256.ShiftRightLogical(hi + Vector256.Create(0x7FFFu) + (Vector256.ShiftRightLogical(hi, 16) & Vector256<uint>.One), 16);
-                    Vector256.Store(Vector256.Narrow(lo, hi), target + i);
-                }
-            for (; i < end; i++) target[i] = RoundToBFloat16(source[i]);
-        });
+        // One thread, and the float32 source kept alive to the end (the loop reads it through a raw pointer): spread over
+        // Parallel.For without the KeepAlive, this left the win-x64 engine's heap corrupt under Wine ("Internal CLR
+        // error" in the finalizer; Linux was fine). Which of the two mattered is not known yet.
+        int n = bf16.Length, i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 16 <= n; i += 16)
+            {
+                // Round to nearest even: add 0x7FFF plus the lowest kept bit, keep the top half (weights have no NaNs).
+                var lo = Vector256.Load((uint*)(source + i));
+                var hi = Vector256.Load((uint*)(source + i + 8));
+                lo = Vector256.ShiftRightLogical(lo + Vector256.Create(0x7FFFu) + (Vector256.ShiftRightLogical(lo, 16) & Vector256<uint>.One), 16);
+                hi = Vector256.ShiftRightLogical(hi + Vector256.Create(0x7FFFu) + (Vector256.ShiftRightLogical(hi, 16) & Vector256<uint>.One), 16);
+                Vector256.Store(Vector256.Narrow(lo, hi), target + i);
+            }
+        for (; i < n; i++) target[i] = RoundToBFloat16(source[i]);
+        GC.KeepAlive(this);
         return result;
     }
 
