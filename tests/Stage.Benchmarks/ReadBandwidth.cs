@@ -36,6 +36,7 @@ static unsafe class ReadBandwidth
             best = Math.Max(best, perThread * threads * 4.0 / clock.Elapsed.TotalSeconds / 1e9);
         }
         GC.KeepAlive(sums);
+        GC.KeepAlive(buffer);   // read through a raw pointer until here
         return best;
     }
 }
