@@ -41,6 +41,7 @@ public sealed unsafe class RowsLinear : IChunkedWork
         if (!w.IsBFloat16)
         {
             Run(x, xStride, rows, w.Float32, w.Cols, w.Rows, y, yStride, mode);
+            GC.KeepAlive(w);   // its memory is read through a raw pointer until here
             return;
         }
         if (rows <= 0) return;
@@ -52,6 +53,7 @@ public sealed unsafe class RowsLinear : IChunkedWork
         _x = x; _xStride = xStride; _rows = rows; _w = null; _bf16 = w.BFloat16; _in = w.Cols; _out = w.Rows; _y = y; _yStride = yStride; _mode = mode;
         _pool.Run(this, (w.Rows + ColumnsPerChunk - 1) / ColumnsPerChunk);
         _bf16 = null;
+        GC.KeepAlive(w);
     }
 
     /// <summary>
