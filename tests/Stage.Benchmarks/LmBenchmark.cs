@@ -76,6 +76,7 @@ static class LmBenchmark
         var decode = total - prefill;
         int decodeSteps = steps - 1; // forward passes after the prefill (the first step samples the prefill's logits)
 
+        long peakWorkingSet = process.PeakWorkingSet64;   // before the bandwidth probe adds its own buffer
         double floor = ReadBandwidth.GigabytesPerSecond(lm.MatrixBytes);
         double streamed = lm.MatrixBytes * (double)decodeSteps / decode.TotalSeconds / 1e9;
         var gc = GC.GetGCMemoryInfo();
@@ -91,7 +92,7 @@ static class LmBenchmark
             + $"(wall/CPU {decode.TotalMilliseconds / decodeCpu.TotalMilliseconds:F2}; machine load average {LoadAverage()})");
         Console.WriteLine($"first complete frame (first streamable audio): {firstFrame.TotalSeconds:F2} s; total {total.TotalSeconds:F1} s for {stemFrames / 50.0:F1} s of stem");
         Console.WriteLine($"allocated on the generating thread during the steps: {allocatedAfterSteps - allocatedBeforeSteps} bytes");
-        Console.WriteLine($"peak working set {process.PeakWorkingSet64 / 1048576.0:F0} MiB; GC heap {GC.GetTotalMemory(false) / 1048576.0:F0} MiB, GC committed {gc.TotalCommittedBytes / 1048576.0:F0} MiB");
+        Console.WriteLine($"peak working set {peakWorkingSet / 1048576.0:F0} MiB; GC heap {GC.GetTotalMemory(false) / 1048576.0:F0} MiB, GC committed {gc.TotalCommittedBytes / 1048576.0:F0} MiB");
         if (device.IsAccelerator) Console.WriteLine(BenchmarkDevice.Memory(device));
         return 0;
     }
