@@ -14,13 +14,14 @@ sealed class FakeModelHosts : IDisposable
 {
     public const string CheckpointId = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456";
     public const string ConfigId = "1ConfigConfigConfigConfigConfig0";
+    public const string BassCheckpointId = "1BassBassBassBassBassBassBassBass0";
     readonly HttpListener listener = new();
     readonly Task serving;
     readonly Dictionary<string, byte[]> files;
 
     public FakeModelHosts(byte[] checkpoint, byte[] tokenizer, byte[] config)
     {
-        files = new() { [CheckpointId] = checkpoint, ["spiece"] = tokenizer, [ConfigId] = config };
+        files = new() { [CheckpointId] = checkpoint, [BassCheckpointId] = checkpoint, ["spiece"] = tokenizer, [ConfigId] = config };
         int port = FreePort();
         Address = new Uri($"http://127.0.0.1:{port}/");
         listener.Prefixes.Add(Address.ToString());
@@ -84,7 +85,7 @@ sealed class FakeModelHosts : IDisposable
 
     string FolderPage()
     {
-        string listing = $$"""[[["{{CheckpointId}}",["1tNZsN3OYC8PGVklCRPkebPvS5QGX1w1q"],"{{ListedName}}","application/octet-stream",null],["{{ConfigId}}",["1tNZsN3OYC8PGVklCRPkebPvS5QGX1w1q"],"config.json","application/json"]],null,null,null,[],1]""";
+        string listing = $$"""[[["{{CheckpointId}}",["1tNZsN3OYC8PGVklCRPkebPvS5QGX1w1q"],"{{ListedName}}","application/octet-stream",null],["{{BassCheckpointId}}",["1tNZsN3OYC8PGVklCRPkebPvS5QGX1w1q"],"stage-bass.safetensors","application/octet-stream"],["{{ConfigId}}",["1tNZsN3OYC8PGVklCRPkebPvS5QGX1w1q"],"config.json","application/json"]],null,null,null,[],1]""";
         var escaped = new StringBuilder();
         foreach (char c in listing) escaped.Append(c is '"' or '[' or ']' or '/' ? $"\\x{(int)c:x2}" : c.ToString());
         return $"<html><head><title>STAGE - Google Drive</title></head><body><script nonce=\"x\">window['_DRIVE_ivd'] = '{escaped}';if (window['_DRIVE_ivdc']) {{window['_DRIVE_ivdc']();}}</script></body></html>";

@@ -107,7 +107,7 @@ public sealed class ModelsCommandTests : IDisposable
         hosts.ListedName = "README.txt";
         var (code, _, stderr) = Run("models", "install", "drums", "--models", Root);
         Assert.Equal(1, code);
-        Assert.Contains("lists no stage-drums.safetensors (it lists: README.txt, config.json)", stderr);
+        Assert.Contains("lists no stage-drums.safetensors (it lists: README.txt, stage-bass.safetensors, config.json)", stderr);
     }
 
     [Fact]
@@ -221,6 +221,48 @@ public sealed class ModelsCommandTests : IDisposable
         (code, stdout, _) = Run("models", "remove", "drums", "--models", Root);
         Assert.Equal(0, code);
         Assert.False(Directory.Exists(Path.Combine(Root, "drums")));
+    }
+
+    [Fact]
+    public async Task The_installer_with_models_installs_both_instruments_with_the_engine_it_installed()
+    {
+        if (OperatingSystem.IsWindows()) return;   // install.sh is the Linux installer (install.ps1 has its own tests)
+        using var hosts = Hosts();
+        // An engine folder as the installer expects one (an executable stage-engine), running this build's engine.
+        string engine = Directory.CreateDirectory(Path.Combine(dir, "engine")).FullName;
+        string dll = typeof(Program).Assembly.Location;
+        File.WriteAllText(Path.Combine(engine, "stage-engine"), $"#!/bin/sh\nexec dotnet \"{dll}\" \"$@\"\n");
+        File.SetUnixFileMode(Path.Combine(engine, "stage-engine"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // The models step needs no real plugin: a bundle with the file the installer checks for.
+        string bundle = Path.Combine(dir, "Stage.vst3");
+        Directory.CreateDirectory(Path.Combine(bundle, "Contents", "x86_64-linux"));
+        File.WriteAllText(Path.Combine(bundle, "Contents", "x86_64-linux", "Stage.so"), "not a plugin");
+        string home = Directory.CreateDirectory(Path.Combine(dir, "home")).FullName;
+
+        var start = new System.Diagnostics.ProcessStartInfo("bash",
+            [Path.Combine(RepositoryRoot.Path, "installer", "install.sh"), "--bundle", bundle, "--engine", engine, "--with-models"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["HOME"] = home;
+        start.Environment["XDG_DATA_HOME"] = Path.Combine(home, "data");
+        start.Environment["STAGE_MODEL_HOSTS"] = hosts.Address.ToString();
+        start.Environment.Remove("STAGE_MODELS");
+        using var installer = System.Diagnostics.Process.Start(start)!;
+        var output = installer.StandardOutput.ReadToEndAsync();
+        var errors = installer.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await installer.WaitForExitAsync(timeout.Token);
+        string stdout = await output, stderr = await errors;
+        Assert.True(installer.ExitCode == 0, $"{stdout}\n{stderr}");
+        string models = Path.Combine(home, "data", "Stage", "models");
+        foreach (var instrument in new[] { "drums", "bass" })
+        {
+            Assert.Equal(Checkpoint, File.ReadAllBytes(Path.Combine(models, instrument, "model.safetensors")));
+            Assert.True(File.Exists(Path.Combine(models, instrument, "manifest.json")), instrument);
+            Assert.Contains($"model   {Path.Combine(models, instrument)} (complete)", stdout);
+        }
     }
 
     [Fact]
