@@ -40,6 +40,7 @@ public static class EngineCommandLine
         new GenerateCommand(),
         new DevicesCommand(),
         new ModelsCommand(),
+        new OpenCommand(),
         ];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel)

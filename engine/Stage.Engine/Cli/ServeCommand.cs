@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Stage.Engine.ControlRoom;
 using Stage.Engine.Jobs;
 using Stage.Engine.Logging;
 using Stage.Engine.Server;
@@ -29,6 +30,16 @@ public sealed class ServeCommand : EngineCommand
 
     readonly DeviceOptions _device = new();
 
+    readonly Option<int> _roomPort = new("--control-room-port")
+    {
+        Description = "loopback port of the control room page (0 = any free port)",
+        HelpName = "PORT",
+        DefaultValueFactory = _ => 0,
+        Validators = { r => { if (r.GetValueOrDefault<int>() is < 0 or > 65535) r.AddError("--control-room-port must be 0..65535"); } },
+    };
+
+    readonly Option<bool> _noRoom = new("--no-control-room") { Description = "serve the pipe only, without the control room page" };
+
     public ServeCommand() : base("serve", "serve plugin instances over a named pipe until Ctrl+C / SIGTERM")
     {
         Details =
@@ -36,10 +47,14 @@ public sealed class ServeCommand : EngineCommand
             Plugin instances connect over a named pipe (reachable only by this user) and ask for stems. Many instances
             may be connected at once; each one's requests run in order. Logs go to stderr and to the log file. Ctrl+C
             or SIGTERM stops the server cleanly, cancelling running requests.
+            The control room, a page on 127.0.0.1 with a card per connected instance, starts with it; its address
+            (with this run's secret) is printed at start, and `stage-engine open` opens it.
             """;
         Add(_pipe);
         Add(_models);
         Add(_log);
+        Add(_roomPort);
+        Add(_noRoom);
         _device.AddTo(this);
     }
 
@@ -70,7 +85,25 @@ public sealed class ServeCommand : EngineCommand
             var selection = DeviceOptions.Choose(kind, precision);
             log.Info(selection.Message);
             using var device = selection.Device;
-            var server = new PipeServer(pipeName, new StageStemGenerator(new StageModelCache(models, device.HostLmInBFloat16), device: device), log);
+            var generator = new StageStemGenerator(new StageModelCache(models, device.HostLmInBFloat16), device: device);
+            RoomServer? room = null;
+            if (!result.GetValue(_noRoom))
+            {
+                try
+                {
+                    room = RoomServer.StartAsync(new Room(), new EngineStatus(EngineVersion.Text, generator.DeviceName, Path.GetFullPath(models), StageFolders.Stems),
+                        result.GetValue(_roomPort), log).GetAwaiter().GetResult();
+                }
+                catch (IOException e)
+                {
+                    log.Error($"cannot start the control room on 127.0.0.1:{result.GetValue(_roomPort)}: {e.Message}; choose another --control-room-port, or --no-control-room");
+                    return 1;
+                }
+                log.Info($"control room: {room.Address}");
+                stdout.WriteLine($"Control room: {room.Address}");
+                stdout.Flush();
+            }
+            var server = new PipeServer(pipeName, generator, log, room);
             try
             {
                 server.RunAsync(cancel).GetAwaiter().GetResult();
@@ -79,6 +112,10 @@ public sealed class ServeCommand : EngineCommand
             {
                 log.Error($"cannot serve on pipe '{pipeName}': {e.Message}");
                 return 1;
+            }
+            finally
+            {
+                room?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
             return 0;
         }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Pipes;
 using System.Threading.Channels;
+using Stage.Engine.ControlRoom;
 using Stage.Engine.Jobs;
 using Stage.Engine.Logging;
 using Stage.Shared.Protocol;
@@ -15,7 +16,7 @@ namespace Stage.Engine.Server;
 /// frame (oversize, empty, truncated) or a bad handshake gets a <see cref="Failed"/> if the pipe still
 /// takes it, then the connection is closed. Either way it is logged.</para>
 /// </summary>
-sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator generator, EngineLog log)
+sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator generator, EngineLog log, RoomServer? controlRoom = null)
 {
     /// <summary>
     /// Requests waiting behind the running one; more are refused rather than buffered (each may hold up
@@ -45,6 +46,9 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
     // session is being torn down and a client has stopped reading.
     readonly CancellationTokenSource _abortWrites = new();
     bool _refused;
+    // The control room's line to this client, one delegate so the room can tell this connection from a newer one.
+    Func<ProtocolMessage, CancellationToken, ValueTask>? _roomLine;
+    readonly HashSet<string> _instances = [];
     (long RequestId, CancellationTokenSource Cancel)? _running;
     string _client = $"client {id}";
 
@@ -78,6 +82,7 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
             // Whatever ended the session: stop its running job, drop its queue, free the pipe.
             session.Cancel();
             _queue.Writer.TryComplete();
+            if (_roomLine != null) foreach (var instance in _instances) controlRoom?.Room.Disconnected(instance, _roomLine);
             try { await jobs.ConfigureAwait(false); }
             catch (Exception e) { log.Error($"{_client}: job loop failed", e); }
             await pipe.DisposeAsync().ConfigureAwait(false);
@@ -125,7 +130,9 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
             return false;
         }
         _client = $"client {id} ({hello.ClientName} {hello.ClientVersion})";
-        string[] capabilities = generator.DeviceName is { } device ? [.. Capabilities, EngineCapability.DevicePrefix + device] : Capabilities;
+        var capabilities = new List<string>(Capabilities);
+        if (generator.DeviceName is { } device) capabilities.Add(EngineCapability.DevicePrefix + device);
+        if (controlRoom != null) capabilities.Add(EngineCapability.ControlRoomPrefix + controlRoom.Address);
         await SendAsync(new Welcome(Hello.CurrentProtocolVersion, EngineVersion.Text, capabilities), cancel).ConfigureAwait(false);
         log.Info($"{_client} shook hands");
         return true;
@@ -152,6 +159,8 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
                 case Cancel c: CancelRequest(c.RequestId); break;
                 case Ping ping: await SendAsync(new Pong(ping.Token), cancel).ConfigureAwait(false); break;
                 case Pong: break;
+                case InstanceInfo info: Report(info); break;
+                case OpenControlRoom: await OpenControlRoomAsync(cancel).ConfigureAwait(false); break;
                 default:
                     log.Warn($"{_client} sent '{message.Type}', which clients do not send");
                     await SendAsync(new Failed(0, FailureCode.UnknownMessage,
@@ -182,6 +191,25 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
         log.Warn($"{_client}: {message}; disconnecting");
         try { await SendAsync(new Failed(0, code, message), cancel).ConfigureAwait(false); }
         catch (Exception e) when (e is IOException or ObjectDisposedException) { }
+    }
+
+    void Report(InstanceInfo info)
+    {
+        if (controlRoom == null) return;
+        _roomLine ??= SendAsync;
+        if (_instances.Add(info.InstanceId)) log.Info($"{_client} is Stage instance {info.InstanceId} on track '{info.TrackName ?? "(unnamed)"}'");
+        controlRoom.Room.Report(info, _roomLine);
+    }
+
+    async Task OpenControlRoomAsync(CancellationToken cancel)
+    {
+        if (controlRoom == null)
+        {
+            await SendAsync(new Failed(0, FailureCode.BadRequest, "this engine runs without its control room (serve --no-control-room)"), cancel).ConfigureAwait(false);
+            return;
+        }
+        if (SystemOpener.OpenPage(controlRoom.Address) is { } problem) log.Warn($"{_client}: could not open the control room ({problem}); open {controlRoom.Address} in a browser");
+        else log.Info($"{_client}: opened the control room");
     }
 
     async Task EnqueueAsync(GenerateRequest request, CancellationToken cancel)
@@ -273,9 +301,28 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
         }
         log.Info($"{_client}: request {rid} started ({InstrumentName.Of(request.Instrument)}, {request.Length}, {request.TempoBpm} BPM {request.TimeSignature}, context {request.Context.DurationSeconds:0.##} s)");
         var clock = Stopwatch.StartNew();
+        IStemSink sink = new SessionStemSink(this, rid);
+        var onCard = controlRoom?.Room.Start(request, StemFrames(request), sink);
+        var outcome = await GenerateAsync(request, onCard ?? sink, clock, job, session, shutdown).ConfigureAwait(false);
+        if (outcome is Completed done) onCard?.Completed(done);
+        else if (outcome is Failed failed) onCard?.Failed(failed);
+        else onCard?.Failed(new Failed(rid, FailureCode.Cancelled, "the plugin went away"));
+        return outcome;
+    }
+
+    /// <summary>The stem's length in output frames, for drawing it before it has arrived.</summary>
+    static long StemFrames(GenerateRequest r)
+    {
+        double seconds = r.Length.InBars ? r.Length.Value * InstanceCard.QuartersPerBar(r.TimeSignature) * 60 / r.TempoBpm : r.Length.Value;
+        return (long)Math.Round(seconds * r.OutputSampleRate);
+    }
+
+    async Task<ProtocolMessage?> GenerateAsync(GenerateRequest request, IStemSink sink, Stopwatch clock, CancellationToken job, CancellationToken session, CancellationToken shutdown)
+    {
+        long rid = request.RequestId;
         try
         {
-            var result = await generator.GenerateAsync(request, new SessionStemSink(this, rid), job).ConfigureAwait(false);
+            var result = await generator.GenerateAsync(request, sink, job).ConfigureAwait(false);
             log.Info($"{_client}: request {rid} completed in {clock.Elapsed.TotalSeconds:0.##} s ({result.Variations} × {result.TotalSamples} frames)");
             return new Completed(rid, result.Variations, result.TotalSamples, result.WavPaths);
         }

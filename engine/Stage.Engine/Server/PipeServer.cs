@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.IO.Pipes;
+using Stage.Engine.ControlRoom;
 using Stage.Engine.Jobs;
 using Stage.Engine.Logging;
 
@@ -10,7 +11,7 @@ namespace Stage.Engine.Server;
 /// gets its own <see cref="ClientSession"/>; a client that breaks the protocol or disappears affects only
 /// its own session. <see cref="RunAsync"/> returns once shut down and every session has ended.
 /// </summary>
-public sealed class PipeServer(string pipeName, IStemGenerator generator, EngineLog log)
+public sealed class PipeServer(string pipeName, IStemGenerator generator, EngineLog log, RoomServer? controlRoom = null)
 {
     readonly ConcurrentDictionary<int, Task> _sessions = new();
     int _nextClient;
@@ -52,7 +53,7 @@ public sealed class PipeServer(string pipeName, IStemGenerator generator, Engine
                     continue;
                 }
                 int id = Interlocked.Increment(ref _nextClient);
-                var session = new ClientSession(id, pipe, generator, log);
+                var session = new ClientSession(id, pipe, generator, log, controlRoom);
                 // Registered before it starts: a session that ends at once must find its entry to remove.
                 var run = new Task<Task>(async () =>
                 {

@@ -18,4 +18,7 @@ public static class EngineCapability
     /// <summary>Prefix of the capability naming where the model runs, e.g. <c>device:cuda: NVIDIA GeForce RTX 3060 (bf16)</c>
     /// or <c>device:cpu (8 threads)</c> (informational; the engine chose it at start).</summary>
     public const string DevicePrefix = "device:";
+    /// <summary>Prefix of the capability giving the control room's address, secret included, e.g.
+    /// <c>control-room:http://127.0.0.1:41234/s/3fA9…/</c>. Only this user can read it (the pipe is theirs).</summary>
+    public const string ControlRoomPrefix = "control-room:";
 }

@@ -8,7 +8,8 @@ namespace Stage.Shared.Protocol;
 /// <see cref="PcmAudio"/>), tempoBpm, timeSignature [n, d], lengthBars or lengthSeconds, contextMode
 /// ("mixture"|"click"|"both"), and the optional clickOffsetSeconds, prompt, temperature, topK, guidance,
 /// seed (nil = engine picks), variations, outputSampleRate, outputChannels, writeWav, wavDirectory
-/// (nil = the user's stems folder). Absent optional keys take the defaults below.</para>
+/// (nil = the user's stems folder), instanceId (the plugin instance's id for the control room; nil = none), stemStartPpq (where the stem
+/// goes on the host's timeline, in quarter notes; nil = not placed). Absent optional keys take the defaults below.</para>
 /// </summary>
 public sealed record GenerateRequest : ProtocolMessage
 {
@@ -47,6 +48,12 @@ public sealed record GenerateRequest : ProtocolMessage
     public bool WriteWav { get; init; } = true;
     /// <summary>Folder for the WAVs; null means the user's stems folder.</summary>
     public string? WavDirectory { get; init; }
+    /// <summary>The sending plugin instance's <see cref="InstanceInfo.InstanceId"/>, so the control room shows the
+    /// request on its card; null for other clients.</summary>
+    public string? InstanceId { get; init; }
+    /// <summary>Where the stem starts on the host's timeline in quarter notes (the control room draws bar
+    /// numbers from it and restores earlier stems there); null when the client does not place it.</summary>
+    public double? StemStartPpq { get; init; }
 
     /// <summary>
     /// Why the engine cannot serve this request as asked, or null when the values are usable. Checks only
@@ -70,13 +77,16 @@ public sealed record GenerateRequest : ProtocolMessage
         if (!double.IsFinite(Guidance) || Guidance < 0) return $"guidance {Guidance} must be 0 or more";
         if (Variations is < 1 or > 16) return $"{Variations} variations is outside 1..16";
         if (OutputSampleRate is < 8_000 or > 384_000) return $"output sample rate {OutputSampleRate} Hz is outside 8000..384000";
+        if (InstanceId is { Length: 0 or > 64 }) return $"instance id of {InstanceId.Length} characters must have 1 to 64";
+        if (StemStartPpq is { } ppq && !double.IsFinite(ppq)) return $"stem start {ppq} PPQ is not a finite number";
+        if (Prompt.Length > InstanceInfo.MaxPromptLength) return $"the prompt is {Prompt.Length} characters; at most {InstanceInfo.MaxPromptLength}";
         if (OutputChannels is < 1 or > 2) return $"output channel count {OutputChannels} is not 1 or 2";
         return null;
     }
 
     internal override void Write(ref PayloadWriter writer)
     {
-        writer.WriteMapHeader(19);
+        writer.WriteMapHeader(21);
         writer.WriteUtf8("type"u8);
         writer.WriteUtf8("generate"u8);
         writer.WriteUtf8("requestId"u8);
@@ -117,6 +127,10 @@ public sealed record GenerateRequest : ProtocolMessage
         writer.Write(WriteWav);
         writer.WriteUtf8("wavDirectory"u8);
         writer.Write(WavDirectory);
+        writer.WriteUtf8("instanceId"u8);
+        writer.Write(InstanceId);
+        writer.WriteUtf8("stemStartPpq"u8);
+        if (StemStartPpq is { } start) writer.Write(start); else writer.WriteNil();
     }
 
     internal static GenerateRequest Read(ref MessageFields fields)
@@ -157,6 +171,8 @@ public sealed record GenerateRequest : ProtocolMessage
             else if (fields.Is("outputChannels"u8)) defaults.OutputChannels = fields.ReadInt32();
             else if (fields.Is("writeWav"u8)) defaults.WriteWav = fields.ReadBoolean();
             else if (fields.Is("wavDirectory"u8)) defaults.WavDirectory = fields.ReadNullableString();
+            else if (fields.Is("instanceId"u8)) defaults.InstanceId = fields.ReadNullableString();
+            else if (fields.Is("stemStartPpq"u8)) defaults.StemStartPpq = fields.ReadNullableDouble();
             else fields.Skip();
         }
         if (bars is not null && seconds is not null)
@@ -182,6 +198,8 @@ public sealed record GenerateRequest : ProtocolMessage
             OutputChannels = defaults.OutputChannels,
             WriteWav = defaults.WriteWav,
             WavDirectory = defaults.WavDirectory,
+            InstanceId = defaults.InstanceId,
+            StemStartPpq = defaults.StemStartPpq,
         };
     }
 
@@ -198,5 +216,7 @@ public sealed record GenerateRequest : ProtocolMessage
         public int OutputChannels = DefaultOutputChannels;
         public bool WriteWav = true;
         public string? WavDirectory;
+        public string? InstanceId;
+        public double? StemStartPpq;
     }
 }

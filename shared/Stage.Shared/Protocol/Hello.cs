@@ -4,8 +4,11 @@ namespace Stage.Shared.Protocol;
 /// with <see cref="FailureCode.UnsupportedVersion"/> and a disconnect.</summary>
 public sealed record Hello(int ProtocolVersion, string ClientName, string ClientVersion) : ProtocolMessage
 {
-    /// <summary>Bumped on every incompatible change to the messages or framing.</summary>
-    public const int CurrentProtocolVersion = 1;
+    /// <summary>Bumped on every incompatible change to the messages or framing. 2: the control room
+    /// (<see cref="InstanceInfo"/>, <see cref="PromptSettings"/>, <see cref="RemotePress"/>,
+    /// <see cref="VariationChoice"/>, <see cref="StemRestore"/>, <see cref="OpenControlRoom"/>, and
+    /// <see cref="GenerateRequest.InstanceId"/>).</summary>
+    public const int CurrentProtocolVersion = 2;
 
     public const string TypeName = "hello";
     public override string Type => TypeName;

@@ -46,6 +46,12 @@ public static class MessageCodec
             Cancel.TypeName => Cancel.Read(ref fields),
             Ping.TypeName => Ping.Read(ref fields),
             Pong.TypeName => Pong.Read(ref fields),
+            InstanceInfo.TypeName => InstanceInfo.Read(ref fields),
+            PromptSettings.TypeName => PromptSettings.Read(ref fields),
+            RemotePress.TypeName => RemotePress.Read(ref fields),
+            VariationChoice.TypeName => VariationChoice.Read(ref fields),
+            StemRestore.TypeName => StemRestore.Read(ref fields),
+            OpenControlRoom.TypeName => OpenControlRoom.Read(ref fields),
             _ => throw new ProtocolException(FailureCode.UnknownMessage, $"unknown message type '{type}'"),
         };
     }
