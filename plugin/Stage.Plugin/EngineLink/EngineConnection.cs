@@ -29,19 +29,26 @@ sealed class EngineConnection : IDisposable
     Task? generation;
     CancellationTokenSource? generationCancel;
     double convertedFor;
+    int cancelRequested;
+    readonly RoomLink room;
 
     public EngineConnection(StagePlugin plugin)
     {
         this.plugin = plugin;
         worker = new Thread(Run) { IsBackground = true, Name = "Stage engine link" };
         worker.Start();
+        room = new RoomLink(plugin, this, pipeName);
     }
+
+    /// <summary>Cancels the request in flight (the control room's Cancel), on the worker.</summary>
+    public void CancelGeneration() => Volatile.Write(ref cancelRequested, 1);
 
     /// <summary>Loads a saved stem's WAVs (on the worker) and plays it where it was placed.</summary>
     public void Reload(StemReference stem) => reloads.Enqueue(stem);
 
     public void Dispose()
     {
+        room.Dispose();
         stopping.Cancel();
         if (Thread.CurrentThread != worker) worker.Join(TimeSpan.FromSeconds(5));
     }
@@ -58,6 +65,11 @@ sealed class EngineConnection : IDisposable
                 while (reloads.TryDequeue(out var stem)) StemFiles.Reload(plugin, stem);
                 ConvertStemToHostRate();
                 if (plugin.GenerateRequests.TryRead(out var ticket)) StartGeneration(ticket);
+                if (Interlocked.Exchange(ref cancelRequested, 0) != 0 && generation is { IsCompleted: false })
+                {
+                    generationCancel!.Cancel();
+                    plugin.Status = new StatusReport(StatusKind.Ready, "Generation cancelled");
+                }
                 stopping.Token.WaitHandle.WaitOne(Tick);
             }
             generationCancel?.Cancel();
@@ -181,6 +193,9 @@ sealed class EngineConnection : IDisposable
             Length = StemLength.Bars(bars),
             ContextMode = (ContextMode)(int)p.Plain(ParameterId.Context),
             ClickOffsetSeconds = 0,   // the region starts on a bar line
+            Prompt = plugin.Prompt,
+            InstanceId = plugin.InstanceId,
+            StemStartPpq = r.StartPpq,
             Temperature = p.Plain(ParameterId.Temperature),
             TopK = (int)p.Plain(ParameterId.TopK),
             Guidance = p.Plain(ParameterId.Guidance),
@@ -191,7 +206,7 @@ sealed class EngineConnection : IDisposable
             WriteWav = true,
         };
         string what = $"{bars} bar{(bars == 1 ? "" : "s")} of {InstrumentName.Of(instrument)} at {grid.Tempo.BeatsPerMinute:0.##} BPM";
-        PluginLog.Write($"request {requestId}: {what} from bar {r.FirstBar + 1} (PPQ {r.StartPpq}), {variations} variation(s), seed {request.Seed}");
+        PluginLog.Write($"request {requestId}: {what} from bar {r.FirstBar + 1} (PPQ {r.StartPpq}), {variations} variation(s), seed {request.Seed}, prompt \"{request.Prompt}\"");
         // An engine that died while idle is only noticed on the next request: if a kept connection breaks
         // before the engine answered anything, connect afresh (starting the engine) and send once more.
         for (int attempt = 0; attempt < 2; attempt++)

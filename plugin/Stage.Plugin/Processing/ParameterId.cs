@@ -21,4 +21,5 @@ public enum ParameterId : uint
     Capture = 12,
     Loop = 13,
     Status = 14,
+    OpenControlRoom = 15,
 }

@@ -8,19 +8,21 @@ namespace Stage.Plugin.Processing;
 /// magic "STGS", uint16 version, uint16 parameter count, then (uint32 id, float64 normalized) per
 /// parameter, then uint8 has-stem and, if set, float64 start PPQ, float64 length in quarters,
 /// float64 sample rate, int32 file count and per file an int32 UTF-8 length and the bytes.
+/// Version 2 adds, after that, the prompt and the instance id (each an int32 UTF-8 length and the bytes).
 /// Parameters are stored by id so that a later version may add some; unknown ids are skipped.
 /// </summary>
-public sealed record PluginState(IReadOnlyDictionary<ParameterId, double> Parameters, StemReference? Stem)
+public sealed record PluginState(IReadOnlyDictionary<ParameterId, double> Parameters, StemReference? Stem, string Prompt = "", string? InstanceId = null)
 {
-    public const ushort CurrentVersion = 1;
+    public const ushort CurrentVersion = 2;
+    const int MaxTextBytes = 16 * 1024;
     static ReadOnlySpan<byte> Magic => "STGS"u8;
 
-    public static PluginState Capture(ParameterValues values, StemReference? stem)
+    public static PluginState Capture(ParameterValues values, StemReference? stem, string prompt = "", string? instanceId = null)
     {
         var parameters = new Dictionary<ParameterId, double>();
         foreach (var spec in StageParameters.All)
-            if (!spec.IsReadOnly && spec.Id != ParameterId.Generate) parameters[spec.Id] = values[spec.Id];
-        return new PluginState(parameters, stem);
+            if (!spec.IsReadOnly && spec.Id is not (ParameterId.Generate or ParameterId.OpenControlRoom)) parameters[spec.Id] = values[spec.Id];
+        return new PluginState(parameters, stem, prompt, instanceId);
     }
 
     public void ApplyTo(ParameterValues values)
@@ -52,6 +54,12 @@ public sealed record PluginState(IReadOnlyDictionary<ParameterId, double> Parame
                 BinaryPrimitives.WriteInt32LittleEndian(b, utf8.Length); o.Write(b[..4]);
                 o.Write(utf8);
             }
+        }
+        foreach (var text in (ReadOnlySpan<string>)[Prompt, InstanceId ?? ""])
+        {
+            byte[] utf8 = Encoding.UTF8.GetBytes(text);
+            BinaryPrimitives.WriteInt32LittleEndian(b, utf8.Length); o.Write(b[..4]);
+            o.Write(utf8);
         }
         return o.ToArray();
     }
@@ -89,7 +97,9 @@ public sealed record PluginState(IReadOnlyDictionary<ParameterId, double> Parame
             if (!(quarters > 0) || !(rate > 0)) throw new InvalidDataException("Stage state has a stem without length or sample rate");
             stem = new StemReference(paths, start, quarters, rate);
         }
-        return new PluginState(parameters, stem);
+        if (version < 2) return new PluginState(parameters, stem);
+        string prompt = r.Text("prompt"), instance = r.Text("instance id");
+        return new PluginState(parameters, stem, prompt, instance.Length == 0 ? null : instance);
     }
 
     ref struct Reader(ReadOnlySpan<byte> data)
@@ -109,5 +119,12 @@ public sealed record PluginState(IReadOnlyDictionary<ParameterId, double> Parame
         public uint UInt32() => BinaryPrimitives.ReadUInt32LittleEndian(Take(4));
         public int Int32() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
         public double Double() => BinaryPrimitives.ReadDoubleLittleEndian(Take(8));
+
+        public string Text(string what)
+        {
+            int length = Int32();
+            if (length < 0 || length > MaxTextBytes) throw new InvalidDataException($"Stage state has a {what} of {length} bytes");
+            return Encoding.UTF8.GetString(Take(length));
+        }
     }
 }

@@ -24,6 +24,7 @@ public static class StageParameters
         new() { Id = ParameterId.Loop, Name = "Loop", ShortName = "Loop", Kind = ParameterKind.List, Labels = ["Off", "On"], DefaultPlain = 1 },
         new() { Id = ParameterId.Status, Name = "Status", ShortName = "Status", Kind = ParameterKind.List, IsReadOnly = true, DefaultPlain = 0,
                 Labels = ["Ready", "Engine starting", "Generating", "Stem ready", "Needs capture", "Engine missing", "Engine lost", "Failed"] },
+        new() { Id = ParameterId.OpenControlRoom, Name = "Open control room", ShortName = "Room", Kind = ParameterKind.List, Labels = ["Idle", "Open"], DefaultPlain = 0 },
     ];
 
     public static int Count => All.Length;

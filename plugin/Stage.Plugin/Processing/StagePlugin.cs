@@ -25,7 +25,13 @@ public sealed class StagePlugin
     StatusReport status = StatusReport.Initial;
     StemReference? lastStem;
     int captureSamplesWanted;
-    bool generateHeld, generatePending;
+    bool generateHeld, generatePending, openHeld;
+    int remoteGenerate, openPressed;
+    string prompt = "";
+    string instanceId = Guid.NewGuid().ToString("N");
+    TrackInfo track = new(null, null);
+    double lastTempo;
+    int lastNumerator = 4, lastDenominator = 4, lastPlaying;
 
     public ParameterValues Parameters { get; } = new();
 
@@ -36,6 +42,12 @@ public sealed class StagePlugin
     public void SetParameter(ParameterId id, double normalized)
     {
         if (id == ParameterId.Status) return;   // read-only: only the engine link sets it
+        if (id == ParameterId.OpenControlRoom)
+        {
+            bool pressed = normalized >= 0.5;
+            if (pressed && !openHeld) Volatile.Write(ref openPressed, 1);
+            openHeld = pressed;
+        }
         if (id == ParameterId.Generate)
         {
             bool pressed = normalized >= 0.5;
@@ -55,6 +67,15 @@ public sealed class StagePlugin
                         Span<float> outL, Span<float> outR, in Transport transport)
     {
         int n = outL.Length;
+        if (transport.HasPosition)
+        {
+            // What the control room shows as the song's tempo and meter; plain stores, read by the engine link.
+            Volatile.Write(ref lastTempo, transport.Tempo);
+            Volatile.Write(ref lastNumerator, transport.Numerator);
+            Volatile.Write(ref lastDenominator, transport.Denominator);
+        }
+        Volatile.Write(ref lastPlaying, transport.IsPlaying ? 1 : 0);
+        if (Volatile.Read(ref remoteGenerate) != 0 && Interlocked.Exchange(ref remoteGenerate, 0) != 0) generatePending = true;
         if (transport.IsPlaying && transport.HasPosition && Parameters.CaptureArmed)
         {
             bool useSide = sideL.Length == n && sideR.Length == n;
@@ -103,6 +124,51 @@ public sealed class StagePlugin
     static bool Overlaps(ReadOnlySpan<float> a, Span<float> b) => a.Overlaps(b);
 
     // ---- worker side ----
+
+    /// <summary>A Generate press from the control room: the next block takes it as it takes the parameter's.</summary>
+    public void PressGenerate() => Volatile.Write(ref remoteGenerate, 1);
+
+    /// <summary>True once per press of "Open control room" (the engine link takes it).</summary>
+    public bool TakeOpenPress() => Volatile.Read(ref openPressed) != 0 && Interlocked.Exchange(ref openPressed, 0) != 0;
+
+    /// <summary>The text prompt sent with every request; saved with the project.</summary>
+    public string Prompt
+    {
+        get => Volatile.Read(ref prompt);
+        set => Volatile.Write(ref prompt, value);
+    }
+
+    /// <summary>This instance's id for the control room; saved with the project, so a reopened project keeps its card.</summary>
+    public string InstanceId
+    {
+        get => Volatile.Read(ref instanceId);
+        set => Volatile.Write(ref instanceId, value);
+    }
+
+    /// <summary>The track the host says the plugin sits on (VST3 channel context), for the control room.</summary>
+    public TrackInfo Track
+    {
+        get => Volatile.Read(ref track);
+        set => Volatile.Write(ref track, value);
+    }
+
+    /// <summary>The transport as the last block saw it: tempo (0 until known), meter, whether it plays.</summary>
+    public (double Tempo, int Numerator, int Denominator, bool Playing) LastTransport =>
+        (Volatile.Read(ref lastTempo), Volatile.Read(ref lastNumerator), Volatile.Read(ref lastDenominator), Volatile.Read(ref lastPlaying) != 0);
+
+    /// <summary>
+    /// Set by the edit controller: tells the host a parameter changed outside its own controls (VST3 performEdit),
+    /// so automation, undo and the host's generic UI follow a change made on the control room.
+    /// </summary>
+    public Action<ParameterId, double>? HostEdit { get; set; }
+
+    /// <summary>Worker side: a parameter changed on the control room; the processor plays it at once and the host is told.</summary>
+    public void EditFromControlRoom(ParameterId id, double normalized)
+    {
+        if (Math.Abs(Parameters[id] - normalized) < 1e-12) return;
+        Parameters[id] = normalized;
+        HostEdit?.Invoke(id, normalized);
+    }
 
     /// <summary>The ring the audio thread captures into (null until the transport first plays armed).</summary>
     public CaptureBuffer? CaptureBuffer => Volatile.Read(ref capture);

@@ -64,7 +64,30 @@ static unsafe class ConnectionPoint
     {
         value = 0;
         var attributes = ((delegate* unmanaged<void*, void*>)(*(void***)message)[5])(message);
-        if (attributes == null) return false;
+        return attributes != null && TryGetListInt(attributes, attribute, out value);
+    }
+
+    /// <summary>IAttributeList::getString (slot 8): UTF-16 text of at most <paramref name="maxChars"/> characters.</summary>
+    public static bool TryGetListString(void* attributes, string attribute, int maxChars, out string value)
+    {
+        value = "";
+        var buffer = stackalloc char[maxChars + 1];
+        buffer[0] = '\0';
+        var name = Marshal.StringToCoTaskMemUTF8(attribute);
+        try
+        {
+            if (((delegate* unmanaged<void*, byte*, char*, uint, int>)(*(void***)attributes)[8])(attributes, (byte*)name, buffer, (uint)(maxChars * 2)) != Result.Ok) return false;
+        }
+        finally { Marshal.FreeCoTaskMem(name); }
+        buffer[maxChars] = '\0';
+        value = new string(buffer);
+        return true;
+    }
+
+    /// <summary>IAttributeList::getInt (slot 4).</summary>
+    public static bool TryGetListInt(void* attributes, string attribute, out long value)
+    {
+        value = 0;
         long v = 0;
         var name = Marshal.StringToCoTaskMemUTF8(attribute);
         try

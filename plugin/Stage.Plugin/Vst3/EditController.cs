@@ -13,28 +13,33 @@ namespace Stage.Plugin.Vst3;
 /// </summary>
 sealed unsafe class EditController : ComObject, IConnectionEndpoint
 {
-    const int ControllerSlot = 0, ConnectionSlot = 1;
+    const int ControllerSlot = 0, ConnectionSlot = 1, InfoListenerSlot = 2;
     const uint ControllerMagic = 0x43475453;   // "STGC"
     const ushort ControllerVersion = 1;
 
     readonly ParameterValues values = new();
     void* peer;
     void* componentHandler;
+    readonly Lock handlerGate = new();
     long processorLink;
+    TrackInfo track = new(null, null);
 
-    public EditController() : base([ControllerVtable, ConnectionPoint.Vtable]) { }
+    public EditController() : base([ControllerVtable, ConnectionPoint.Vtable, InfoListenerVtable]) { }
 
     protected override int SlotFor(byte* iid)
     {
         if (Iids.FUnknown.Matches(iid) || Iids.IPluginBase.Matches(iid) || Iids.IEditController.Matches(iid)) return ControllerSlot;
         if (Iids.IConnectionPoint.Matches(iid)) return ConnectionSlot;
+        if (Iids.IInfoListener.Matches(iid)) return InfoListenerSlot;
         return -1;
     }
 
     protected override void OnFinalRelease()
     {
+        Unlink();
         if (peer != null) { ConnectionPoint.Release(peer); peer = null; }
-        if (componentHandler != null) { ConnectionPoint.Release(componentHandler); componentHandler = null; }
+        lock (handlerGate)
+            if (componentHandler != null) { ConnectionPoint.Release(componentHandler); componentHandler = null; }
     }
 
     StagePlugin? LinkedProcessor =>
@@ -128,11 +133,51 @@ sealed unsafe class EditController : ComObject, IConnectionEndpoint
 
     int SetComponentHandler(void* handler)
     {
-        if (componentHandler == handler) return Result.Ok;
-        if (handler != null) ConnectionPoint.AddRef(handler);
-        if (componentHandler != null) ConnectionPoint.Release(componentHandler);
-        componentHandler = handler;
+        lock (handlerGate)
+        {
+            if (componentHandler == handler) return Result.Ok;
+            if (handler != null) ConnectionPoint.AddRef(handler);
+            if (componentHandler != null) ConnectionPoint.Release(componentHandler);
+            componentHandler = handler;
+        }
         return Result.Ok;
+    }
+
+    /// <summary>
+    /// A parameter changed on the control room (the engine link's thread): the controller takes the value and
+    /// tells the host through IComponentHandler begin/perform/endEdit (slots 3, 4, 5), as a knob turned in an
+    /// editor would, so the host's controls, automation and undo follow.
+    /// </summary>
+    void PerformEdit(ParameterId id, double normalized)
+    {
+        values[id] = normalized;
+        lock (handlerGate)
+        {
+            var handler = componentHandler;
+            if (handler == null) return;
+            var vtable = *(void***)handler;
+            ((delegate* unmanaged<void*, uint, int>)vtable[3])(handler, (uint)id);
+            ((delegate* unmanaged<void*, uint, double, int>)vtable[4])(handler, (uint)id, normalized);
+            ((delegate* unmanaged<void*, uint, int>)vtable[5])(handler, (uint)id);
+        }
+    }
+
+    // ---- IInfoListener (the host's track: name and colour) ----
+
+    int SetChannelContextInfos(void* list)
+    {
+        if (list == null) return Result.InvalidArgument;
+        string? name = ConnectionPoint.TryGetListString(list, "channel name", 128, out var n) ? n : null;
+        uint? colour = ConnectionPoint.TryGetListInt(list, "channel color", out long c) ? (uint)c : null;
+        track = new TrackInfo(name, colour);
+        if (LinkedProcessor is { } p) p.Track = track;
+        PluginLog.Write($"the host says the track is '{name}' (colour {(colour is { } k ? $"#{k:X8}" : "none")})");
+        return Result.Ok;
+    }
+
+    void Unlink()
+    {
+        if (LinkedProcessor is { } p && p.HostEdit == (Action<ParameterId, double>)PerformEdit) p.HostEdit = null;
     }
 
     // ---- IConnectionPoint ----
@@ -147,6 +192,7 @@ sealed unsafe class EditController : ComObject, IConnectionEndpoint
 
     public int Disconnect(void* other)
     {
+        Unlink();
         if (peer != null) { ConnectionPoint.Release(peer); peer = null; }
         processorLink = 0;
         return Result.Ok;
@@ -156,7 +202,14 @@ sealed unsafe class EditController : ComObject, IConnectionEndpoint
     {
         if (ConnectionPoint.MessageId(message) == LinkMessage.ProcessorLinkId
             && ConnectionPoint.TryGetInt(message, LinkMessage.ProcessorAttribute, out long link))
+        {
             processorLink = link;
+            if (LinkedProcessor is { } p)
+            {
+                p.HostEdit = PerformEdit;
+                if (track.Name != null || track.Colour != null) p.Track = track;
+            }
+        }
         return Result.Ok;
     }
 
@@ -260,4 +313,16 @@ sealed unsafe class EditController : ComObject, IConnectionEndpoint
     }
 
     [UnmanagedCallersOnly] static void* CreateViewThunk(void* self, byte* name) => null;
+
+    static readonly nint InfoListenerVtable = Vtable.Create(4, v =>
+    {
+        v[3] = (nint)(delegate* unmanaged<void*, void*, int>)&SetChannelContextInfosThunk;
+    });
+
+    [UnmanagedCallersOnly]
+    static int SetChannelContextInfosThunk(void* self, void* list)
+    {
+        try { return Of(self).SetChannelContextInfos(list); }
+        catch (Exception e) { PluginLog.Failure("setChannelContextInfos", e); return Result.InternalError; }
+    }
 }

@@ -108,6 +108,8 @@ sealed unsafe class ProcessorComponent : ComObject, IConnectionEndpoint
         }
         state.ApplyTo(plugin.Parameters);
         plugin.LastStem = state.Stem;
+        plugin.Prompt = state.Prompt;
+        if (state.InstanceId != null) plugin.InstanceId = state.InstanceId;
         if (state.Stem != null)
         {
             engine ??= new EngineConnection(plugin);
@@ -119,7 +121,7 @@ sealed unsafe class ProcessorComponent : ComObject, IConnectionEndpoint
     int GetState(void* stream)
     {
         if (stream == null) return Result.InvalidArgument;
-        var bytes = PluginState.Capture(plugin.Parameters, plugin.LastStem).Serialize();
+        var bytes = PluginState.Capture(plugin.Parameters, plugin.LastStem, plugin.Prompt, plugin.InstanceId).Serialize();
         return new HostStream(stream).Write(bytes) ? Result.Ok : Result.False;
     }
 
@@ -195,6 +197,11 @@ sealed unsafe class ProcessorComponent : ComObject, IConnectionEndpoint
         {
             plugin.SetParameter(ParameterId.Generate, 0);   // momentary: the press has been taken
             output.Add((uint)ParameterId.Generate, 0, 0);
+        }
+        if (plugin.Parameters[ParameterId.OpenControlRoom] >= 0.5)
+        {
+            plugin.SetParameter(ParameterId.OpenControlRoom, 0);   // momentary, as Generate
+            output.Add((uint)ParameterId.OpenControlRoom, 0, 0);
         }
         var status = plugin.Status.Kind;
         if (status != reportedStatus && output.Add((uint)ParameterId.Status, 0, StageParameters.Get(ParameterId.Status).ToNormalized((int)status)))

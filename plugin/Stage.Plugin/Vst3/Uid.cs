@@ -57,6 +57,7 @@ static class Iids
     public static readonly Uid IEditController = Uid.FromWords(0xDCD7BBE3, 0x7742448D, 0xA874AACC, 0x979C759E);
     public static readonly Uid IConnectionPoint = Uid.FromWords(0x70A4156F, 0x6E6E4026, 0x989148BF, 0xAA60D8D1);
     public static readonly Uid IMessage = Uid.FromWords(0x936F033B, 0xC6C047DB, 0xBB0882F8, 0x13C1E613);
+    public static readonly Uid IInfoListener = Uid.FromWords(0x0F194781, 0x8D984ADA, 0xBBA0C1EF, 0xC011D8D0);
     public static readonly Uid IAttributeList = Uid.FromWords(0x1E5F0AEB, 0xCC7F4533, 0xA2544011, 0x38AD5EE4);
 
     /// <summary>Stage's audio processor (IComponent) class.</summary>
