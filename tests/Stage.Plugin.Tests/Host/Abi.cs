@@ -20,6 +20,9 @@ static class Iid
     public static readonly byte[] IBStream = Convert.FromHexString("C3BF6EA2309947529B6BF9901EE33E9B");
     public static readonly byte[] IParameterChanges = Convert.FromHexString("A47796630BB64A56B44384A8466FEB9D");
     public static readonly byte[] IParamValueQueue = Convert.FromHexString("01263A18ED074F6F98C9D3564686F9BA");
+    public static readonly byte[] IComponentHandler = Convert.FromHexString("93A0BEA30BD045DB8E890B0CC1E46AC6");
+    public static readonly byte[] IInfoListener = Convert.FromHexString("0F1947818D984ADABBA0C1EFC011D8D0");
+    public static readonly byte[] IAttributeList = Convert.FromHexString("1E5F0AEBCC7F4533A254401138AD5EE4");
 }
 
 static class TResult

@@ -193,3 +193,74 @@ sealed unsafe class HostParameterChanges : HostObject
         return queue.Pointer;
     }
 }
+
+/// <summary>IComponentHandler (3 beginEdit, 4 performEdit, 5 endEdit, 6 restartComponent): records every edit the controller reports.</summary>
+sealed unsafe class HostComponentHandler : HostObject
+{
+    static readonly nint vtable = Vtable(7,
+        (nint)(delegate* unmanaged<void*, uint, int>)&BeginEdit,
+        (nint)(delegate* unmanaged<void*, uint, double, int>)&PerformEdit,
+        (nint)(delegate* unmanaged<void*, uint, int>)&EndEdit,
+        (nint)(delegate* unmanaged<void*, int, int>)&RestartComponent);
+
+    /// <summary>Every call in order: ("begin"|"perform"|"end", parameter id, value).</summary>
+    public readonly System.Collections.Concurrent.ConcurrentQueue<(string Call, uint Id, double Value)> Calls = new();
+
+    public HostComponentHandler() : base(vtable) { }
+
+    protected override byte[] InterfaceId => Iid.IComponentHandler;
+
+    [UnmanagedCallersOnly] static int BeginEdit(void* self, uint id) { Of<HostComponentHandler>(self).Calls.Enqueue(("begin", id, 0)); return TResult.Ok; }
+    [UnmanagedCallersOnly] static int PerformEdit(void* self, uint id, double v) { Of<HostComponentHandler>(self).Calls.Enqueue(("perform", id, v)); return TResult.Ok; }
+    [UnmanagedCallersOnly] static int EndEdit(void* self, uint id) { Of<HostComponentHandler>(self).Calls.Enqueue(("end", id, 0)); return TResult.Ok; }
+    [UnmanagedCallersOnly] static int RestartComponent(void* self, int flags) => TResult.Ok;
+}
+
+/// <summary>IAttributeList with the channel context a host gives IInfoListener: "channel name" (getString, 8) and "channel color" (getInt, 4).</summary>
+sealed unsafe class HostChannelContext : HostObject
+{
+    static readonly nint vtable = Vtable(11,
+        (nint)(delegate* unmanaged<void*, byte*, long, int>)&SetInt,
+        (nint)(delegate* unmanaged<void*, byte*, long*, int>)&GetInt,
+        (nint)(delegate* unmanaged<void*, byte*, double, int>)&SetFloat,
+        (nint)(delegate* unmanaged<void*, byte*, double*, int>)&GetFloat,
+        (nint)(delegate* unmanaged<void*, byte*, char*, int>)&SetString,
+        (nint)(delegate* unmanaged<void*, byte*, char*, uint, int>)&GetString,
+        (nint)(delegate* unmanaged<void*, byte*, void*, uint, int>)&SetBinary,
+        (nint)(delegate* unmanaged<void*, byte*, void**, uint*, int>)&GetBinary);
+
+    readonly string name;
+    readonly uint colour;
+
+    public HostChannelContext(string name, uint colour) : base(vtable) { this.name = name; this.colour = colour; }
+
+    protected override byte[] InterfaceId => Iid.IAttributeList;
+
+    static string Key(byte* id) => Marshal.PtrToStringUTF8((nint)id) ?? "";
+
+    [UnmanagedCallersOnly] static int SetInt(void* self, byte* id, long v) => TResult.NotImplemented;
+    [UnmanagedCallersOnly]
+    static int GetInt(void* self, byte* id, long* v)
+    {
+        if (Key(id) != "channel color") return TResult.False;
+        *v = Of<HostChannelContext>(self).colour;
+        return TResult.Ok;
+    }
+    [UnmanagedCallersOnly] static int SetFloat(void* self, byte* id, double v) => TResult.NotImplemented;
+    [UnmanagedCallersOnly] static int GetFloat(void* self, byte* id, double* v) => TResult.False;
+    [UnmanagedCallersOnly] static int SetString(void* self, byte* id, char* s) => TResult.NotImplemented;
+    [UnmanagedCallersOnly]
+    static int GetString(void* self, byte* id, char* s, uint sizeInBytes)
+    {
+        if (Key(id) != "channel name") return TResult.False;
+        var text = Of<HostChannelContext>(self).name.AsSpan();
+        int max = (int)(sizeInBytes / 2) - 1;
+        if (max < 0) return TResult.False;
+        int n = Math.Min(text.Length, max);
+        text[..n].CopyTo(new Span<char>(s, n));
+        s[n] = '\0';
+        return TResult.Ok;
+    }
+    [UnmanagedCallersOnly] static int SetBinary(void* self, byte* id, void* data, uint size) => TResult.NotImplemented;
+    [UnmanagedCallersOnly] static int GetBinary(void* self, byte* id, void** data, uint* size) => TResult.False;
+}

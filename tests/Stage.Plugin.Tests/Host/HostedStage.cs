@@ -162,6 +162,20 @@ sealed unsafe class HostedStage : IDisposable
 
     public string StatusText => ParamString(Status, ParamNormalized(Status));
 
+    /// <summary>IEditController::setComponentHandler (slot 16), as a host does after creating the controller.</summary>
+    public void SetComponentHandler(HostComponentHandler handler) =>
+        Check(((delegate* unmanaged<void*, void*, int>)V(Controller)[16])(Controller, handler.Pointer), "setComponentHandler");
+
+    /// <summary>Tells the controller its track's name and colour through IInfoListener, as Cubase, Reaper and Ardour do.</summary>
+    public void SetChannelContext(string name, uint colour)
+    {
+        var listener = QueryInterface(Controller, Iid.IInfoListener);
+        if (listener == null) throw new InvalidOperationException("the controller does not implement IInfoListener");
+        using var context = new HostChannelContext(name, colour);
+        try { Check(((delegate* unmanaged<void*, void*, int>)V(listener)[3])(listener, context.Pointer), "setChannelContextInfos"); }
+        finally { Release(listener); }
+    }
+
     // ---- state ----
 
     public byte[] GetState()
