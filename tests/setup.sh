@@ -17,6 +17,7 @@ apt_packages=(
   lld                                # Windows tests: lld-link links the plugin for win-x64 (plugin/Stage.Plugin/WindowsLink/)
   gcc-mingw-w64-x86-64-win32         # Windows tests: the plugin's MSVC-runtime stand-in and the test host (x86_64-w64-mingw32-gcc)
   binutils-mingw-w64-x86-64          # Windows tests: dlltool makes the plugin's ntdll import library
+  chromium                           # control room browser tests (Playwright drives the system's chromium)
 )
 # Node.js for the MessagePack interop tests. A machine whose nodejs ships its own npm must not get
 # Debian's npm on top (the two conflict), so each is asked for only when its command is missing.

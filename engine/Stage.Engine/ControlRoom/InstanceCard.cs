@@ -55,6 +55,8 @@ sealed class InstanceCard(string id)
         var context = request.Context;
         Context = context.Samples.IsEmpty ? null : new Waveform(context.Samples.Length / Math.Max(1, context.Channels));
         Context?.Add(context.Samples.Span, context.Channels, 0);
+        // Drawn; the card keeps the request's settings, not its audio (the history holds fifty of them).
+        Request = request with { Context = new PcmAudio(ReadOnlyMemory<float>.Empty, context.SampleRate, context.Channels) };
         Variations = new Waveform[request.Variations];
         for (int v = 0; v < Variations.Length; v++) Variations[v] = new Waveform(stemFrames);
     }
@@ -71,7 +73,7 @@ sealed class InstanceCard(string id)
         double quarters = r.Length.InBars ? r.Length.Value * QuartersPerBar(r.TimeSignature) : r.Length.Value * r.TempoBpm / 60;
         double bars = r.Length.InBars ? r.Length.Value : quarters / QuartersPerBar(r.TimeSignature);
         History.Insert(0, new HistoryEntry(++nextHistoryNumber, DateTimeOffset.UtcNow, r.Prompt, r.Seed, r.Temperature, r.TopK, r.Guidance,
-            r.Variations, bars, r.TempoBpm, done.WavPaths, r.StemStartPpq, quarters, r.OutputSampleRate));
+            r.Variations, bars, r.TempoBpm, done.WavPaths, r.StemStartPpq, quarters, r.OutputSampleRate, r, Context, Variations));
         if (History.Count > MaxHistory) History.RemoveAt(History.Count - 1);
     }
 
@@ -81,5 +83,16 @@ sealed class InstanceCard(string id)
         Message = failed.Message;
         EtaSeconds = null;
         TotalSeconds = (DateTimeOffset.UtcNow - StartedAt).TotalSeconds;
+        // The plugin keeps playing the last stem it had: show that one, not the half-drawn one.
+        if (History.Count > 0) Show(History[0]);
+    }
+
+    /// <summary>The card shows <paramref name="entry"/> as the stem at hand (after a failure, or restored).</summary>
+    public void Show(HistoryEntry entry)
+    {
+        Request = entry.Request;
+        Context = entry.Context;
+        Variations = entry.Drawings;
+        WavPaths = entry.WavPaths;
     }
 }

@@ -85,6 +85,19 @@ public sealed class Room
         return new RoomJob(this, card, request.RequestId, client);
     }
 
+    /// <summary>An earlier stem went back into the plugin: the card shows it.</summary>
+    internal void Restored(InstanceCard card, HistoryEntry entry)
+    {
+        lock (card.Gate)
+        {
+            if (card.State == JobState.Generating) return;   // the running request's drawing stays until it ends
+            card.Show(entry);
+            card.State = JobState.Done;
+            card.Message = $"restored stem #{entry.Number}";
+        }
+        Touch(card);
+    }
+
     internal void Update(InstanceCard card, long requestId, Action<InstanceCard> change)
     {
         lock (card.Gate)

@@ -204,6 +204,7 @@ public sealed class RoomServer : IAsyncDisposable
                 if (entry.StartPpq is not { } start) throw new RoomException(409, $"stem #{number} was not placed on the timeline, so it cannot be restored");
                 foreach (var path in entry.WavPaths) stems.Resolve(path);   // still there, still a stem
                 await room.SendAsync(id, new StemRestore(entry.WavPaths, start, entry.LengthQuarters, entry.SampleRate), cancel).ConfigureAwait(false);
+                room.Restored(card, entry);
                 break;
             }
             default:

@@ -43,10 +43,14 @@ function settingsOf(card) {
   return body;
 }
 
+// One command at a time per card, in the order pressed: quick A/B presses must reach the plugin in order.
 function act(card, action, body) {
   const error = card.el.querySelector(".error");
-  error.textContent = "";
-  return post(card.data.id, action, body).catch(e => { error.textContent = e.message; });
+  card.queue = (card.queue ?? Promise.resolve()).then(() => {
+    error.textContent = "";
+    return post(card.data.id, action, body).catch(e => { error.textContent = e.message; });
+  });
+  return card.queue;
 }
 
 function createCard(id) {
@@ -88,7 +92,8 @@ function choose(card, variation) {
   if (variation < 1 || variation > count) return;
   const current = card.data?.info?.variation;
   if (current && current !== variation) card.previousVariation = current;
-  if (card.data?.info) card.data.info.variation = variation;   // shown at once; the plugin's report confirms it
+  card.pending.variation = variation;   // shown at once; the plugin's report confirms it
+  if (card.data?.info) card.data.info.variation = variation;
   drawLanes(card);
   act(card, "variation", { variation });
 }
@@ -122,6 +127,10 @@ function updateCard(data) {
       if (document.activeElement !== input) input.value = info[name];
     }
     q(".status").textContent = info.status;
+    if ("variation" in card.pending) {
+      if (card.pending.variation === info.variation) delete card.pending.variation;
+      else info.variation = card.pending.variation;
+    }
   }
   const generating = job.state === "generating";
   q(".generate").disabled = !data.connected;
@@ -138,7 +147,8 @@ function updateCard(data) {
   } else if (job.state === "failed" || job.state === "cancelled") {
     status.textContent = job.message || job.state;
   } else if (job.state === "done" && info) {
-    status.textContent = `${info.status} · made in ${job.totalSeconds?.toFixed(1)} s, first audio after ${job.firstAudioSeconds?.toFixed(1)} s`;
+    status.textContent = job.message ? `${info.status} · ${job.message}`
+      : `${info.status} · made in ${job.totalSeconds?.toFixed(1)} s, first audio after ${job.firstAudioSeconds?.toFixed(1)} s`;
   }
   drawPicks(card);
   drawLanes(card);
