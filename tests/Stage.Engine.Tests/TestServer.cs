@@ -13,12 +13,12 @@ sealed class TestServer : IAsyncDisposable
     readonly TextWriter _logWriter;
     readonly Task _running;
 
-    TestServer(IStemGenerator generator, string? pipeName)
+    TestServer(IStemGenerator generator, string? pipeName, Stage.Engine.ControlRoom.RoomServer? room)
     {
         PipeName = pipeName ?? $"stage-test-{Guid.NewGuid():N}";
         _logWriter = TextWriter.Synchronized(_log);
         Log = new EngineLog(_logWriter);
-        Server = new PipeServer(PipeName, generator, Log);
+        Server = new PipeServer(PipeName, generator, Log, room);
         _running = Task.Run(() => Server.RunAsync(_shutdown.Token));
     }
 
@@ -29,9 +29,9 @@ sealed class TestServer : IAsyncDisposable
     /// <summary>Where .NET puts the Unix socket behind the named pipe (for clients written in other languages).</summary>
     public string SocketPath => Path.Combine(Path.GetTempPath(), $"CoreFxPipe_{PipeName}");
 
-    public static async Task<TestServer> StartAsync(IStemGenerator generator, string? pipeName = null)
+    public static async Task<TestServer> StartAsync(IStemGenerator generator, string? pipeName = null, Stage.Engine.ControlRoom.RoomServer? room = null)
     {
-        var server = new TestServer(generator, pipeName);
+        var server = new TestServer(generator, pipeName, room);
         await server.Server.Listening.WaitAsync(TimeSpan.FromSeconds(10));
         return server;
     }

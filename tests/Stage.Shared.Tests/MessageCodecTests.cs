@@ -26,6 +26,48 @@ public class MessageCodecTests
     }
 
     [Fact]
+    public void ControlRoomMessagesRoundTrip()
+    {
+        var info = new InstanceInfo
+        {
+            InstanceId = "5f1c", TrackName = "Drüms bus", TrackColour = 0xFF3366CC, Instrument = Instrument.Bass, ContextMode = ContextMode.Both,
+            Bars = 8, TempoBpm = 97.5, TimeSignature = new TimeSignature(7, 8), SampleRate = 44_100, CapturedBars = 12, CapturedFirstBar = 3,
+            Playing = true, Prompt = "walking bass", Temperature = 0.9, TopK = 100, Guidance = 4.5, Seed = 77, Variations = 3, Variation = 2,
+            Status = "Stem ready: /x.wav", StemWavPaths = ["/x.wav", "/y.wav"],
+        };
+        var back = RoundTrip(info);
+        Assert.Equal(info.StemWavPaths, back.StemWavPaths);
+        Assert.Equal(info, back with { StemWavPaths = info.StemWavPaths });
+        var anonymous = RoundTrip(new InstanceInfo { InstanceId = "x" });
+        Assert.Null(anonymous.TrackName);
+        Assert.Null(anonymous.TrackColour);
+        Assert.Equal(new PromptSettings { Prompt = "funk", Seed = 3 }, RoundTrip(new PromptSettings { Prompt = "funk", Seed = 3 }));
+        var all = new PromptSettings { Prompt = "", Temperature = 1.1, TopK = 5, Guidance = 2, Seed = 0, Variations = 8 };
+        Assert.Equal(all, RoundTrip(all));
+        Assert.Equal(new RemotePress(RemoteAction.Generate), RoundTrip(new RemotePress(RemoteAction.Generate)));
+        Assert.Equal(new RemotePress(RemoteAction.Cancel), RoundTrip(new RemotePress(RemoteAction.Cancel)));
+        Assert.Equal(new VariationChoice(4), RoundTrip(new VariationChoice(4)));
+        var restore = RoundTrip(new StemRestore(["/s/a.wav", "/s/b.wav"], 16, 8, 48_000));
+        Assert.Equal((16.0, 8.0, 48_000.0), (restore.StartPpq, restore.LengthQuarters, restore.SampleRate));
+        Assert.Equal(["/s/a.wav", "/s/b.wav"], restore.WavPaths);
+        Assert.IsType<OpenControlRoom>(RoundTrip(new OpenControlRoom()));
+        var request = RoundTrip(MessageSamples.Generate(requestId: 5, frames: 10) with { InstanceId = "5f1c", StemStartPpq = 32 });
+        Assert.Equal(("5f1c", 32.0), (request.InstanceId, request.StemStartPpq));
+    }
+
+    [Fact]
+    public void ControlRoomMessagesWithBadValuesAreRefusedNamingTheField()
+    {
+        Assert.Contains("'action'", Fails(Map(("type", "press"), ("action", "explode"))).Message);
+        Assert.Contains("'instanceId'", Fails(Map(("type", "instance"), ("prompt", "x"))).Message);
+        Assert.Contains("'instanceId'", Fails(Map(("type", "instance"), ("instanceId", ""))).Message);
+        Assert.Contains("at most 2000", Fails(Map(("type", "settings"), ("prompt", new string('p', 2001)))).Message);
+        Assert.Contains("'wavPaths'", Fails(Map(("type", "restore"), ("wavPaths", Array.Empty<object?>()), ("startPpq", 0.0), ("lengthQuarters", 4.0), ("sampleRate", 48000.0))).Message);
+        Assert.Contains("sample rate above 0", Fails(Map(("type", "restore"), ("wavPaths", new object?[] { "/a.wav" }), ("startPpq", 0.0), ("lengthQuarters", 4.0), ("sampleRate", 0.0))).Message);
+        Assert.Contains("instance id", (MessageSamples.Generate(requestId: 5, frames: 10) with { InstanceId = "" }).Problem());
+    }
+
+    [Fact]
     public void GenerateRequestRoundTripsEveryField()
     {
         var sent = MessageSamples.Generate(requestId: 77, frames: 4800);

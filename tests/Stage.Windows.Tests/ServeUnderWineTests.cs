@@ -39,7 +39,7 @@ public sealed class ServeUnderWineTests(WindowsBuild windows) : IDisposable
             var facts = client.Stdout.Split("\r\n", StringSplitOptions.RemoveEmptyEntries)
                 .Select(line => line.Split(' ', 2)).ToLookup(f => f[0], f => f.Length > 1 ? f[1] : "");
 
-            Assert.Equal($"{EngineVersion.Text} protocol 1", facts["welcome"].Single());
+            Assert.Equal($"{EngineVersion.Text} protocol {Stage.Shared.Protocol.Hello.CurrentProtocolVersion}", facts["welcome"].Single());
             Assert.Equal("4242", facts["pong"].Single());
             // One bar of 4/4 at 100 BPM at 48 kHz: 2.4 s, streamed whole and written to the asked-for folder.
             Assert.Equal("115200", facts["streamed"].Single());

@@ -84,14 +84,14 @@ if (mode === "roundtrip") {
   process.stdout.write(JSON.stringify(describe(decode(input, options))));
 } else if (mode === "messages") {
   process.stdout.write(Buffer.concat([
-    frame({ type: "hello", protocolVersion: 1, clientName: "node interop", clientVersion: "3.1.3" }),
+    frame({ type: "hello", protocolVersion: 2, clientName: "node interop", clientVersion: "3.1.3" }),
     frame(generateRequest(7, 4800)),
     frame({ type: "cancel", requestId: 7 }),
     frame({ type: "ping", token: 9007199254740993n }),
   ]));
 } else if (mode === "client") {
   const socket = net.createConnection(process.argv[3], () => {
-    socket.write(frame({ type: "hello", protocolVersion: 1, clientName: "node client", clientVersion: "1" }));
+    socket.write(frame({ type: "hello", protocolVersion: 2, clientName: "node client", clientVersion: "1" }));
     socket.write(frame(generateRequest(1, 48000)), () => console.log("sent"));
   });
   socket.on("data", () => {});

@@ -56,7 +56,9 @@ public sealed class RoomServer : IAsyncDisposable
         {
             o.Listen(IPAddress.Loopback, port);
             o.AddServerHeader = false;
-            o.Limits.MaxRequestBodySize = PageCommands.MaxBodyBytes;
+            // Bodies over PageCommands.MaxBodyBytes are refused by the handler with a 413 the page can show; Kestrel's own
+            // limit sits above it so that such a body can still be drained and the answer read (past it, the connection is cut).
+            o.Limits.MaxRequestBodySize = 1 << 20;
         });
         var app = builder.Build();
         app.Run(server.HandleAsync);

@@ -41,7 +41,7 @@ public sealed class EngineCommandLineTests : IDisposable
     {
         var (code, _, err) = Run();
         Assert.Equal(2, code);
-        Assert.Contains("usage: stage-engine {serve|codec|tokenize|generate|devices|models}", err);
+        Assert.Contains("usage: stage-engine {serve|codec|tokenize|generate|devices|models|open}", err);
     }
 
     [Fact]

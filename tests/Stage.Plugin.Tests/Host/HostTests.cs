@@ -141,7 +141,7 @@ public unsafe class HostTests : IDisposable
         Release(req);
 
         string[] titles = ["Instrument", "Context", "Bars", "Generate", "Variation", "Variations", "Temperature", "Top-K", "Guidance",
-                           "Seed", "Stem level", "Input level", "Capture", "Loop", "Status"];
+                           "Seed", "Stem level", "Input level", "Capture", "Loop", "Status", "Open control room"];
         Assert.Equal(titles.Length, stage.ParameterCount);
         for (int i = 0; i < titles.Length; i++)
         {

@@ -8,7 +8,7 @@ public class ParameterTests
     public void Ids_are_the_table_order()
     {
         for (int i = 0; i < StageParameters.Count; i++) Assert.Equal((ParameterId)i, StageParameters.All[i].Id);
-        Assert.Equal(15, StageParameters.Count);
+        Assert.Equal(16, StageParameters.Count);
     }
 
     [Theory]

@@ -27,6 +27,26 @@ public class StateTests
     }
 
     [Fact]
+    public void The_prompt_and_the_instance_id_are_saved_with_the_project()
+    {
+        var values = new ParameterValues();
+        values[ParameterId.OpenControlRoom] = 1;   // momentary: never saved pressed
+        var bytes = PluginState.Capture(values, null, "tight funk drums, ghöst notes", "4f0c2d").Serialize();
+        var back = PluginState.Deserialize(bytes);
+        Assert.Equal("tight funk drums, ghöst notes", back.Prompt);
+        Assert.Equal("4f0c2d", back.InstanceId);
+        Assert.False(back.Parameters.ContainsKey(ParameterId.OpenControlRoom));
+        Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => PluginState.Deserialize(bytes.AsSpan(0, bytes.Length - 2))).Message);
+        var huge = (byte[])bytes.Clone();
+        int promptLength = bytes.Length - 4 - 6 - 4 - System.Text.Encoding.UTF8.GetByteCount("tight funk drums, ghöst notes");
+        BitConverter.GetBytes(int.MaxValue).CopyTo(huge, promptLength);
+        Assert.Contains("prompt of", Assert.Throws<InvalidDataException>(() => PluginState.Deserialize(huge)).Message);
+        var empty = PluginState.Deserialize(PluginState.Capture(values, null).Serialize());
+        Assert.Equal("", empty.Prompt);
+        Assert.Null(empty.InstanceId);
+    }
+
+    [Fact]
     public void Bad_states_are_refused_with_the_reason()
     {
         var good = PluginState.Capture(new ParameterValues(), new StemReference(["x.wav"], 0, 4, 48000)).Serialize();
