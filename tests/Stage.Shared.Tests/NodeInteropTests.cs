@@ -94,7 +94,7 @@ public class NodeInteropTests
     {
         var stream = new MemoryStream(Node.Run("messages", []));
         var hello = Assert.IsType<Hello>(MessageCodec.Decode((await Frame.ReadAsync(stream, CancellationToken.None))!));
-        Assert.Equal(new Hello(1, "node interop", "3.1.3"), hello);
+        Assert.Equal(new Hello(2, "node interop", "3.1.3"), hello);
 
         var request = Assert.IsType<GenerateRequest>(MessageCodec.Decode((await Frame.ReadAsync(stream, CancellationToken.None))!));
         Assert.Equal(7, request.RequestId);

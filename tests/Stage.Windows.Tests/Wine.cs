@@ -87,6 +87,10 @@ public sealed class Wine : IDisposable
         start.Environment.Remove("DISPLAY");
         // The locale picks Wine's ANSI code page: en-US's 1252 (AnsiCodePage) whatever the machine's.
         start.Environment["LANG"] = "C.UTF-8";
+        // .NET's W^X double mapping of JIT code breaks under Wine 8 once dynamic methods are freed: the engine
+        // (Kestrel for the control room makes some) died with "Internal CLR error" in DynamicResolver's finalizer
+        // on every request, and runs clean with it off. Windows itself keeps the default.
+        start.Environment["DOTNET_EnableWriteXorExecute"] = "0";
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("LC_", StringComparison.Ordinal)).ToList())
             start.Environment.Remove(key);
         return start;
