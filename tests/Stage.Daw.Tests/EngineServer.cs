@@ -37,6 +37,17 @@ public sealed class EngineServer : IDisposable
     }
 
     public string Pipe { get; }
+
+    /// <summary>The control room's address (with its secret), as `serve` prints it at start.</summary>
+    public string ControlRoomAddress
+    {
+        get
+        {
+            foreach (var line in Output.Split('\n'))
+                if (line.StartsWith("Control room: ", StringComparison.Ordinal)) return line["Control room: ".Length..].Trim();
+            throw new InvalidOperationException($"stage-engine serve printed no control room address:\n{Output}");
+        }
+    }
     public string ModelsRoot { get; }
 
     public string Output

@@ -43,7 +43,7 @@ public sealed class StageInArdourTests(ITestOutputHelper output)
     // tiny fixture model, and on the next pass Stage plays the stem on the captured bar and (Loop on)
     // on every bar after it. Recorded output minus the known input must equal the engine's stem WAV.
     [Fact]
-    public void GeneratedStemPlaysBackOnTheCapturedBarOnTheNextPass()
+    public async Task GeneratedStemPlaysBackOnTheCapturedBarOnTheNextPass()
     {
         using var ardour = new ArdourSession([HelperPlugins.RawPlayer, InstalledStage.Instance.Bundle, HelperPlugins.RawRecorder], output.WriteLine);
         var plan = new SessionPlan(48000, bpm: 120);   // a bar is exactly 96000 samples
@@ -57,10 +57,15 @@ public sealed class StageInArdourTests(ITestOutputHelper output)
         string data = environment["XDG_DATA_HOME"]!;
         string stems = Path.Combine(data, "Stage", "stems");
         using var engine = new EngineServer(InstalledStage.Instance.Engine, environment["STAGE_PIPE"]!, data);
+        // The producer types the prompt on the control room page once Stage's card shows up; the session waits for it.
+        string marks = Directory.CreateDirectory(Path.Combine(ardour.WorkDirectory, "marks")).FullName;
+        const string Prompt = "four on the floor, open hats";
+        var promptSet = ControlRoomPage.SetPromptAsync(engine, Prompt, Path.Combine(marks, "prompt.ready"));
 
         plan.Plugin("RawPlayer").Plugin("Stage").Plugin("RawRecorder")
             .Parameter("Stage", "Bars", 0)            // "1 bar"
             .Parameter("Stage", "Seed", 7)
+            .WaitForFileIn(marks, ".ready", seconds: 60)
             // Pass 1 (take 0): play bar 0 with Capture armed, press Generate early in bar 1, so the
             // last whole bar is bar 0 whatever cycle the press lands in.
             .Locate(0).RollUntil(bar + 4800)
@@ -84,6 +89,14 @@ public sealed class StageInArdourTests(ITestOutputHelper output)
             if (File.Exists(pluginLog)) output.WriteLine("plugin.log:\n" + File.ReadAllText(pluginLog));
         }
         output.WriteLine(run.Output);
+        Assert.True(promptSet.IsCompletedSuccessfully, $"the prompt was not set through the page: {promptSet.Exception?.InnerException?.Message ?? "still waiting"}");
+
+        // The prompt typed on the page went into the request that made the stem, and the card shows Ardour's track.
+        var card = await ControlRoomPage.CardAsync(engine);
+        Assert.Equal(Prompt, card.GetProperty("history")[0].GetProperty("prompt").GetString());
+        Assert.Contains($"prompt \"{Prompt}\"", engine.Output);
+        output.WriteLine($"the card's track: {card.GetProperty("info").GetProperty("trackName")}");
+        Assert.False(string.IsNullOrEmpty(card.GetProperty("info").GetProperty("trackName").GetString()), "Ardour did not tell Stage its track's name (IInfoListener)");
 
         // Before the stem exists Stage is transparent, capture or not.
         float[] take0 = StereoFile.Read(run.Take(0));

@@ -17,7 +17,8 @@ static class CardJson
             {
                 w.WriteStartObject("info");
                 w.WriteString("trackName", i.TrackName);
-                if (i.TrackColour is { } colour) w.WriteString("trackColour", $"#{colour & 0xFFFFFF:x6}"); else w.WriteNull("trackColour");
+                // Alpha 0 is how hosts (Ardour) say "no colour".
+                if (i.TrackColour is { } colour && colour >> 24 != 0) w.WriteString("trackColour", $"#{colour & 0xFFFFFF:x6}"); else w.WriteNull("trackColour");
                 w.WriteString("instrument", InstrumentName.Of(i.Instrument));
                 w.WriteString("contextMode", ContextModeName.Of(i.ContextMode));
                 w.WriteNumber("bars", i.Bars);

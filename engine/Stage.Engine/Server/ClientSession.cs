@@ -299,7 +299,7 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
             log.Warn($"{_client}: request {rid} refused: {problem}");
             return new Failed(rid, FailureCode.BadRequest, $"the request cannot be generated: {problem}");
         }
-        log.Info($"{_client}: request {rid} started ({InstrumentName.Of(request.Instrument)}, {request.Length}, {request.TempoBpm} BPM {request.TimeSignature}, context {request.Context.DurationSeconds:0.##} s)");
+        log.Info($"{_client}: request {rid} started ({InstrumentName.Of(request.Instrument)}, {request.Length}, {request.TempoBpm} BPM {request.TimeSignature}, context {request.Context.DurationSeconds:0.##} s, prompt \"{request.Prompt}\")");
         var clock = Stopwatch.StartNew();
         IStemSink sink = new SessionStemSink(this, rid);
         var onCard = controlRoom?.Room.Start(request, StemFrames(request), sink);
