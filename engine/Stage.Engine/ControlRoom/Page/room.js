@@ -230,8 +230,10 @@ function drawWave(canvas, base64, job, colour) {
 
 function fileName(path) { return path.split(/[\\/]/).pop(); }
 
-function fileRow(card, path) {
+function fileRow(card, path, index) {
   const li = document.createElement("li");
+  const which = document.createElement("span");
+  which.className = "which"; which.textContent = `Variation ${index + 1}`;
   const a = document.createElement("a");
   a.className = "file"; a.href = `api/wav?path=${encodeURIComponent(path)}`; a.download = fileName(path);
   a.textContent = fileName(path); a.title = path;
@@ -242,14 +244,14 @@ function fileRow(card, path) {
     .then(async r => { if (!r.ok) card.el.querySelector(".error").textContent = (await r.json()).error; }));
   const download = document.createElement("a");
   download.href = a.href; download.download = a.download; download.textContent = "Download";
-  li.append(a, reveal, download);
+  li.append(which, a, reveal, download);
   return li;
 }
 
 function drawFiles(card) {
   const paths = card.data.job.wavPaths?.length ? card.data.job.wavPaths : card.data.info?.stemWavPaths ?? [];
   card.el.querySelector(".take").hidden = paths.length === 0;
-  card.el.querySelector(".files").replaceChildren(...paths.map(p => fileRow(card, p)));
+  card.el.querySelector(".files").replaceChildren(...paths.map((p, i) => fileRow(card, p, i)));
 }
 
 function drawHistory(card) {
