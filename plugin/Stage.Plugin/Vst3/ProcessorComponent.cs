@@ -109,7 +109,8 @@ sealed unsafe class ProcessorComponent : ComObject, IConnectionEndpoint
         state.ApplyTo(plugin.Parameters);
         plugin.LastStem = state.Stem;
         plugin.Prompt = state.Prompt;
-        if (state.InstanceId != null) plugin.InstanceId = state.InstanceId;
+        // A duplicated track carries a copy of this state: the copy gets an id of its own, or both would share one card.
+        if (state.InstanceId != null && !Linked.Values.Any(p => p != plugin && p.InstanceId == state.InstanceId)) plugin.InstanceId = state.InstanceId;
         if (state.Stem != null)
         {
             engine ??= new EngineConnection(plugin);
