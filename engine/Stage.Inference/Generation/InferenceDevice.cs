@@ -33,6 +33,9 @@ public abstract class InferenceDevice : IDisposable
     /// <summary>Whether models for this device are best loaded with the LM in bfloat16 (the CPU engine in bf16: no float32 copy kept).</summary>
     public virtual bool HostLmInBFloat16 => false;
 
+    /// <summary>Where EnCodec's layers run (and any other network written against <see cref="Kernels.IComputeBackend"/>).</summary>
+    public virtual Kernels.IComputeBackend CodecBackend => Kernels.CpuBackend.Instance;
+
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
     sealed class CpuDevice(bool bfloat16) : InferenceDevice

@@ -72,6 +72,23 @@ public sealed class IlgpuDevice : InferenceDevice
 
     public override bool IsAccelerator => true;
 
+    /// <summary>EnCodec's layers on this device, float32 whatever the LM's precision (the codec is small; its sums stay exact to 1e-4).</summary>
+    public override Kernels.IComputeBackend CodecBackend
+    {
+        get
+        {
+            lock (_codecGate)
+            {
+                if (_codec != null) return _codec;
+                Accelerator.Bind();
+                return _codec = new DeviceBackend(Accelerator, Name.Replace($"({WeightPrecisions.Name(Precision)})", "(f32)"));
+            }
+        }
+    }
+
+    readonly Lock _codecGate = new();
+    DeviceBackend? _codec;
+
     /// <summary>Bytes of weights uploaded so far (every model this device has decoded).</summary>
     public long WeightBytes
     {
@@ -120,6 +137,7 @@ public sealed class IlgpuDevice : InferenceDevice
             Accelerator.Bind();
             foreach (var w in _uploaded) w.Dispose();
             _uploaded.Clear();
+            lock (_codecGate) _codec?.Dispose();
         }
         Accelerator.Dispose();
         _context.Dispose();

@@ -93,7 +93,7 @@ static class LmKernels
     }
 
     // Kernels/Gelu's exact GELU with the same erf polynomial (Abramowitz & Stegun 7.1.26).
-    static float Gelu(float x)
+    internal static float Gelu(float x)
     {
         float z = x * 0.70710678118654752f;
         float a = XMath.Abs(z);

@@ -34,6 +34,19 @@ public sealed class LinearWeights : PreparedWeights
 
     internal int PanelCount => (OutFeatures + PanelWidth - 1) / PanelWidth;
 
+    /// <summary>The weight back in the PyTorch layout [out, in] (for a backend that keeps its own copy).</summary>
+    internal float[] RowMajor()
+    {
+        if (Rows is not null) return Rows;
+        var rows = new float[(long)OutFeatures * InFeatures];
+        for (int o = 0; o < OutFeatures; o++)
+        {
+            long baseIndex = (long)(o / PanelWidth) * InFeatures * PanelWidth + o % PanelWidth;
+            for (int k = 0; k < InFeatures; k++) rows[(long)o * InFeatures + k] = Panels![baseIndex + (long)k * PanelWidth];
+        }
+        return rows;
+    }
+
     /// <summary>From the PyTorch nn.Linear layout W [out, in] (row-major) and an optional bias [out].</summary>
     public static LinearWeights FromRows(ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<float> bias = default)
     {
