@@ -34,6 +34,7 @@ public sealed class CodecCommand : Command
         readonly Argument<string> _input;
         readonly Option<string> _model = SharedOptions.Model("model folder (model.safetensors, optional config.json)");
         readonly Option<string> _output;
+        readonly DeviceOptions _device = new();
 
         public Direction(string name, string input, string output, string description, string details) : base(name, description)
         {
@@ -43,19 +44,27 @@ public sealed class CodecCommand : Command
             Add(_input);
             Add(_model);
             Add(_output);
+            _device.AddDeviceTo(this);
         }
 
-        protected override int Run(ParseResult result, TextWriter stdout, TextWriter stderr, CancellationToken cancel) =>
-            CodecCommand.Run(Name, result.GetRequiredValue(_input), result.GetRequiredValue(_model), result.GetRequiredValue(_output), stdout, stderr, cancel);
+        protected override int Run(ParseResult result, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+        {
+            var selection = DeviceOptions.Choose(_device.Read(result).Kind, Stage.Inference.Gpu.WeightPrecision.Float32);
+            using var device = selection.Device;
+            stderr.WriteLine($"stage-engine codec {Name}: {selection.Message}");
+            return CodecCommand.Run(Name, result.GetRequiredValue(_input), result.GetRequiredValue(_model), result.GetRequiredValue(_output),
+                device.CodecBackend, stdout, stderr, cancel);
+        }
     }
 
-    static int Run(string mode, string input, string model, string output, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    static int Run(string mode, string input, string model, string output, Stage.Inference.Kernels.IComputeBackend backend,
+        TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         try
         {
             cancel.ThrowIfCancellationRequested();
             var folder = ModelFolder.Open(model);
-            var codec = EncodecModel.Load(folder);
+            var codec = EncodecModel.Load(folder, backend);
             cancel.ThrowIfCancellationRequested();
             if (mode == "encode")
             {

@@ -11,7 +11,7 @@ public sealed class DeviceOptions
 {
     readonly Option<DeviceKind?> _device = new("--device")
     {
-        Description = "where the language model runs: auto (default: the best GPU with enough memory, else the CPU), cpu, "
+        Description = "where the language model and EnCodec run: auto (default: the best GPU with enough memory, else the CPU), cpu, "
             + "cuda (NVIDIA), opencl (AMD, Intel) or ilgpu-cpu (the GPU kernels on the CPU, for tests). A GPU that is missing, "
             + "too small or fails to compile falls back to the CPU with a message saying why; `stage-engine devices` lists what is found.",
         HelpName = DeviceKinds.Choices,
@@ -32,6 +32,9 @@ public sealed class DeviceOptions
         command.Add(_device);
         command.Add(_precision);
     }
+
+    /// <summary>Only <c>--device</c>, for commands with no language model (EnCodec runs in float32 everywhere).</summary>
+    public void AddDeviceTo(Command command) => command.Add(_device);
 
     public (DeviceKind Kind, WeightPrecision? Precision) Read(ParseResult result) =>
         (result.GetValue(_device) ?? DeviceKind.Auto, result.GetValue(_precision));

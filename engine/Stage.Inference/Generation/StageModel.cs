@@ -30,9 +30,10 @@ public sealed class StageModel
 
     /// <summary>
     /// Loads every part from one memory-mapped pass over the weights file; the LM's matrices in bfloat16 when
-    /// <paramref name="lmInBFloat16"/> (what <see cref="InferenceDevice.HostLmInBFloat16"/> asks for).
+    /// <paramref name="lmInBFloat16"/> (what <see cref="InferenceDevice.HostLmInBFloat16"/> asks for), and EnCodec's layers on
+    /// <paramref name="codecBackend"/> (<see cref="InferenceDevice.CodecBackend"/>; null = the CPU).
     /// </summary>
-    public static StageModel Load(string modelFolder, bool lmInBFloat16 = false)
+    public static StageModel Load(string modelFolder, bool lmInBFloat16 = false, Kernels.IComputeBackend? codecBackend = null)
     {
         var folder = ModelFolder.Open(modelFolder);
         using var weights = folder.OpenWeights();
@@ -40,7 +41,7 @@ public sealed class StageModel
         var text = TextConditioner.Load(folder, weights);
         if (text.Dim != lm.Dims.TextDim)
             throw new CheckpointException($"{weights.Path}: the text projection gives {text.Dim}-d states but the LM cross-attends {lm.Dims.TextDim}-d ones");
-        var codec = EncodecModel.Load(weights, folder.Config.Encodec);
+        var codec = EncodecModel.Load(weights, folder.Config.Encodec, codecBackend);
         if (codec.Codebooks != lm.Dims.Codebooks)
             throw new CheckpointException($"{weights.Path}: EnCodec has {codec.Codebooks} codebooks but the LM {lm.Dims.Codebooks}");
         return new StageModel(folder.Config, codec, text, lm);

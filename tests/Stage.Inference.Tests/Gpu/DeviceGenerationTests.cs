@@ -65,6 +65,22 @@ public class DeviceGenerationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void EndToEndOnTheDeviceWithEnCodecThereMatchesStage()
+    {
+        // The whole job on the device: context encoded, LM decoded and the stem decoded there; T5 stays on the CPU.
+        var model = StageModel.Load(Fixture.Directory, codecBackend: IlgpuCpu.Device.CodecBackend);
+        var context = model.EncodeContext(Goldens.Floats("encodec.signal"));
+        Assert.Equal(Goldens.Codes("encodec.codes"), context);
+        using var generator = OnDevice();
+        var options = Greedy with { Prompt = "Genre(s): rock, pop, indie. Mood(s): energetic, happy, uplifting. " };
+        var codes = generator.Generate(model, context, options, null, CancellationToken.None);
+        Assert.Equal(Goldens.Codes("e2e.codes"), codes);
+        double audioError = Goldens.MaxAbsDiff(model.Decode(codes), Goldens.Floats("e2e.audio"));
+        output.WriteLine($"e2e on the device: audio max |Δ| {audioError:E2}");
+        Assert.True(audioError < 1e-4, $"audio differs by {audioError:E2}");
+    }
+
+    [Fact]
     public void StreamsEachFrameOnceItsFourCodesAreFinal()
     {
         using var generator = OnDevice();
