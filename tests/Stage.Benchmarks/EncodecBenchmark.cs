@@ -11,7 +11,9 @@ namespace Stage.Benchmarks;
 /// <summary>
 /// EnCodec at the real 32 kHz size (dimension 128, n_filters 64, ratios 8,5,4,4, 2-layer LSTM,
 /// 4 × 2048 codebooks) with random weights, encoding and decoding 10 s of audio.
-/// Optional argument: the thread count (default: all cores).
+/// Arguments: <c>[THREADS] [--device D]</c>: the CPU kernels' thread count (default: all cores), and where the layers
+/// run (default the CPU; <c>cuda</c>/<c>opencl</c> measure nothing on a machine without one, <c>ilgpu-cpu</c> runs the
+/// GPU kernels on ILGPU's CPU accelerator: a correctness path, not a fast one).
 /// </summary>
 internal static class EncodecBenchmark
 {
@@ -20,6 +22,8 @@ internal static class EncodecBenchmark
 
     public static void Run(string[] args)
     {
+        using var device = BenchmarkDevice.Open(ref args);
+        if (device is null) return;
         if (args.Length > 0) KernelThreads.Count = int.Parse(args[0]);
         Console.WriteLine($"  kernel threads: {KernelThreads.Count}");
         var config = StageConfig.Released.Encodec;
@@ -31,8 +35,8 @@ internal static class EncodecBenchmark
             Console.WriteLine($"  random checkpoint written in {build.Elapsed.TotalSeconds:0.00} s ({new FileInfo(path).Length / 1e6:0} MB)");
             build.Restart();
             EncodecModel model;
-            using (var file = SafetensorsFile.Open(path)) model = EncodecModel.Load(file, config);
-            Console.WriteLine($"  model loaded (weight norm folded, packed) in {build.Elapsed.TotalSeconds:0.00} s");
+            using (var file = SafetensorsFile.Open(path)) model = EncodecModel.Load(file, config, device.CodecBackend);
+            Console.WriteLine($"  model loaded (weight norm folded, packed) in {build.Elapsed.TotalSeconds:0.00} s; layers on {device.CodecBackend.Name}");
 
             var audio = TestSignal(config.SampleRate * Seconds, config.SampleRate);
             CodeMatrix codes = null!;
@@ -45,6 +49,7 @@ internal static class EncodecBenchmark
             float peak = 0;
             foreach (float v in decoded) peak = Math.Max(peak, Math.Abs(v));
             Console.WriteLine($"  (decoded peak {peak:0.###}, finite: {float.IsFinite(peak)})");
+            if (device.CodecBackend is Stage.Inference.Gpu.DeviceBackend gpu) Console.WriteLine($"  device memory: EnCodec weights {gpu.WeightBytes / 1048576.0:F0} MiB");
         }
         finally
         {
