@@ -29,7 +29,7 @@ public sealed class DevicesCommand : EngineCommand
         foreach (var d in found) stdout.WriteLine($"  {d}");
         if (!found.Any(d => d.Kind is DeviceKind.Cuda or DeviceKind.OpenCl))
             stdout.WriteLine("  (no CUDA or OpenCL GPU: CUDA needs an NVIDIA driver, OpenCL a GPU driver with an OpenCL 2.0+ ICD)");
-        stdout.WriteLine("memory the released model (MusicGen-Small) needs on a GPU, weights + one candidate's KV caches:");
+        stdout.WriteLine("memory the released model (MusicGen-Small) needs on a GPU, weights + one candidate's KV caches + EnCodec:");
         foreach (var p in Enum.GetValues<WeightPrecision>())
             stdout.WriteLine($"  {WeightPrecisions.Name(p),-5} {DeviceChoice.RequiredBytes(LmDimensions.MusicGenSmall, p) / (1024.0 * 1024 * 1024):0.0} GiB");
         var selection = DeviceOptions.Choose(kind, precision);

@@ -100,14 +100,20 @@ public static class DeviceChoice
         }
     }
 
-    /// <summary>Weights in the chosen storage, one candidate's two KV caches over a full window, and scratch (an estimate, with a margin).</summary>
+    /// <summary>
+    /// EnCodec on the device (<see cref="DeviceBackend"/>): its float32 weights (about 230 MB at the released size) and
+    /// one layer's input and output at the widest point of a streamed piece's decode.
+    /// </summary>
+    const long EncodecBytes = 512L << 20;
+
+    /// <summary>Weights in the chosen storage, one candidate's two KV caches over a full window, EnCodec, and scratch (an estimate, with a margin).</summary>
     public static long RequiredBytes(LmDimensions d, WeightPrecision precision)
     {
         long weightBytes = precision == WeightPrecision.Float32 ? 4 : 2;
         long weights = d.StepParameters * weightBytes + (long)d.Codebooks * d.InputCard * d.Dim * 4;
         long steps = StageGenerator.MaxContextFrames + StageGenerator.MaxStemFrames + 4;
         long caches = 2L * 2 * d.Layers * steps * d.AttentionDim * 4;
-        return (long)((weights + caches) * 1.2) + (256L << 20);
+        return (long)((weights + caches) * 1.2) + (256L << 20) + EncodecBytes;
     }
 
     static DeviceSelection Fallback(Context? context, IReadOnlyList<FoundDevice> found, string why)
