@@ -36,13 +36,13 @@ static class JobBenchmark
         {
             EncodecBenchmark.WriteRandomCheckpoint(path, config);
             using var file = SafetensorsFile.Open(path);
-            codec = EncodecModel.Load(file, config);
+            codec = EncodecModel.Load(file, config, device.CodecBackend);
         }
         finally
         {
             File.Delete(path);
         }
-        Console.WriteLine($"  random LM + EnCodec made in {clock.Elapsed.TotalSeconds:F1} s");
+        Console.WriteLine($"  random LM + EnCodec made in {clock.Elapsed.TotalSeconds:F1} s; EnCodec on {device.CodecBackend.Name}");
         var random = new Random(3);
         var text = new float[20 * lm.Dims.TextDim];
         for (int i = 0; i < text.Length; i++) text[i] = (float)(random.NextDouble() * 2 - 1);

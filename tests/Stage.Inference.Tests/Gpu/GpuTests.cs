@@ -37,4 +37,29 @@ public class GpuTests(ITestOutputHelper output)
         double worst = DeviceLmGoldenTests.TeacherForcedWorst(decoder, output);
         Assert.True(worst < 0.05, $"logits differ by {worst:E2}");
     }
+
+    [GpuFact]
+    public void EnCodecOnTheGpuReproducesStagesCodesAndAudio()
+    {
+        var selection = DeviceChoice.Choose(DeviceKind.Auto, WeightPrecision.Float32);
+        output.WriteLine(selection.Message);
+        using var device = selection.Device;
+        Assert.True(device.IsAccelerator, selection.Message);
+        EnCodecMatchesStage(device, output);
+    }
+
+    /// <summary>The same check through the device kernels on ILGPU's CPU accelerator, so the GPU test's own code is proven here.</summary>
+    [Fact]
+    public void EnCodecThroughTheDeviceKernelsReproducesStagesCodesAndAudio() => EnCodecMatchesStage(IlgpuCpu.Device, output);
+
+    static void EnCodecMatchesStage(Stage.Inference.Generation.InferenceDevice device, ITestOutputHelper output)
+    {
+        var codec = Stage.Inference.Models.EnCodec.EncodecModel.Load(Stage.Inference.Checkpoints.ModelFolder.Open(Fixture.Directory), device.CodecBackend);
+        var codes = codec.Encode(Goldens.Floats("encodec.signal"));
+        var expected = Goldens.Codes("encodec.codes");
+        for (int q = 0; q < expected.Length; q++) Assert.Equal(expected[q], codes.Codebook(q).ToArray());
+        double error = Goldens.MaxAbsDiff(codec.Decode(codes), Goldens.Floats("encodec.decoded"));
+        output.WriteLine($"EnCodec on {device.CodecBackend.Name}: decoded audio max |Δ| {error:E2}");
+        Assert.True(error < 1e-4, $"decoded audio differs by {error:E2}");
+    }
 }
