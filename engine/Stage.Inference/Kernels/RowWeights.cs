@@ -53,9 +53,10 @@ public sealed unsafe class RowWeights
         var result = new RowWeights(bf16, Rows, Cols);
         float* source = Float32;
         ushort* target = result.BFloat16;
-        // One thread, and the float32 source kept alive to the end (the loop reads it through a raw pointer): spread over
-        // Parallel.For without the KeepAlive, this left the win-x64 engine's heap corrupt under Wine ("Internal CLR
-        // error" in the finalizer; Linux was fine). Which of the two mattered is not known yet.
+        // One thread, and the float32 source kept alive to the end (the loop reads it through a raw pointer). The
+        // win-x64 engine once died under Wine with "Internal CLR error" in a finalizer when this ran on Parallel.For;
+        // the same crash later came back with no change here and went away with .NET's W^X off under Wine
+        // (tests/Stage.Windows.Tests/Wine.cs), so Wine's handling of W^X, not this loop, was most likely the cause.
         int n = bf16.Length, i = 0;
         if (Vector256.IsHardwareAccelerated)
             for (; i + 16 <= n; i += 16)
