@@ -21,7 +21,7 @@ static class BenchmarkDevice
             if (args[i] == "--device" && i + 1 < args.Length && DeviceKinds.TryParse(args[i + 1], out var k)) { kind = k; i++; }
             else if (args[i] == "--precision" && i + 1 < args.Length && WeightPrecisions.TryParse(args[i + 1], out var p)) { precision = p; i++; }
             else if (args[i] is "--device" or "--precision")
-                throw new ArgumentException($"{args[i]} needs one of {(args[i] == "--device" ? DeviceKinds.Choices : "f32|bf16|f16")}");
+                throw new ArgumentException($"{args[i]} needs one of {(args[i] == "--device" ? DeviceKinds.Choices : "f32|bf16|int8|f16")}");
             else rest.Add(args[i]);
         }
         args = [.. rest];

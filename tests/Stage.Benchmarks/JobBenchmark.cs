@@ -28,7 +28,7 @@ static class JobBenchmark
         const int outputRate = 48000, outputChannels = 2;
 
         var clock = Stopwatch.StartNew();
-        var lm = MusicGenLm.CreateRandom(LmDimensions.MusicGenSmall, seed: 1, device.HostLmInBFloat16);
+        var lm = MusicGenLm.CreateRandom(LmDimensions.MusicGenSmall, seed: 1, device.HostLmPrecision);
         var config = StageConfig.Released.Encodec;
         var path = Path.Combine(Path.GetTempPath(), $"stage-job-benchmark-{Guid.NewGuid():N}.safetensors");
         EncodecModel codec;

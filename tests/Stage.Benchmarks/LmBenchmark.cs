@@ -17,7 +17,12 @@ static class LmBenchmark
     public static int Run(string[] args)
     {
         int quality = Array.IndexOf(args, "--quality");
-        if (quality >= 0) return LmQuality.Run(quality + 1 < args.Length ? int.Parse(args[quality + 1]) : 500);
+        if (quality >= 0)
+        {
+            int at = Array.IndexOf(args, "--precision");
+            var precision = at >= 0 && at + 1 < args.Length && Stage.Inference.Gpu.WeightPrecisions.TryParse(args[at + 1], out var p) ? p : Stage.Inference.Gpu.WeightPrecision.BFloat16;
+            return LmQuality.Run(quality + 1 < args.Length && int.TryParse(args[quality + 1], out int count) ? count : 500, precision);
+        }
         using var device = BenchmarkDevice.Open(ref args);
         if (device is null) return 1;
         int variations = 1;
@@ -33,7 +38,7 @@ static class LmBenchmark
         var dims = LmDimensions.MusicGenSmall;
 
         var clock = Stopwatch.StartNew();
-        var lm = MusicGenLm.CreateRandom(dims, seed: 1, device.HostLmInBFloat16);
+        var lm = MusicGenLm.CreateRandom(dims, seed: 1, device.HostLmPrecision);
         Console.WriteLine($"random weights: {dims.StepParameters / 1e6:F0} M parameters read per step ({dims.StepParameters * 4 / 1e9:F2} GB fp32), made in {clock.Elapsed.TotalSeconds:F1} s");
 
         var random = new Random(2);

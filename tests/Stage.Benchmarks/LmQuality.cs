@@ -5,18 +5,18 @@ using Stage.Inference.Models.Lm;
 namespace Stage.Benchmarks;
 
 /// <summary>
-/// `lm --quality [steps]`: what bfloat16 weights do to the logits, on the full-size LM with random weights. Both
+/// `lm --quality [steps] [--precision bf16|int8]`: what bfloat16 (default) or int8 weights do to the logits, on the full-size LM with random weights. Both
 /// LMs are fed the same random tokens (teacher forcing, so one divergence cannot compound) for the given number of
 /// steps (default 500); per step the conditional stream's logits are compared: the largest and RMS error against
 /// float32, and per codebook whether the top-1 token and the top-250 set (what top-k 250 samples from) agree.
 /// </summary>
 static class LmQuality
 {
-    public static int Run(int steps)
+    public static int Run(int steps, WeightPrecision precision)
     {
         var dims = LmDimensions.MusicGenSmall;
         var f32 = MusicGenLm.CreateRandom(dims, seed: 1);
-        var bf16 = f32.InBFloat16();
+        var stored = f32.In(precision);
         var random = new Random(5);
         var text = new float[20 * dims.TextDim];
         for (int i = 0; i < text.Length; i++) text[i] = (float)(random.NextDouble() * 2 - 1);
@@ -24,7 +24,7 @@ static class LmQuality
         for (int i = 0; i < tokens.Length; i++) tokens[i] = random.Next(2048);
 
         using var reference = InferenceDevice.Cpu.CreateDecoder(f32);
-        using var candidate = InferenceDevice.Cpu.CreateDecoder(bf16);
+        using var candidate = InferenceDevice.Cpu.CreateDecoder(stored);
         foreach (var d in new[] { reference, candidate })
         {
             d.Prepare(1, steps, steps, 20, 2);
@@ -61,7 +61,7 @@ static class LmQuality
                 sets++;
             }
         }
-        Console.WriteLine($"bf16 against f32, {steps} teacher-forced steps, conditional logits of 4 codebooks x {dims.Card}:");
+        Console.WriteLine($"{WeightPrecisions.Name(precision)} against f32, {steps} teacher-forced steps, conditional logits of 4 codebooks x {dims.Card}:");
         Console.WriteLine($"  max |error| {maxError:0.0000}, RMS error {Math.Sqrt(squares / values):0.00000}");
         Console.WriteLine($"  top-1 token agrees {100.0 * top1 / sets:0.00}% of {sets} codebook-steps; top-250 sets share {100.0 * top250 / (250.0 * sets):0.00}% of their tokens");
         return 0;

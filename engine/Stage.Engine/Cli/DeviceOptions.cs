@@ -22,9 +22,10 @@ public sealed class DeviceOptions
     readonly Option<WeightPrecision?> _precision = new("--precision")
     {
         Description = "how the language model's weights are stored: bf16 (the default: half the bytes per step, about 1.5x faster "
-            + "decoding on the CPU), f32 (reproduces STAGE's goldens exactly) or f16 (GPU only); sums are float32 either way.",
-        HelpName = "f32|bf16|f16",
-        CustomParser = OptionValues.OneOf<WeightPrecision>(["f32", "bf16", "f16"], text => WeightPrecisions.TryParse(text, out var p) ? p : null),
+            + "decoding on the CPU), f32 (reproduces STAGE's goldens exactly), int8 (CPU only: a quarter of the bytes, a scale per row) "
+            + "or f16 (GPU only); sums are float32 whatever the storage.",
+        HelpName = "f32|bf16|int8|f16",
+        CustomParser = OptionValues.OneOf<WeightPrecision>(["f32", "bf16", "int8", "f16"], text => WeightPrecisions.TryParse(text, out var p) ? p : null),
     };
 
     public void AddTo(Command command)
@@ -42,13 +43,16 @@ public sealed class DeviceOptions
     /// <summary>Opens the device asked for (or the CPU engine, with the reason in the message). The caller disposes it.</summary>
     public static DeviceSelection Choose(DeviceKind kind, WeightPrecision? precision)
     {
-        var selection = DeviceChoice.Choose(kind, precision);
+        // int8 is a CPU storage: a GPU asked for it stores bf16 instead, and says so.
+        var selection = DeviceChoice.Choose(kind, precision == WeightPrecision.Int8 ? WeightPrecision.BFloat16 : precision);
+        if (selection.Device.IsAccelerator && precision == WeightPrecision.Int8)
+            return selection with { Message = $"{selection.Message} (--precision int8 is the CPU engine's storage; the GPU stores bf16)" };
         // The CPU engine's default is bf16: 1.5x faster decoding at 98.9% top-1 agreement (README, "Weight precision").
         var p = precision ?? WeightPrecision.BFloat16;
         if (selection.Device.IsAccelerator || p == WeightPrecision.Float32) return selection;
-        if (p == WeightPrecision.BFloat16)
+        if (p is WeightPrecision.BFloat16 or WeightPrecision.Int8)
             return selection with { Device = Stage.Inference.Generation.InferenceDevice.CpuWith(p),
-                                    Message = $"{selection.Message}; the language model's weights in bf16" };
-        return selection with { Message = $"{selection.Message} (--precision {WeightPrecisions.Name(p)} is a GPU storage; the CPU engine runs f32 or bf16: f32)" };
+                                    Message = $"{selection.Message}; the language model's weights in {WeightPrecisions.Name(p)}" };
+        return selection with { Message = $"{selection.Message} (--precision {WeightPrecisions.Name(p)} is a GPU storage; the CPU engine runs f32, bf16 or int8: f32)" };
     }
 }

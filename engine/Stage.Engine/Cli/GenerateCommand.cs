@@ -241,7 +241,7 @@ public sealed class GenerateCommand : EngineCommand
             var context = StemJob.PrepareContext(request);
             var selection = DeviceOptions.Choose(parsed.Device, parsed.Precision);
             using var device = selection.Device;
-            var model = LoadModel(request.ModelFolder, result.GetValue(_model) is null ? result.GetRequiredValue(_instrument) : null, device.HostLmInBFloat16, device.CodecBackend);
+            var model = LoadModel(request.ModelFolder, result.GetValue(_model) is null ? result.GetRequiredValue(_instrument) : null, device.HostLmPrecision, device.CodecBackend);
             stderr.WriteLine(selection.Message);
             using var generator = new StageGenerator(device);
             using var progress = new ProgressBar(stderr);
@@ -270,7 +270,7 @@ public sealed class GenerateCommand : EngineCommand
     }
 
     /// <summary>The model in <paramref name="folder"/>; <paramref name="installed"/> names the instrument when the folder is the installed one.</summary>
-    static StageModel LoadModel(string folder, string? installed, bool lmInBFloat16, Stage.Inference.Kernels.IComputeBackend codecBackend)
+    static StageModel LoadModel(string folder, string? installed, Stage.Inference.Gpu.WeightPrecision lmPrecision, Stage.Inference.Kernels.IComputeBackend codecBackend)
     {
         string full = Path.GetFullPath(folder);
         var missing = InstalledModel.MissingFiles(full);
@@ -282,7 +282,7 @@ public sealed class GenerateCommand : EngineCommand
             throw new ModelLoadException($"no complete STAGE model at {full}: {string.Join(", ", missing)} missing (expected {InstalledModel.Expected})");
         try
         {
-            return StageModel.Load(full, lmInBFloat16, codecBackend);
+            return StageModel.Load(full, lmPrecision, codecBackend);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or UnauthorizedAccessException
                                    or Stage.Inference.Checkpoints.CheckpointException)

@@ -85,7 +85,7 @@ public sealed class ServeCommand : EngineCommand
             var selection = DeviceOptions.Choose(kind, precision);
             log.Info(selection.Message);
             using var device = selection.Device;
-            var generator = new StageStemGenerator(new StageModelCache(models, device.HostLmInBFloat16, device.CodecBackend), device: device);
+            var generator = new StageStemGenerator(new StageModelCache(models, device.HostLmPrecision, device.CodecBackend), device: device);
             RoomServer? room = null;
             if (!result.GetValue(_noRoom))
             {

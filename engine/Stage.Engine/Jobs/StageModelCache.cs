@@ -6,7 +6,7 @@ namespace Stage.Engine.Jobs;
 
 /// <summary>Each instrument's model, loaded from its folder once and kept for the engine's lifetime.
 /// A load that fails is not cached, so installing the model fixes the next request.</summary>
-public sealed class StageModelCache(string modelsRoot, bool lmInBFloat16 = false, Stage.Inference.Kernels.IComputeBackend? codecBackend = null)
+public sealed class StageModelCache(string modelsRoot, Stage.Inference.Gpu.WeightPrecision lmPrecision = Stage.Inference.Gpu.WeightPrecision.Float32, Stage.Inference.Kernels.IComputeBackend? codecBackend = null)
 {
     readonly ConcurrentDictionary<string, Lazy<StageModel>> _models = new();
 
@@ -18,7 +18,7 @@ public sealed class StageModelCache(string modelsRoot, bool lmInBFloat16 = false
     {
         var folder = InstalledModel.Resolve(ModelsRoot, instrument);
         folder.EnsureInstalled();
-        var lazy = _models.GetOrAdd(folder.Path, path => new Lazy<StageModel>(() => StageModel.Load(path, lmInBFloat16, codecBackend)));
+        var lazy = _models.GetOrAdd(folder.Path, path => new Lazy<StageModel>(() => StageModel.Load(path, lmPrecision, codecBackend)));
         try
         {
             return lazy.Value;

@@ -29,15 +29,15 @@ public sealed class StageModel
     public int SampleRate => Codec.SampleRate;
 
     /// <summary>
-    /// Loads every part from one memory-mapped pass over the weights file; the LM's matrices in bfloat16 when
-    /// <paramref name="lmInBFloat16"/> (what <see cref="InferenceDevice.HostLmInBFloat16"/> asks for), and EnCodec's layers on
+    /// Loads every part from one memory-mapped pass over the weights file; the LM's matrices stored as
+    /// <paramref name="lmPrecision"/> (what <see cref="InferenceDevice.HostLmPrecision"/> asks for), and EnCodec's layers on
     /// <paramref name="codecBackend"/> (<see cref="InferenceDevice.CodecBackend"/>; null = the CPU).
     /// </summary>
-    public static StageModel Load(string modelFolder, bool lmInBFloat16 = false, Kernels.IComputeBackend? codecBackend = null)
+    public static StageModel Load(string modelFolder, Gpu.WeightPrecision lmPrecision = Gpu.WeightPrecision.Float32, Kernels.IComputeBackend? codecBackend = null)
     {
         var folder = ModelFolder.Open(modelFolder);
         using var weights = folder.OpenWeights();
-        var lm = MusicGenLm.Load(weights, lmInBFloat16);
+        var lm = MusicGenLm.Load(weights, lmPrecision);
         var text = TextConditioner.Load(folder, weights);
         if (text.Dim != lm.Dims.TextDim)
             throw new CheckpointException($"{weights.Path}: the text projection gives {text.Dim}-d states but the LM cross-attends {lm.Dims.TextDim}-d ones");

@@ -6,13 +6,16 @@ namespace Stage.Inference.Kernels;
 
 /// <summary>
 /// A weight matrix <c>[Rows, Cols]</c> (PyTorch layout, one output per row) as <see cref="RowsLinear"/> reads it:
-/// float32, or bfloat16 — float32's top 16 bits, rounded to nearest even — for half the bytes a decode step
-/// streams. Sums stay float32 whatever the storage. Lives on the pinned heap, so kernels keep raw pointers.
+/// float32; bfloat16 — float32's top 16 bits, rounded to nearest even — for half the bytes a decode step
+/// streams; or int8 with one float32 scale per row (symmetric: w ≈ scale·q, q in −127..127) for a quarter.
+/// Sums stay float32 whatever the storage. Lives on the pinned heap, so kernels keep raw pointers.
 /// </summary>
 public sealed unsafe class RowWeights
 {
     readonly PinnedFloats? _f32;
     readonly ushort[]? _bf16;
+    readonly sbyte[]? _int8;
+    readonly float[]? _scales;
 
     public RowWeights(PinnedFloats f32, int rows, int cols)
     {
@@ -31,8 +34,26 @@ public sealed unsafe class RowWeights
         BFloat16 = (ushort*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(bf16));
     }
 
+    RowWeights(sbyte[] int8, float[] scales, int rows, int cols)
+    {
+        _int8 = int8;
+        _scales = scales;
+        Rows = rows;
+        Cols = cols;
+        Int8 = (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(int8));
+        Scales = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(scales));
+    }
+
     public int Rows { get; }
     public int Cols { get; }
+
+    /// <summary>The int8 values (row after row), or null unless stored as int8.</summary>
+    public sbyte* Int8 { get; }
+
+    /// <summary>Per row: the float32 value of one int8 step, or null unless stored as int8.</summary>
+    public float* Scales { get; }
+
+    public bool IsInt8 => _int8 != null;
 
     /// <summary>The float32 values, or null when stored as bfloat16.</summary>
     public float* Float32 { get; }
@@ -43,12 +64,37 @@ public sealed unsafe class RowWeights
     public bool IsBFloat16 => _bf16 != null;
 
     /// <summary>Bytes one pass over the weights reads.</summary>
-    public long Bytes => (long)Rows * Cols * (IsBFloat16 ? 2 : 4);
+    public long Bytes => IsInt8 ? (long)Rows * Cols + Rows * 4L : (long)Rows * Cols * (IsBFloat16 ? 2 : 4);
+
+    /// <summary>
+    /// The same matrix as int8 with a scale per row: max |w| of the row maps to 127, every value rounds to the
+    /// nearest step (this one is left as it is). From float32 storage only.
+    /// </summary>
+    public RowWeights ToInt8()
+    {
+        if (_int8 != null) return this;
+        if (_f32 == null) throw new InvalidOperationException("int8 is made from float32 weights, not from bfloat16 ones");
+        var q = GC.AllocateArray<sbyte>(Rows * Cols, pinned: true);
+        var scales = GC.AllocateArray<float>(Rows, pinned: true);
+        var source = _f32.Span;
+        for (int r = 0; r < Rows; r++)
+        {
+            var row = source.Slice(r * Cols, Cols);
+            float max = MathF.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row));   // MaxMagnitude keeps the sign
+            float scale = max > 0 ? max / 127f : 1f;
+            float inverse = 1f / scale;
+            scales[r] = scale;
+            var target = q.AsSpan(r * Cols, Cols);
+            for (int i = 0; i < Cols; i++) target[i] = (sbyte)Math.Clamp(MathF.Round(row[i] * inverse), -127f, 127f);
+        }
+        return new RowWeights(q, scales, Rows, Cols);
+    }
 
     /// <summary>The same matrix rounded to bfloat16 (this one is left as it is).</summary>
     public RowWeights ToBFloat16()
     {
         if (_bf16 != null) return this;
+        if (_int8 != null) throw new InvalidOperationException("bfloat16 is made from float32 weights, not from int8 ones");
         var bf16 = GC.AllocateArray<ushort>(Rows * Cols, pinned: true);
         var result = new RowWeights(bf16, Rows, Cols);
         float* source = Float32;
@@ -77,6 +123,7 @@ public sealed unsafe class RowWeights
     public void CopyRow(int row, Span<float> destination)
     {
         if (_f32 != null) { _f32.Span.Slice(row * Cols, Cols).CopyTo(destination); return; }
+        if (_int8 != null) { WidenInt8(Int8 + (long)row * Cols, _scales![row], destination[..Cols]); return; }
         Widen(BFloat16 + (long)row * Cols, destination[..Cols]);
     }
 
@@ -92,6 +139,12 @@ public sealed unsafe class RowWeights
         if (float.IsNaN(value)) return (ushort)((bits >> 16) | 0x40);   // stays a NaN
         bits += 0x7FFF + ((bits >> 16) & 1);
         return (ushort)(bits >> 16);
+    }
+
+    /// <summary>int8 → float32: q·scale.</summary>
+    public static void WidenInt8(sbyte* source, float scale, Span<float> destination)
+    {
+        for (int i = 0; i < destination.Length; i++) destination[i] = source[i] * scale;
     }
 
     /// <summary>bfloat16 → float32 is exact: the 16 bits become the top half of the float.</summary>

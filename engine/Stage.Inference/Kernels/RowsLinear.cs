@@ -29,6 +29,8 @@ public sealed unsafe class RowsLinear : IChunkedWork
     readonly WorkerPool _pool;
     float* _x, _w, _y;
     ushort* _bf16;
+    sbyte* _int8;
+    float* _scales;
     int _rows, _in, _out, _xStride, _yStride;
     LinearOutput _mode;
     float[][] _widened = [];   // per worker: four bfloat16 weight rows widened to float32, reused
@@ -38,7 +40,7 @@ public sealed unsafe class RowsLinear : IChunkedWork
     /// <summary>As the pointer overload, with the weights' storage (float32 or bfloat16) and shape taken from <paramref name="w"/>.</summary>
     public void Run(float* x, int xStride, int rows, RowWeights w, float* y, int yStride, LinearOutput mode)
     {
-        if (!w.IsBFloat16)
+        if (!w.IsBFloat16 && !w.IsInt8)
         {
             Run(x, xStride, rows, w.Float32, w.Cols, w.Rows, y, yStride, mode);
             GC.KeepAlive(w);   // its memory is read through a raw pointer until here
@@ -50,9 +52,12 @@ public sealed unsafe class RowsLinear : IChunkedWork
             _widened = new float[_pool.Workers][];
             for (int i = 0; i < _widened.Length; i++) _widened[i] = GC.AllocateArray<float>(4 * w.Cols, pinned: true);
         }
-        _x = x; _xStride = xStride; _rows = rows; _w = null; _bf16 = w.BFloat16; _in = w.Cols; _out = w.Rows; _y = y; _yStride = yStride; _mode = mode;
+        _x = x; _xStride = xStride; _rows = rows; _w = null; _bf16 = w.BFloat16; _int8 = w.Int8; _scales = w.Scales;
+        _in = w.Cols; _out = w.Rows; _y = y; _yStride = yStride; _mode = mode;
         _pool.Run(this, (w.Rows + ColumnsPerChunk - 1) / ColumnsPerChunk);
         _bf16 = null;
+        _int8 = null;
+        _scales = null;
         GC.KeepAlive(w);
     }
 
@@ -64,7 +69,7 @@ public sealed unsafe class RowsLinear : IChunkedWork
     public void Run(float* x, int xStride, int rows, float* w, int inDim, int outDim, float* y, int yStride, LinearOutput mode)
     {
         if (rows <= 0) return;
-        _x = x; _xStride = xStride; _rows = rows; _w = w; _bf16 = null; _in = inDim; _out = outDim; _y = y; _yStride = yStride; _mode = mode;
+        _x = x; _xStride = xStride; _rows = rows; _w = w; _bf16 = null; _int8 = null; _scales = null; _in = inDim; _out = outDim; _y = y; _yStride = yStride; _mode = mode;
         _pool.Run(this, (outDim + ColumnsPerChunk - 1) / ColumnsPerChunk);
     }
 
@@ -72,6 +77,11 @@ public sealed unsafe class RowsLinear : IChunkedWork
     {
         int start = chunk * ColumnsPerChunk;
         int end = Math.Min(start + ColumnsPerChunk, _out);
+        if (_int8 != null)
+        {
+            RunInt8Chunk(start, end, worker);
+            return;
+        }
         if (_bf16 == null)
         {
             Multiply(_x, _xStride, _rows, _w, _in, start, end, _y, _yStride, _mode);
@@ -102,6 +112,74 @@ public sealed unsafe class RowsLinear : IChunkedWork
         if (_mode == LinearOutput.Gelu)
             for (int r = 0; r < _rows; r++)
                 Gelu.Apply(new Span<float>(_y + (long)r * _yStride + start, end - start));
+    }
+
+    /// <summary>
+    /// int8: decoding (one or two rows) multiplies the int8 rows widened 8 at a time in registers and applies each
+    /// row's scale once to its sum; longer batches (prefill) widen four rows at a time into float32 and use the
+    /// float32 core. From memory each weight is read as one byte.
+    /// </summary>
+    void RunInt8Chunk(int start, int end, int worker)
+    {
+        if (_rows <= 2 && Avx2.IsSupported && Fma.IsSupported && _in % 8 == 0)
+        {
+            for (int o = start; o < end; o++)
+                if (o + 4 <= end) { Int8Block2x4(_x, _xStride, _rows, _int8 + (long)o * _in, _scales + o, _in, _y + o, _yStride, _mode == LinearOutput.Accumulate); o += 3; }
+                else Int8Block2x4Tail(_x, _xStride, _rows, _int8 + (long)o * _in, _scales[o], _in, _y + o, _yStride, _mode == LinearOutput.Accumulate);
+        }
+        else
+        {
+            var blockMode = _mode == LinearOutput.Gelu ? LinearOutput.Store : _mode;
+            fixed (float* block = _widened[worker])
+                for (int o = start; o < end; o += 4)
+                {
+                    int count = Math.Min(4, end - o);
+                    for (int j = 0; j < count; j++)
+                        RowWeights.WidenInt8(_int8 + (long)(o + j) * _in, _scales[o + j], new Span<float>(block + j * _in, _in));
+                    Multiply(_x, _xStride, _rows, block, _in, 0, count, _y + o, _yStride, blockMode);
+                }
+        }
+        if (_mode == LinearOutput.Gelu)
+            for (int r = 0; r < _rows; r++)
+                Gelu.Apply(new Span<float>(_y + (long)r * _yStride + start, end - start));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> I8(sbyte* p) => Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(p));
+
+    /// <summary>One or two rows × four int8 weight rows (AVX2): Σ x·q per pair, times the weight row's scale.</summary>
+    static void Int8Block2x4(float* x, int xStride, int rows, sbyte* w, float* scales, int n, float* y, int yStride, bool accumulate)
+    {
+        float* x0 = x, x1 = rows > 1 ? x + xStride : x;
+        sbyte* w0 = w, w1 = w + n, w2 = w + 2 * n, w3 = w + 3 * n;
+        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        for (int i = 0; i < n; i += 8)
+        {
+            var u0 = Avx.LoadVector256(x0 + i);
+            var u1 = Avx.LoadVector256(x1 + i);
+            var v = I8(w0 + i); a00 = Fma.MultiplyAdd(u0, v, a00); a10 = Fma.MultiplyAdd(u1, v, a10);
+            v = I8(w1 + i); a01 = Fma.MultiplyAdd(u0, v, a01); a11 = Fma.MultiplyAdd(u1, v, a11);
+            v = I8(w2 + i); a02 = Fma.MultiplyAdd(u0, v, a02); a12 = Fma.MultiplyAdd(u1, v, a12);
+            v = I8(w3 + i); a03 = Fma.MultiplyAdd(u0, v, a03); a13 = Fma.MultiplyAdd(u1, v, a13);
+        }
+        Store(y, Vector256.Sum(a00) * scales[0], accumulate); Store(y + 1, Vector256.Sum(a01) * scales[1], accumulate);
+        Store(y + 2, Vector256.Sum(a02) * scales[2], accumulate); Store(y + 3, Vector256.Sum(a03) * scales[3], accumulate);
+        if (rows < 2) return;
+        float* y1 = y + yStride;
+        Store(y1, Vector256.Sum(a10) * scales[0], accumulate); Store(y1 + 1, Vector256.Sum(a11) * scales[1], accumulate);
+        Store(y1 + 2, Vector256.Sum(a12) * scales[2], accumulate); Store(y1 + 3, Vector256.Sum(a13) * scales[3], accumulate);
+    }
+
+    static void Int8Block2x4Tail(float* x, int xStride, int rows, sbyte* w, float scale, int n, float* y, int yStride, bool accumulate)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float* xr = x + (long)r * xStride;
+            var a = Vector256<float>.Zero;
+            for (int i = 0; i < n; i += 8) a = Fma.MultiplyAdd(Avx.LoadVector256(xr + i), I8(w + i), a);
+            Store(y + (long)r * yStride, Vector256.Sum(a) * scale, accumulate);
+        }
     }
 
     static void Widen(ushort* source, Span<float> destination) => RowWeights.Widen(source, destination);

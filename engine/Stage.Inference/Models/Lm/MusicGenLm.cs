@@ -50,6 +50,10 @@ public sealed unsafe class MusicGenLm
     /// <summary>Whether the matrices are stored as bfloat16 (<see cref="InBFloat16"/>) rather than float32.</summary>
     public bool IsBFloat16 => _heads.IsBFloat16;
 
+    /// <summary>How the matrices are stored.</summary>
+    public Gpu.WeightPrecision Precision =>
+        _heads.IsInt8 ? Gpu.WeightPrecision.Int8 : _heads.IsBFloat16 ? Gpu.WeightPrecision.BFloat16 : Gpu.WeightPrecision.Float32;
+
     /// <summary>Bytes of matrix weights one decode step streams (embeddings and norms aside).</summary>
     public long MatrixBytes
     {
@@ -66,22 +70,40 @@ public sealed unsafe class MusicGenLm
     /// The same LM with every matrix rounded to bfloat16: half the bytes a decode step streams, sums still in
     /// float32. The logits move (the lm benchmark's --quality measures by how much); float32 keeps every golden exact.
     /// </summary>
-    public MusicGenLm InBFloat16()
+    public MusicGenLm InBFloat16() => In(Gpu.WeightPrecision.BFloat16);
+
+    /// <summary>
+    /// The same LM with every matrix stored in <paramref name="precision"/> (f32, bf16, or int8 with a scale per row,
+    /// a quarter of float32's bytes), made from float32 weights; this LM when it is already stored so.
+    /// </summary>
+    public MusicGenLm In(Gpu.WeightPrecision precision)
     {
-        if (IsBFloat16) return this;
+        if (Precision == precision) return this;
+        if (Precision != Gpu.WeightPrecision.Float32)
+            throw new InvalidOperationException($"the LM is stored as {Gpu.WeightPrecisions.Name(Precision)}; load it again to store it as {Gpu.WeightPrecisions.Name(precision)}");
+        var store = Storage(precision);
         var layers = new LmLayer[_layers.Length];
         for (int l = 0; l < layers.Length; l++)
         {
             var x = _layers[l];
             layers[l] = x with
             {
-                SelfQkv = x.SelfQkv.ToBFloat16(), SelfOut = x.SelfOut.ToBFloat16(),
-                CrossQuery = x.CrossQuery.ToBFloat16(), CrossKey = x.CrossKey.ToBFloat16(), CrossValue = x.CrossValue.ToBFloat16(), CrossOut = x.CrossOut.ToBFloat16(),
-                FfnIn = x.FfnIn.ToBFloat16(), FfnOut = x.FfnOut.ToBFloat16(),
+                SelfQkv = store(x.SelfQkv), SelfOut = store(x.SelfOut),
+                CrossQuery = store(x.CrossQuery), CrossKey = store(x.CrossKey), CrossValue = store(x.CrossValue), CrossOut = store(x.CrossOut),
+                FfnIn = store(x.FfnIn), FfnOut = store(x.FfnOut),
             };
         }
-        return new MusicGenLm(Dims, _tokenEmbeddings, layers, _finalNorm, _heads.ToBFloat16());
+        return new MusicGenLm(Dims, _tokenEmbeddings, layers, _finalNorm, store(_heads));
     }
+
+    /// <summary>How a float32 matrix is turned into <paramref name="precision"/>'s storage.</summary>
+    static Func<RowWeights, RowWeights> Storage(Gpu.WeightPrecision precision) => precision switch
+    {
+        Gpu.WeightPrecision.Float32 => static w => w,
+        Gpu.WeightPrecision.BFloat16 => static w => w.ToBFloat16(),
+        Gpu.WeightPrecision.Int8 => static w => w.ToInt8(),
+        _ => throw new ArgumentException($"the CPU engine stores the LM as f32, bf16 or int8, not {Gpu.WeightPrecisions.Name(precision)}", nameof(precision)),
+    };
 
     // ---- The forward pass ----
 
@@ -269,13 +291,13 @@ public sealed unsafe class MusicGenLm
 
     /// <summary>
     /// Reads the LM from a STAGE checkpoint (<see cref="StageCheckpointLayout.Lm"/> names), sizes taken from the tensor
-    /// shapes. With <paramref name="bfloat16"/> each matrix is rounded as soon as it is read, so memory peaks at the
-    /// bfloat16 weights plus one float32 matrix.
+    /// shapes. Each matrix is turned into <paramref name="precision"/>'s storage as soon as it is read, so memory peaks at
+    /// the stored weights plus one float32 matrix.
     /// </summary>
-    public static MusicGenLm Load(SafetensorsFile file, bool bfloat16 = false)
+    public static MusicGenLm Load(SafetensorsFile file, Gpu.WeightPrecision precision = Gpu.WeightPrecision.Float32)
     {
+        var Stored = Storage(precision);
         RowWeights Rows(string name, int rows, int cols) => Stored(new RowWeights(Read(file, name, rows, cols), rows, cols));
-        RowWeights Stored(RowWeights w) => bfloat16 ? w.ToBFloat16() : w;
 
         var embedding0 = file.Entry(L.TokenEmbedding(0));
         var q0 = file.Entry(L.SelfAttention(0, "to_q"));
@@ -342,9 +364,10 @@ public sealed unsafe class MusicGenLm
     static Norm ReadNorm(SafetensorsFile file, string module, int dim) =>
         new(file.ReadFloat32(module + ".weight", dim), file.ReadFloat32(module + ".bias", dim));
 
-    /// <summary>An LM of the given size with random weights (for benchmarks; no file), its matrices rounded to bfloat16 as made when asked.</summary>
-    public static MusicGenLm CreateRandom(LmDimensions dims, int seed, bool bfloat16 = false)
+    /// <summary>An LM of the given size with random weights (for benchmarks; no file), its matrices stored in <paramref name="precision"/> as made.</summary>
+    public static MusicGenLm CreateRandom(LmDimensions dims, int seed, Gpu.WeightPrecision precision = Gpu.WeightPrecision.Float32)
     {
+        var stored = Storage(precision);
         var random = new Random(seed);
         PinnedFloats Values(int rows, int cols)
         {
@@ -356,8 +379,7 @@ public sealed unsafe class MusicGenLm
         }
         RowWeights Matrix(int rows, int cols)
         {
-            var m = new RowWeights(Values(rows, cols), rows, cols);
-            return bfloat16 ? m.ToBFloat16() : m;
+            return stored(new RowWeights(Values(rows, cols), rows, cols));
         }
         Norm UnitNorm()
         {
