@@ -90,7 +90,7 @@ static class LmBenchmark
         Console.WriteLine($"prefill ({contextFrames + 1} conditional + 1 unconditional steps): {prefill.TotalSeconds:F2} s ({(cpuAtFirstStep - cpuAtStart).TotalSeconds:F2} s CPU)");
         Console.WriteLine($"decode: {decodeSteps} guided steps in {decode.TotalSeconds:F1} s = {decodeSteps / decode.TotalSeconds:F2} steps/s "
             + $"({decode.TotalMilliseconds / decodeSteps:F1} ms/step, fp32-equivalent weights streamed at {dims.StepParameters * 4.0 * decodeSteps / decode.TotalSeconds / 1e9:F1} GB/s)");
-        Console.WriteLine($"weights as stored ({(lm.IsBFloat16 ? "bf16" : "f32")}, {lm.MatrixBytes / 1e9:F2} GB of matrices per step) streamed at {streamed:F1} GB/s; "
+        Console.WriteLine($"weights as stored ({Stage.Inference.Gpu.WeightPrecisions.Name(lm.Precision)}, {lm.MatrixBytes / 1e9:F2} GB of matrices per step) streamed at {streamed:F1} GB/s; "
             + $"a plain {Stage.Inference.Kernels.KernelThreads.Count}-thread read of as many bytes: {floor:F1} GB/s ({100 * streamed / floor:F0}% of it), "
             + $"a floor of {floor * 1e9 / lm.MatrixBytes:F1} steps/s; {decodeSteps / decode.TotalSeconds / 3.55:F1}x PyTorch's 3.3-3.8 steps/s");
         Console.WriteLine($"decode CPU time {decodeCpu.TotalMilliseconds / decodeSteps:F0} ms/step over all threads "

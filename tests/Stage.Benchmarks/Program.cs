@@ -14,7 +14,7 @@ static class Program
         ("matmul", "GEMM throughput on the networks' shapes [threads]", Void(MatMulBenchmark.Run)),
         ("encodec", "EnCodec 32 kHz real size, random weights: encode + decode 10 s [threads] [--device D]", Void(EncodecBenchmark.Run)),
         ("text", "tokenizer throughput (fixture and synthetic 32k-piece spiece.model) and t5-base encode of a 20-word prompt (random weights)", Void(TextBenchmark.Run)),
-        ("lm", "STAGE LM full size, random weights: prefill + guided steps/s for 10 s context + 10 s stem [context] [stem] [text] [--variations N] [--device D] [--precision P]; --quality [steps]: bf16 logits against f32", LmBenchmark.Run),
+        ("lm", "STAGE LM full size, random weights: prefill + guided steps/s for 10 s context + 10 s stem [context] [stem] [text] [--variations N] [--device D] [--precision P]; --quality [steps] [--precision bf16|int8]: logits against f32", LmBenchmark.Run),
         ("plugin-process", "the plugin's process() per 512-sample stereo block: capturing and playing a stem", PluginProcessBenchmark.Run),
         ("plugin-streaming", "the published plugin at 64-sample blocks while stems stream, cancel, engine kill: process() distribution and the plugin's GCs per phase [--real-time]", PluginStreamingBenchmark.Run),
         ("job", "stem job streaming path, full size random weights: time to first streamed audio and total [context s] [stem s] [--device D] [--precision P]", JobBenchmark.Run),
