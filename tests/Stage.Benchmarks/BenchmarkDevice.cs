@@ -5,7 +5,7 @@ using Stage.Inference.Gpu;
 namespace Stage.Benchmarks;
 
 /// <summary>
-/// <c>--device D [--precision P]</c> for the whole-job benchmarks (default: the CPU engine). A device asked for by
+/// <c>--device D [--precision P] [--threads N]</c> for the whole-job benchmarks (default: the CPU engine). A device asked for by
 /// name that is not here measures nothing: <see cref="Open"/> returns null after saying why.
 /// </summary>
 static class BenchmarkDevice
@@ -20,6 +20,7 @@ static class BenchmarkDevice
         {
             if (args[i] == "--device" && i + 1 < args.Length && DeviceKinds.TryParse(args[i + 1], out var k)) { kind = k; i++; }
             else if (args[i] == "--precision" && i + 1 < args.Length && WeightPrecisions.TryParse(args[i + 1], out var p)) { precision = p; i++; }
+            else if (args[i] == "--threads" && i + 1 < args.Length && int.TryParse(args[i + 1], out int threads) && threads >= 1) { Stage.Inference.Kernels.KernelThreads.Count = threads; i++; }
             else if (args[i] is "--device" or "--precision")
                 throw new ArgumentException($"{args[i]} needs one of {(args[i] == "--device" ? DeviceKinds.Choices : "f32|bf16|int8|f16")}");
             else rest.Add(args[i]);

@@ -28,17 +28,33 @@ public sealed class DeviceOptions
         CustomParser = OptionValues.OneOf<WeightPrecision>(["f32", "bf16", "int8", "f16"], text => WeightPrecisions.TryParse(text, out var p) ? p : null),
     };
 
+    readonly Option<int?> _threads = new("--threads")
+    {
+        Description = $"CPU threads for the kernels (default: the physical cores, {Stage.Inference.Kernels.KernelThreads.PhysicalCores()} here)",
+        HelpName = "N",
+        Validators = { r => { if (r.GetValueOrDefault<int?>() is < 1 or > 1024) r.AddError("--threads must be 1 to 1024"); } },
+    };
+
     public void AddTo(Command command)
     {
         command.Add(_device);
         command.Add(_precision);
+        command.Add(_threads);
     }
 
     /// <summary>Only <c>--device</c>, for commands with no language model (EnCodec runs in float32 everywhere).</summary>
-    public void AddDeviceTo(Command command) => command.Add(_device);
+    public void AddDeviceTo(Command command)
+    {
+        command.Add(_device);
+        command.Add(_threads);
+    }
 
-    public (DeviceKind Kind, WeightPrecision? Precision) Read(ParseResult result) =>
-        (result.GetValue(_device) ?? DeviceKind.Auto, result.GetValue(_precision));
+    /// <summary>The device and precision asked for; <c>--threads</c>, when given, is applied here (before any kernel runs).</summary>
+    public (DeviceKind Kind, WeightPrecision? Precision) Read(ParseResult result)
+    {
+        if (result.GetValue(_threads) is { } threads) Stage.Inference.Kernels.KernelThreads.Count = threads;
+        return (result.GetValue(_device) ?? DeviceKind.Auto, result.GetValue(_precision));
+    }
 
     /// <summary>Opens the device asked for (or the CPU engine, with the reason in the message). The caller disposes it.</summary>
     public static DeviceSelection Choose(DeviceKind kind, WeightPrecision? precision)

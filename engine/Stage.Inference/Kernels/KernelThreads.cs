@@ -9,12 +9,35 @@ namespace Stage.Inference.Kernels;
 /// </summary>
 public static class KernelThreads
 {
-    static int _count = Environment.ProcessorCount;
+    static int _count = PhysicalCores();
+
+    /// <summary>
+    /// The machine's physical cores (Linux: distinct sibling sets in /sys; elsewhere the logical processor count):
+    /// a second hardware thread on a core adds no load/store bandwidth, which is what a decode step is bound by.
+    /// </summary>
+    public static int PhysicalCores()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                var cores = new HashSet<string>();
+                foreach (var cpu in Directory.EnumerateDirectories("/sys/devices/system/cpu", "cpu*"))
+                {
+                    string siblings = Path.Combine(cpu, "topology", "thread_siblings_list");
+                    if (File.Exists(siblings)) cores.Add(File.ReadAllText(siblings).Trim());
+                }
+                if (cores.Count > 0) return Math.Min(cores.Count, Environment.ProcessorCount);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        return Environment.ProcessorCount;
+    }
 
     [ThreadStatic] static bool t_insideTask;
 
     /// <summary>
-    /// Worker count (default: the processor count). 1 runs every kernel on the calling thread.
+    /// Worker count (default: the physical cores; `--threads N` on the engine's commands). 1 runs every kernel on the calling thread.
     /// <see cref="WorkerPool.Shared"/> is sized from it when first used; later changes can only lower
     /// the parallelism (to 1).
     /// </summary>

@@ -70,7 +70,7 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
-    public void The_cpu_engine_runs_bf16_weights_by_default_f32_when_asked_and_says_f16_is_for_a_gpu()
+    public void The_cpu_engine_runs_bf16_weights_by_default_f32_or_int8_when_asked_and_says_f16_is_for_a_gpu()
     {
         var (exit, _, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("bf16.wav"), "--device", "cpu",
             "--precision", "bf16", "--seconds", "0.1", "--top-k", "1");
@@ -80,7 +80,12 @@ public sealed class GenerateCommandTests : IDisposable
         (exit, _, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("f16.wav"), "--device", "cpu",
             "--precision", "f16", "--seconds", "0.1", "--top-k", "1");
         Assert.True(exit == 0, stderr);
-        Assert.Contains("--precision f16 is a GPU storage; the CPU engine runs f32 or bf16: f32", stderr);
+        Assert.Contains("--precision f16 is a GPU storage; the CPU engine runs f32, bf16 or int8: f32", stderr);
+        (exit, _, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("int8.wav"), "--device", "cpu",
+            "--precision", "int8", "--threads", Stage.Inference.Kernels.KernelThreads.PhysicalCores().ToString(), "--seconds", "0.1", "--top-k", "1");   // the default: other tests share the process
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("the language model's weights in int8", stderr);
+        Assert.True(File.Exists(Path("int8.wav")));
         (exit, _, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("default.wav"), "--device", "cpu",
             "--seconds", "0.1", "--top-k", "1");
         Assert.True(exit == 0, stderr);
@@ -89,7 +94,8 @@ public sealed class GenerateCommandTests : IDisposable
 
     [Theory]
     [InlineData("--device", "gpu", "--device 'gpu' is not one of auto, cpu, cuda, opencl, ilgpu-cpu")]
-    [InlineData("--precision", "int4", "--precision 'int4' is not one of f32, bf16, f16")]
+    [InlineData("--precision", "int4", "--precision 'int4' is not one of f32, bf16, int8, f16")]
+    [InlineData("--threads", "0", "--threads must be 1 to 1024")]
     public void BadDeviceOptionsAreUsageErrors(string option, string value, string message)
     {
         var (exit, _, stderr) = Run("generate", "--model", EndToEnd.FixtureFolder, "--out", Path("stem.wav"), "--seconds", "1", option, value);
