@@ -145,21 +145,13 @@ public sealed record GenerateRequest : ProtocolMessage
         while (fields.Next())
         {
             if (fields.Is("requestId"u8)) requestId = fields.ReadInt64();
-            else if (fields.Is("instrument"u8))
-            {
-                var name = fields.ReadString();
-                instrument = InstrumentName.Parse(name) ?? throw fields.Invalid("instrument", $"'{name}' is not \"drums\" or \"bass\"");
-            }
+            else if (fields.Is("instrument"u8)) instrument = fields.ReadInstrument("instrument");
             else if (fields.Is("context"u8)) context = fields.ReadPcm();
             else if (fields.Is("tempoBpm"u8)) tempo = fields.ReadDouble();
             else if (fields.Is("timeSignature"u8)) meter = fields.ReadIntPair();
             else if (fields.Is("lengthBars"u8)) bars = fields.ReadDouble();
             else if (fields.Is("lengthSeconds"u8)) seconds = fields.ReadDouble();
-            else if (fields.Is("contextMode"u8))
-            {
-                var name = fields.ReadString();
-                mode = ContextModeName.Parse(name) ?? throw fields.Invalid("contextMode", $"'{name}' is not \"mixture\", \"click\" or \"both\"");
-            }
+            else if (fields.Is("contextMode"u8)) mode = fields.ReadContextMode("contextMode");
             else if (fields.Is("clickOffsetSeconds"u8)) defaults.ClickOffsetSeconds = fields.ReadDouble();
             else if (fields.Is("prompt"u8)) defaults.Prompt = fields.ReadString();
             else if (fields.Is("temperature"u8)) defaults.Temperature = fields.ReadDouble();

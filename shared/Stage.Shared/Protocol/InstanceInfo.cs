@@ -102,16 +102,8 @@ public sealed record InstanceInfo : ProtocolMessage
             if (fields.Is("instanceId"u8)) id = fields.ReadString();
             else if (fields.Is("trackName"u8)) info = info with { TrackName = fields.ReadNullableString() };
             else if (fields.Is("trackColour"u8)) info = info with { TrackColour = fields.ReadNullableInt64() is { } c ? (uint)c : null };
-            else if (fields.Is("instrument"u8))
-            {
-                var name = fields.ReadString();
-                info = info with { Instrument = InstrumentName.Parse(name) ?? throw fields.Invalid("instrument", $"'{name}' is not \"drums\" or \"bass\"") };
-            }
-            else if (fields.Is("contextMode"u8))
-            {
-                var name = fields.ReadString();
-                info = info with { ContextMode = ContextModeName.Parse(name) ?? throw fields.Invalid("contextMode", $"'{name}' is not \"mixture\", \"click\" or \"both\"") };
-            }
+            else if (fields.Is("instrument"u8)) info = info with { Instrument = fields.ReadInstrument("instrument") };
+            else if (fields.Is("contextMode"u8)) info = info with { ContextMode = fields.ReadContextMode("contextMode") };
             else if (fields.Is("bars"u8)) info = info with { Bars = fields.ReadInt32() };
             else if (fields.Is("tempoBpm"u8)) info = info with { TempoBpm = fields.ReadDouble() };
             else if (fields.Is("timeSignature"u8)) { var (n, d) = fields.ReadIntPair(); info = info with { TimeSignature = new TimeSignature(n, d) }; }

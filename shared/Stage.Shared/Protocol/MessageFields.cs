@@ -86,6 +86,20 @@ ref struct MessageFields
         catch (MessagePackException e) { throw Wrap(e); }
     }
 
+    /// <summary>An instrument by its wire name ("drums", "bass"); any other name is an error naming <paramref name="field"/>.</summary>
+    public Instrument ReadInstrument(string field)
+    {
+        var name = ReadString();
+        return InstrumentName.Parse(name) ?? throw Invalid(field, $"'{name}' is not \"drums\" or \"bass\"");
+    }
+
+    /// <summary>A context mode by its wire name ("mixture", "click", "both"); any other name is an error naming <paramref name="field"/>.</summary>
+    public ContextMode ReadContextMode(string field)
+    {
+        var name = ReadString();
+        return ContextModeName.Parse(name) ?? throw Invalid(field, $"'{name}' is not \"mixture\", \"click\" or \"both\"");
+    }
+
     public string? ReadNullableString()
     {
         try { return _reader.ReadNullableString(); }

@@ -65,7 +65,9 @@ public class DeviceChoiceTests(ITestOutputHelper output)
         Assert.False(DeviceKinds.TryParse("gpu", out _));
         Assert.True(WeightPrecisions.TryParse("bf16", out var p));
         Assert.Equal(WeightPrecision.BFloat16, p);
-        Assert.False(WeightPrecisions.TryParse("int8", out _));
+        Assert.True(WeightPrecisions.TryParse("int8", out p));
+        Assert.Equal(WeightPrecision.Int8, p);
+        Assert.False(WeightPrecisions.TryParse("int4", out _));
     }
 
     [Fact]
