@@ -9,15 +9,11 @@ namespace Stage.Engine.ControlRoom;
 /// </summary>
 sealed class RoomJob(Room room, InstanceCard card, long requestId, IStemSink client) : IStemSink
 {
-    DateTimeOffset lastProgress;
-
+    // Every report is kept (the card must show the latest step, not one dropped in a burst); the page's event stream
+    // coalesces the updates into a few per second.
     public async ValueTask ReportProgressAsync(double fraction, string step, double? etaSeconds, CancellationToken cancel)
     {
         await client.ReportProgressAsync(fraction, step, etaSeconds, cancel).ConfigureAwait(false);
-        // The page redraws at most a few times a second anyway.
-        var now = DateTimeOffset.UtcNow;
-        if (now - lastProgress < TimeSpan.FromMilliseconds(100) && fraction < 1) return;
-        lastProgress = now;
         room.Update(card, requestId, c => { c.Fraction = fraction; c.Step = step; c.EtaSeconds = etaSeconds; });
     }
 
