@@ -42,10 +42,7 @@ public sealed class OpenCommand : EngineCommand
         }
         using (client)
         {
-            string? address = null;
-            foreach (var capability in client.Welcome.Capabilities)
-                if (capability.StartsWith(EngineCapability.ControlRoomPrefix, StringComparison.Ordinal)) address = capability[EngineCapability.ControlRoomPrefix.Length..];
-            if (address == null)
+            if (client.Welcome.ControlRoomAddress is not { } address)
             {
                 stderr.WriteLine($"stage-engine open: the engine {client.Welcome.EngineVersion} on pipe '{pipeName}' runs without its control room");
                 return 1;

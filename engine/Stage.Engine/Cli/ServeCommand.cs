@@ -125,7 +125,7 @@ public sealed class ServeCommand : EngineCommand
     static string? RunningEngineVersion(string pipeName, CancellationToken cancel)
     {
         // On Unix the pipe is a socket file: no file, no engine, and no need to wait for a connect timeout.
-        if (!OperatingSystem.IsWindows() && !File.Exists(Path.Combine(Path.GetTempPath(), $"CoreFxPipe_{pipeName}")))
+        if (!OperatingSystem.IsWindows() && !File.Exists(EnginePipeName.UnixSocketPath(pipeName)))
             return null;
         try
         {

@@ -38,7 +38,7 @@ sealed class InstanceCard(string id)
     long nextHistoryNumber;
 
     /// <summary>Quarter notes per bar in the request's meter.</summary>
-    public static double QuartersPerBar(TimeSignature meter) => meter.Numerator * 4.0 / meter.Denominator;
+    public static double QuartersPerBar(TimeSignature meter) => new Stage.Shared.Music.TimeSignature(meter.Numerator, meter.Denominator).QuarterNotesPerBar;
 
     public void Start(GenerateRequest request, long stemFrames)
     {

@@ -310,11 +310,12 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
         return outcome;
     }
 
-    /// <summary>The stem's length in output frames, for drawing it before it has arrived.</summary>
+    /// <summary>The stem's length in output frames (the plugin's bar rule), for drawing it before it has arrived.</summary>
     static long StemFrames(GenerateRequest r)
     {
-        double seconds = r.Length.InBars ? r.Length.Value * InstanceCard.QuartersPerBar(r.TimeSignature) * 60 / r.TempoBpm : r.Length.Value;
-        return (long)Math.Round(seconds * r.OutputSampleRate);
+        if (!r.Length.InBars) return (long)Math.Round(r.Length.Value * r.OutputSampleRate);
+        var grid = new Stage.Shared.Music.BarGrid(r.TempoBpm, r.TimeSignature.Numerator, r.TimeSignature.Denominator, r.OutputSampleRate);
+        return grid.QuarterNotesToSampleCount(grid.BarsToQuarterNotes(r.Length.Value));
     }
 
     async Task<ProtocolMessage?> GenerateAsync(GenerateRequest request, IStemSink sink, Stopwatch clock, CancellationToken job, CancellationToken session, CancellationToken shutdown)

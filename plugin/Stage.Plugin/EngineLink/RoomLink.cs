@@ -96,7 +96,7 @@ sealed class RoomLink : IDisposable
 
     /// <summary>On Unix the pipe is a socket file: without it no engine runs, and trying would only cost a timeout.</summary>
     bool EngineMayBeRunning() =>
-        OperatingSystem.IsWindows() ? File.Exists($@"\\.\pipe\{pipeName}") : File.Exists(Path.Combine(Path.GetTempPath(), $"CoreFxPipe_{pipeName}"));
+        OperatingSystem.IsWindows() ? File.Exists($@"\\.\pipe\{pipeName}") : File.Exists(EnginePipeName.UnixSocketPath(pipeName));
 
     async Task ConnectAsync(bool startEngine)
     {
@@ -122,9 +122,7 @@ sealed class RoomLink : IDisposable
             }
         }
         if (engine == null) return;
-        address = null;
-        foreach (var capability in engine.Welcome.Capabilities)
-            if (capability.StartsWith(EngineCapability.ControlRoomPrefix, StringComparison.Ordinal)) address = capability[EngineCapability.ControlRoomPrefix.Length..];
+        address = engine.Welcome.ControlRoomAddress;
         lastSent = null;
         Volatile.Write(ref client, engine);
         PluginLog.Write($"control room link: connected to engine {engine.Welcome.EngineVersion}{(address != null ? $", page at {address}" : "")}");

@@ -7,6 +7,17 @@ namespace Stage.Shared.Protocol;
 public sealed record Welcome(int ProtocolVersion, string EngineVersion, IReadOnlyList<string> Capabilities) : ProtocolMessage
 {
     public const string TypeName = "welcome";
+
+    /// <summary>The control room's address from <see cref="EngineCapability.ControlRoomPrefix"/>, or null when the engine serves none.</summary>
+    public string? ControlRoomAddress
+    {
+        get
+        {
+            foreach (var capability in Capabilities)
+                if (capability.StartsWith(EngineCapability.ControlRoomPrefix, StringComparison.Ordinal)) return capability[EngineCapability.ControlRoomPrefix.Length..];
+            return null;
+        }
+    }
     public override string Type => TypeName;
 
     internal override void Write(ref PayloadWriter writer)
