@@ -35,6 +35,13 @@ public static unsafe class CachedCausalAttention
                 Mix64(p, v, stride, length, o);
                 return;
             }
+            if (Vector256.IsHardwareAccelerated && d == 64)
+            {
+                Scores64x8(q, k, stride, length, scale, p);
+                Softmax(s);
+                Mix64x8(p, v, stride, length, o);
+                return;
+            }
             for (int t = 0; t < length; t++)
                 p[t] = TensorPrimitives.Dot(query, keys.Slice(t * stride, d)) * scale;
             Softmax(s);
@@ -78,5 +85,44 @@ public static unsafe class CachedCausalAttention
             o3 = Vector512.FusedMultiplyAdd(w, Vector512.Load(v + 48), o3);
         }
         o0.Store(output); o1.Store(output + 16); o2.Store(output + 32); o3.Store(output + 48);
+    }
+
+    // The AVX2 forms of the two loops above: a decode step's attention reads the whole KV cache, and a call per key
+    // (TensorPrimitives.Dot on 64 floats) cost more than the reading.
+    static void Scores64x8(float* q, float* k, int stride, int length, float scale, float* scores)
+    {
+        var q0 = Vector256.Load(q); var q1 = Vector256.Load(q + 8); var q2 = Vector256.Load(q + 16); var q3 = Vector256.Load(q + 24);
+        var q4 = Vector256.Load(q + 32); var q5 = Vector256.Load(q + 40); var q6 = Vector256.Load(q + 48); var q7 = Vector256.Load(q + 56);
+        for (int t = 0; t < length; t++, k += stride)
+        {
+            var a = Vector256.Multiply(q0, Vector256.Load(k));
+            var b = Vector256.Multiply(q1, Vector256.Load(k + 8));
+            a = Vector256.FusedMultiplyAdd(q2, Vector256.Load(k + 16), a);
+            b = Vector256.FusedMultiplyAdd(q3, Vector256.Load(k + 24), b);
+            a = Vector256.FusedMultiplyAdd(q4, Vector256.Load(k + 32), a);
+            b = Vector256.FusedMultiplyAdd(q5, Vector256.Load(k + 40), b);
+            a = Vector256.FusedMultiplyAdd(q6, Vector256.Load(k + 48), a);
+            b = Vector256.FusedMultiplyAdd(q7, Vector256.Load(k + 56), b);
+            scores[t] = Vector256.Sum(a + b) * scale;
+        }
+    }
+
+    static void Mix64x8(float* weights, float* v, int stride, int length, float* output)
+    {
+        Vector256<float> o0 = default, o1 = default, o2 = default, o3 = default, o4 = default, o5 = default, o6 = default, o7 = default;
+        for (int t = 0; t < length; t++, v += stride)
+        {
+            var w = Vector256.Create(weights[t]);
+            o0 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v), o0);
+            o1 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 8), o1);
+            o2 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 16), o2);
+            o3 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 24), o3);
+            o4 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 32), o4);
+            o5 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 40), o5);
+            o6 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 48), o6);
+            o7 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 56), o7);
+        }
+        o0.Store(output); o1.Store(output + 8); o2.Store(output + 16); o3.Store(output + 24);
+        o4.Store(output + 32); o5.Store(output + 40); o6.Store(output + 48); o7.Store(output + 56);
     }
 }

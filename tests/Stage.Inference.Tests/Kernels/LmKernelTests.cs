@@ -67,6 +67,7 @@ public unsafe class LmKernelTests
     [Theory]
     [InlineData(8, 24, 5)]
     [InlineData(64, 80, 37)]   // STAGE's head dimension (vectorised path)
+    [InlineData(64, 64, 501)]  // a head-major KV cache: one head's steps back to back
     public void CachedAttentionIsSoftmaxWeightedValuesOverThePassedSteps(int d, int stride, int length)
     {
         var q = Random(d, 1).Array;

@@ -3,8 +3,9 @@ using Stage.Inference.Kernels;
 namespace Stage.Inference.Models.Lm;
 
 /// <summary>
-/// One causal sequence through the LM: its self-attention key/value cache (per layer
-/// <c>[capacity, heads·64]</c>) and, when it attends to text, the cross-attention keys/values of the
+/// One causal sequence through the LM: its self-attention key/value cache (per layer head-major,
+/// <c>[heads, capacity, 64]</c>, so that one head's attention reads one contiguous run rather than 256 bytes from
+/// every 4 KiB page: that cost a decode step more than the reading itself) and, when it attends to text, the cross-attention keys/values of the
 /// projected T5 states (computed once by <see cref="MusicGenLm.AttachText"/>). STAGE's conditional and
 /// unconditional rows are two such streams. Allocated once; <see cref="Reset"/> reuses it.
 /// </summary>
@@ -52,12 +53,13 @@ public sealed class LmStream
     {
         if (source.Dims != Dims || source.Length > Capacity)
             throw new ArgumentException("streams differ in model or the copy does not fit", nameof(source));
-        int n = source.Length * Dims.AttentionDim;
+        int n = source.Length * Dims.HeadDim;
         for (int l = 0; l < Dims.Layers; l++)
-        {
-            source.Keys[l].Span[..n].CopyTo(Keys[l].Span);
-            source.Values[l].Span[..n].CopyTo(Values[l].Span);
-        }
+            for (int h = 0; h < Dims.Heads; h++)
+            {
+                source.Keys[l].Span.Slice(source.HeadOffset(h), n).CopyTo(Keys[l].Span.Slice(HeadOffset(h), n));
+                source.Values[l].Span.Slice(source.HeadOffset(h), n).CopyTo(Values[l].Span.Slice(HeadOffset(h), n));
+            }
         Length = source.Length;
         TextLength = source.TextLength;
         if (source.TextLength > 0)
@@ -71,6 +73,9 @@ public sealed class LmStream
             }
         }
     }
+
+    /// <summary>Where head <paramref name="head"/>'s keys (and values) start in a layer's cache.</summary>
+    internal int HeadOffset(int head) => head * Capacity * Dims.HeadDim;
 
     internal void EnsureText(int length)
     {

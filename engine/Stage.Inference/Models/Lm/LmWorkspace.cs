@@ -59,10 +59,10 @@ public sealed class LmWorkspace
             var stream = ws.RowStreams[r];
             int length = ws.Slots[r] + 1;
             var query = ws.Qkv.Span.Slice(r * 3 * width + h * hd, hd);
-            var keys = stream.Keys[ws.Layer].Span[(h * hd)..];
-            var values = stream.Values[ws.Layer].Span[(h * hd)..];
+            var keys = stream.Keys[ws.Layer].Span[stream.HeadOffset(h)..];
+            var values = stream.Values[ws.Layer].Span[stream.HeadOffset(h)..];
             var output = ws.Attended.Span.Slice(r * width + h * hd, hd);
-            CachedCausalAttention.Attend(query, keys, values, width, length, 1f / MathF.Sqrt(hd), ws.Scores[worker], output);
+            CachedCausalAttention.Attend(query, keys, values, hd, length, 1f / MathF.Sqrt(hd), ws.Scores[worker], output);
         }
     }
 

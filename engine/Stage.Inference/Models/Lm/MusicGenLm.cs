@@ -161,8 +161,14 @@ public sealed unsafe class MusicGenLm
         {
             var stream = ws.RowStreams[r];
             var qkv = ws.Qkv.Span.Slice(r * 3 * width, 3 * width);
-            qkv.Slice(width, width).CopyTo(stream.Keys[ws.Layer].Span.Slice(ws.Slots[r] * width, width));
-            qkv.Slice(2 * width, width).CopyTo(stream.Values[ws.Layer].Span.Slice(ws.Slots[r] * width, width));
+            var keys = stream.Keys[ws.Layer].Span;
+            var values = stream.Values[ws.Layer].Span;
+            for (int h = 0, hd = Dims.HeadDim; h < Dims.Heads; h++)
+            {
+                int at = stream.HeadOffset(h) + ws.Slots[r] * hd;
+                qkv.Slice(width + h * hd, hd).CopyTo(keys.Slice(at, hd));
+                qkv.Slice(2 * width + h * hd, hd).CopyTo(values.Slice(at, hd));
+            }
         }
         ws.Pool.Run(ws.SelfAttention, rows * Dims.Heads);
         ws.Linear.Run(ws.Attended.Pointer, width, rows, layer.SelfOut, ws.Hidden.Pointer, dim, LinearOutput.Accumulate);
