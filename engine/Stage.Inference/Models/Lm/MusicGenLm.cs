@@ -297,13 +297,20 @@ public sealed unsafe class MusicGenLm
 
     /// <summary>
     /// Reads the LM from a STAGE checkpoint (<see cref="StageCheckpointLayout.Lm"/> names), sizes taken from the tensor
-    /// shapes. Each matrix is turned into <paramref name="precision"/>'s storage as soon as it is read, so memory peaks at
-    /// the stored weights plus one float32 matrix.
+    /// shapes. Each matrix is turned into <paramref name="precision"/>'s storage as soon as it is read, through one reused
+    /// float32 buffer per shape, so memory peaks at the stored weights plus those few buffers (no float32 garbage waiting
+    /// for a collection: that alone put bf16 drums over 1.7 GB).
     /// </summary>
     public static MusicGenLm Load(SafetensorsFile file, Gpu.WeightPrecision precision = Gpu.WeightPrecision.Float32)
     {
         var Stored = Storage(precision);
-        RowWeights Rows(string name, int rows, int cols) => Stored(new RowWeights(Read(file, name, rows, cols), rows, cols));
+        var Staging = StagingBuffers(precision);
+        RowWeights Rows(string name, int rows, int cols)
+        {
+            var buffer = Staging((long)rows * cols);
+            ReadInto(file, name, buffer.Span, rows, cols);
+            return Stored(new RowWeights(buffer, rows, cols));
+        }
 
         var embedding0 = file.Entry(L.TokenEmbedding(0));
         var q0 = file.Entry(L.SelfAttention(0, "to_q"));
@@ -330,7 +337,7 @@ public sealed unsafe class MusicGenLm
         var blocks = new LmLayer[layers];
         for (int l = 0; l < layers; l++)
         {
-            var qkv = new PinnedFloats(3L * width * dim);
+            var qkv = Staging(3L * width * dim);
             ReadInto(file, L.SelfAttention(l, "to_q"), qkv.Span[..(width * dim)], width, dim);
             ReadInto(file, L.SelfAttention(l, "to_k"), qkv.Span.Slice(width * dim, width * dim), width, dim);
             ReadInto(file, L.SelfAttention(l, "to_v"), qkv.Span.Slice(2 * width * dim, width * dim), width, dim);
@@ -346,10 +353,21 @@ public sealed unsafe class MusicGenLm
                 Rows(L.FeedForwardOut(l), dim, dims.FfnDim));
         }
 
-        var heads = new PinnedFloats((long)codebooks * dims.Card * dim);
+        var heads = Staging((long)codebooks * dims.Card * dim);
         for (int q = 0; q < codebooks; q++)
             ReadInto(file, L.OutputHead(q), heads.Span.Slice(q * dims.Card * dim, dims.Card * dim), dims.Card, dim);
         return new MusicGenLm(dims, embeddings, blocks, ReadNorm(file, L.FinalNorm, dim), Stored(new RowWeights(heads, codebooks * dims.Card, dim)));
+    }
+
+    /// <summary>
+    /// Where a float32 matrix is put before it is stored: a new buffer when float32 is the storage, otherwise one buffer per
+    /// length, reused (its values are copied out by the conversion).
+    /// </summary>
+    static Func<long, PinnedFloats> StagingBuffers(Gpu.WeightPrecision precision)
+    {
+        if (precision == Gpu.WeightPrecision.Float32) return static length => new PinnedFloats(length);
+        var buffers = new Dictionary<long, PinnedFloats>();
+        return length => buffers.TryGetValue(length, out var b) ? b : buffers[length] = new PinnedFloats(length);
     }
 
     static PinnedFloats Read(SafetensorsFile file, string name, int rows, int cols)
@@ -374,10 +392,11 @@ public sealed unsafe class MusicGenLm
     public static MusicGenLm CreateRandom(LmDimensions dims, int seed, Gpu.WeightPrecision precision = Gpu.WeightPrecision.Float32)
     {
         var stored = Storage(precision);
+        var staging = StagingBuffers(precision);
         var random = new Random(seed);
-        PinnedFloats Values(int rows, int cols)
+        PinnedFloats Values(int rows, int cols, bool kept = false)
         {
-            var m = new PinnedFloats((long)rows * cols);
+            var m = kept ? new PinnedFloats((long)rows * cols) : staging((long)rows * cols);
             float scale = 1f / MathF.Sqrt(cols);
             var span = m.Span;
             for (int i = 0; i < span.Length; i++) span[i] = (float)(random.NextDouble() * 2 - 1) * scale;
@@ -395,7 +414,7 @@ public sealed unsafe class MusicGenLm
         }
         int width = dims.AttentionDim;
         var embeddings = new PinnedFloats[dims.Codebooks];
-        for (int q = 0; q < dims.Codebooks; q++) embeddings[q] = Values(dims.InputCard, dims.Dim);
+        for (int q = 0; q < dims.Codebooks; q++) embeddings[q] = Values(dims.InputCard, dims.Dim, kept: true);
         var blocks = new LmLayer[dims.Layers];
         for (int l = 0; l < dims.Layers; l++)
             blocks[l] = new LmLayer(UnitNorm(), Matrix(3 * width, dims.Dim), Matrix(dims.Dim, width),
