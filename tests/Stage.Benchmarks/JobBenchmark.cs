@@ -14,7 +14,7 @@ namespace Stage.Benchmarks;
 /// decode for the WAV. Reports the time to the first streamed audio and the total.
 /// It drives the same classes as <see cref="StemJob"/> (StreamingStemDecoder, StemOutput, StageGenerator) because a
 /// random <see cref="StageModel"/> cannot be built in-process. Arguments: [context seconds = 10] [stem seconds = 10]
-/// [--device D] [--precision P] (where the LM runs; EnCodec stays on the CPU).
+/// [--device D] [--precision P] [--inline-pieces] (the streamed pieces decoded on the LM's thread rather than beside it).
 /// </summary>
 static class JobBenchmark
 {
@@ -22,6 +22,8 @@ static class JobBenchmark
     {
         using var device = BenchmarkDevice.Open(ref args);
         if (device is null) return 1;
+        bool inline = args.Contains("--inline-pieces");   // the pieces decoded on the LM's thread, as before the decode thread
+        args = args.Where(a => a != "--inline-pieces").ToArray();
         double contextSeconds = args.Length > 0 ? double.Parse(args[0]) : 10;
         double stemSeconds = args.Length > 1 ? double.Parse(args[1]) : 10;
         int frames = (int)Math.Round(stemSeconds * 50);
@@ -58,7 +60,8 @@ static class JobBenchmark
         TimeSpan firstAudio = default, firstFrame = default;
         long delivered = 0;
         var pieces = new List<StemPiece>();
-        var decoder = new StreamingStemDecoder(codes => codec.Decode(CodeRows.ToMatrix(codes)), 4, frames);
+        using var decoder = new OverlappedStemDecoder(new StreamingStemDecoder(codes => codec.Decode(CodeRows.ToMatrix(codes)), 4, frames),
+            ownThread: !inline && codec.Backend is Stage.Inference.Kernels.CpuBackend);
         var output = new StemOutput(outputRate, outputChannels, StemDuration.FromSeconds(stemSeconds, outputRate).OutputSamples, (start, samples) =>
         {
             if (delivered == 0) firstAudio = clock.Elapsed;
@@ -68,14 +71,15 @@ static class JobBenchmark
             (frame, frameCodes) =>
             {
                 if (frame == 0) firstFrame = clock.Elapsed;
-                decoder.Add(frameCodes);
                 var before = clock.Elapsed;
-                while (decoder.TryDecodePiece(out var piece)) { output.Push(piece.Samples); pieces.Add(piece); }
+                decoder.Add(frameCodes);
+                while (decoder.TryTakePiece(out var piece)) { output.Push(piece.Samples); pieces.Add(piece); }
                 pieceDecode += clock.Elapsed - before;
             },
             CancellationToken.None);
         var generated = clock.Elapsed;
-        while (decoder.TryDecodePiece(out var piece)) { output.Push(piece.Samples); pieces.Add(piece); }
+        decoder.Finish();
+        while (decoder.TryTakePiece(out var piece)) { output.Push(piece.Samples); pieces.Add(piece); }
         output.Complete();
         var streamed = clock.Elapsed;
         var whole = decoder.DecodeWhole();
@@ -91,7 +95,7 @@ static class JobBenchmark
         Console.WriteLine($"  first streamed audio         {firstAudio.TotalSeconds,7:F2} s  (first piece {StreamingStemDecoder.DefaultFirstPieceFrames}, then {StreamingStemDecoder.DefaultPieceFrames} frames, "
             + $"warm-up {StreamingStemDecoder.DefaultWarmupFrames}, look-ahead {StreamingStemDecoder.DefaultLookaheadFrames})");
         Console.WriteLine($"  generation done              {generated.TotalSeconds,7:F2} s  ({frames / (generated - encoded).TotalSeconds:F2} frames/s incl. piece decoding)");
-        Console.WriteLine($"  piece decoding (in the loop) {pieceDecode.TotalSeconds,7:F2} s");
+        Console.WriteLine($"  piece decoding (in the loop) {pieceDecode.TotalSeconds,7:F2} s  ({(decoder.OnOwnThread ? "on a thread of its own; the LM's thread only hands frames over" : "on the LM's thread")})");
         Console.WriteLine($"  all audio streamed           {streamed.TotalSeconds,7:F2} s  ({delivered} frames)");
         Console.WriteLine($"  whole decode + 48 kHz render {(total - streamed).TotalSeconds,7:F2} s");
         float error = 0, peak = 0;

@@ -98,14 +98,15 @@ public static class StemJob
         new(request.SampleRate, request.Channels, length.OutputSamples,
             (start, frames) => listener?.Audio(variation, start, frames, request.SampleRate, request.Channels));
 
-    static StreamingStemDecoder Decoder(StageModel model, StemDuration length) =>
-        new(model.Decode, DelayPattern.Codebooks, length.Frames);
+    // Pieces are decoded beside the LM when EnCodec runs on the CPU (see OverlappedStemDecoder).
+    static OverlappedStemDecoder Decoder(StageModel model, StemDuration length) =>
+        new(new StreamingStemDecoder(model.Decode, DelayPattern.Codebooks, length.Frames), ownThread: model.Codec.Backend is Stage.Inference.Kernels.CpuBackend);
 
     static StemVariation RunVariation(StageModel model, StageGenerator generator, StemRequest request, StemDuration length, Func<int, int[][]> contextCodes, int variation,
         StemClock clock, IStemListener? listener, CancellationToken cancel)
     {
         ulong seed = unchecked(request.Seed + (ulong)variation);
-        var decoder = Decoder(model, length);
+        using var decoder = Decoder(model, length);
         var stream = Stream(request, length, variation, listener);
         listener?.Progress(clock.At(StemProgress.Generating, variation, 0));
         var codes = WindowedStemGenerator.Generate(generator, model, contextCodes, Options(request, length, seed),
@@ -113,12 +114,13 @@ public static class StemJob
             onFrame: (frame, frameCodes) =>
             {
                 decoder.Add(frameCodes);
-                while (decoder.TryDecodePiece(out var piece)) stream.Push(piece.Samples);
+                while (decoder.TryTakePiece(out var piece)) stream.Push(piece.Samples);
             },
             cancel);
 
         listener?.Progress(clock.At(StemProgress.Decoding, variation, length.Frames));
-        while (decoder.TryDecodePiece(out var piece)) stream.Push(piece.Samples);
+        decoder.Finish();
+        while (decoder.TryTakePiece(out var piece)) stream.Push(piece.Samples);
         stream.Complete();
         // The WAV gets the exact whole-sequence decode; the streamed pieces are within the decoder's stated error.
         return Finish(request, length, variation, seed, codes, decoder.DecodeWhole(), clock, listener, cancel);
@@ -129,7 +131,7 @@ public static class StemJob
     {
         int variations = request.Variations;
         var clock = new StemClock(1, length.Frames);
-        var decoder = Decoder(model, length);
+        using var decoder = Decoder(model, length);
         var stream = Stream(request, length, 0, listener);
         listener?.Progress(clock.At(StemProgress.Generating, 0, 0));
         var candidates = generator.Generate(model.Lm, contextCodes, model.EncodeText(request.Prompt), Options(request, length, request.Seed), variations,
@@ -137,12 +139,13 @@ public static class StemJob
             onFrame: (frame, frameCodes) =>
             {
                 decoder.Add(frameCodes);
-                while (decoder.TryDecodePiece(out var piece)) stream.Push(piece.Samples);
+                while (decoder.TryTakePiece(out var piece)) stream.Push(piece.Samples);
             },
             cancel);
 
         listener?.Progress(clock.At(StemProgress.Decoding, 0, length.Frames));
-        while (decoder.TryDecodePiece(out var piece)) stream.Push(piece.Samples);
+        decoder.Finish();
+        while (decoder.TryTakePiece(out var piece)) stream.Push(piece.Samples);
         stream.Complete();
         var results = new List<StemVariation>(variations)
         {

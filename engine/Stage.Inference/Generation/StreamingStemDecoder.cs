@@ -54,6 +54,7 @@ public sealed class StreamingStemDecoder
     /// <summary>Frames decoded after a piece: the 3 of the first convolution plus margin for the upsampling stack.</summary>
     public const int DefaultLookaheadFrames = 5;
 
+    public int Codebooks => _codebooks;
     public int PieceFrames { get; }
     public int FirstPieceFrames { get; }
     public int WarmupFrames { get; }

@@ -51,6 +51,18 @@ public static class KernelThreads
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> with every kernel it calls on this thread alone, leaving the pool to another job
+    /// (pieces of a stem decoded while the LM, on the pool, generates the next frames).
+    /// </summary>
+    public static void OnThisThread(Action body)
+    {
+        bool outer = t_insideTask;
+        t_insideTask = true;
+        try { body(); }
+        finally { t_insideTask = outer; }
+    }
+
     /// <summary>Runs body(0..count-1), in parallel when it pays off. A call from inside a task runs inline.</summary>
     public static void For(int count, Action<int> body)
     {

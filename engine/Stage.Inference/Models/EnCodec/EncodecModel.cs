@@ -15,15 +15,20 @@ public sealed class EncodecModel
     readonly ResidualVectorQuantizer _quantizer;
     readonly SeanetDecoder _decoder;
 
-    EncodecModel(EncodecConfig config, SeanetEncoder encoder, ResidualVectorQuantizer quantizer, SeanetDecoder decoder)
+    EncodecModel(EncodecConfig config, SeanetEncoder encoder, ResidualVectorQuantizer quantizer, SeanetDecoder decoder, IComputeBackend backend)
     {
         Config = config;
+        Backend = backend;
         _encoder = encoder;
         _quantizer = quantizer;
         _decoder = decoder;
     }
 
     public EncodecConfig Config { get; }
+
+    /// <summary>Where the layers run.</summary>
+    public IComputeBackend Backend { get; }
+
     public int SampleRate => Config.SampleRate;
     /// <summary>Samples per frame (640).</summary>
     public int HopLength => Config.HopLength;
@@ -41,7 +46,7 @@ public sealed class EncodecModel
         var encoder = SeanetEncoder.Load(backend, file, config);
         var quantizer = ResidualVectorQuantizer.Load(file, config);
         var decoder = SeanetDecoder.Load(backend, file, config);
-        return new EncodecModel(config, encoder, quantizer, decoder);
+        return new EncodecModel(config, encoder, quantizer, decoder, backend);
     }
 
     public static EncodecModel Load(ModelFolder folder, IComputeBackend? backend = null)

@@ -1,0 +1,87 @@
+using Stage.Inference.Generation;
+
+namespace Stage.Inference.Tests.Generation;
+
+public class OverlappedStemDecoderTests
+{
+    // As in StreamingStemDecoderTests: samples depend on their own frame only, and on which thread decoded them.
+    static float[] LocalDecode(int[][] codes)
+    {
+        int frames = codes[0].Length;
+        var audio = new float[frames * 640];
+        for (int t = 0; t < frames; t++)
+            for (int i = 0; i < 640; i++)
+                audio[t * 640 + i] = codes[0][t] * 1000 + codes[3][t] + i * 1e-3f;
+        return audio;
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Pieces_come_in_order_cover_the_stem_and_equal_the_inline_decoder_s(bool ownThread)
+    {
+        const int total = 120;
+        int generatingThread = Environment.CurrentManagedThreadId, decodedOn = -1;
+        float[] Decode(int[][] codes)
+        {
+            decodedOn = Environment.CurrentManagedThreadId;
+            return LocalDecode(codes);
+        }
+        using var decoder = new OverlappedStemDecoder(new StreamingStemDecoder(Decode, 4, total), ownThread);
+        Assert.Equal(ownThread, decoder.OnOwnThread);
+        var streamed = new List<float>();
+        void Take()
+        {
+            while (decoder.TryTakePiece(out var piece))
+            {
+                Assert.Equal(streamed.Count, piece.StartSample);
+                streamed.AddRange(piece.Samples);
+            }
+        }
+        for (int t = 0; t < total; t++)
+        {
+            Span<int> frame = [t, 7, 8, t % 13];
+            decoder.Add(frame);
+            frame.Fill(-1);   // the caller's buffer is reused at once (the generator's is)
+            Take();
+        }
+        decoder.Finish();
+        Take();
+        Assert.Equal(total * 640, streamed.Count);
+        Assert.Equal(ownThread, decodedOn != generatingThread);
+        Assert.Equal(decoder.DecodeWhole(), streamed.ToArray());
+    }
+
+    [Fact]
+    public void A_failed_piece_decode_is_rethrown_on_the_generating_thread()
+    {
+        var decoder = new OverlappedStemDecoder(new StreamingStemDecoder(_ => throw new InvalidDataException("EnCodec failed on piece 1"), 4, 60), ownThread: true);
+        var e = Assert.Throws<InvalidDataException>(() =>
+        {
+            for (int t = 0; t < 60; t++) decoder.Add([t, 1, 2, 3]);
+            decoder.Finish();
+        });
+        Assert.Contains("piece 1", e.Message);
+        decoder.Dispose();
+    }
+
+    [Fact]
+    public async Task Disposing_mid_stem_stops_the_decode_thread()
+    {
+        using var started = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var decoder = new OverlappedStemDecoder(new StreamingStemDecoder(codes =>
+        {
+            started.Set();
+            release.Wait(TimeSpan.FromSeconds(10));
+            return LocalDecode(codes);
+        }, 4, 500), ownThread: true);
+        for (int t = 0; t < 100; t++) decoder.Add([t, 1, 2, 3]);
+        Assert.True(started.Wait(TimeSpan.FromSeconds(10)));
+        var disposing = Task.Run(decoder.Dispose);
+        release.Set();   // the piece in progress finishes; no further piece starts
+        await disposing.WaitAsync(TimeSpan.FromSeconds(10));   // throws TimeoutException if Dispose hangs
+        Assert.Throws<ObjectDisposedException>(() => decoder.Add([0, 1, 2, 3]));
+        Assert.Throws<InvalidOperationException>(() => decoder.DecodeWhole());
+    }
+}
