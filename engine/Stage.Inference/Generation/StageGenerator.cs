@@ -22,7 +22,8 @@ public sealed class StageGenerator : IDisposable
     /// <summary>STAGE was trained on 10 s stems: prompt plus generated frames of one window.</summary>
     public const int MaxStemFrames = 500;
 
-    const int PrefillRows = 64;
+    // A 10 s context prefills in one pass: each pass packs every weight into GEMM panels once (RowsLinear).
+    const int PrefillRows = 512;
 
     readonly InferenceDevice _device;
     LmDecoder? _decoder;

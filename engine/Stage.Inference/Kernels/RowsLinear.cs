@@ -29,7 +29,7 @@ public enum LinearOutput
 /// </summary>
 public sealed unsafe class RowsLinear : IChunkedWork
 {
-    const int ColumnsPerChunk = 32;
+    const int ColumnsPerChunk = LinearWeights.PanelWidth;   // a prefill chunk is one GEMM panel
 
     readonly WorkerPool _pool;
     float* _x, _w, _y;
@@ -39,6 +39,7 @@ public sealed unsafe class RowsLinear : IChunkedWork
     int _rows, _in, _out, _xStride, _yStride;
     LinearOutput _mode;
     float[][] _widened = [];   // per worker: four bfloat16 weight rows widened to float32, reused
+    float[][] _panels = [];    // per worker: a prefill chunk's packed panel (RunPanelChunk)
     short* _quantized;         // the decode rows as int16 for the int8 path (null: not used for this call)
     float* _rowScales;
     short[] _quantizedRows = [];
@@ -56,6 +57,7 @@ public sealed unsafe class RowsLinear : IChunkedWork
             return;
         }
         if (rows <= 0) return;
+        EnsurePanels(rows, w.Cols);
         if (_widened.Length < _pool.Workers || _widened[0].Length < 4 * w.Cols)
         {
             _widened = new float[_pool.Workers][];
@@ -91,6 +93,7 @@ public sealed unsafe class RowsLinear : IChunkedWork
     public void Run(float* x, int xStride, int rows, float* w, int inDim, int outDim, float* y, int yStride, LinearOutput mode)
     {
         if (rows <= 0) return;
+        EnsurePanels(rows, inDim);
         _x = x; _xStride = xStride; _rows = rows; _w = w; _bf16 = null; _int8 = null; _scales = null; _in = inDim; _out = outDim; _y = y; _yStride = yStride; _mode = mode;
         _pool.Run(this, (outDim + ColumnsPerChunk - 1) / ColumnsPerChunk);
     }
@@ -99,6 +102,11 @@ public sealed unsafe class RowsLinear : IChunkedWork
     {
         int start = chunk * ColumnsPerChunk;
         int end = Math.Min(start + ColumnsPerChunk, _out);
+        if (_rows >= PanelRows && Vector256.IsHardwareAccelerated)
+        {
+            RunPanelChunk(start, end, worker);
+            return;
+        }
         if (_int8 != null)
         {
             RunInt8Chunk(start, end, worker);
@@ -131,6 +139,71 @@ public sealed unsafe class RowsLinear : IChunkedWork
                 Widen(_bf16 + (long)o * _in, new Span<float>(block, count * _in));
                 Multiply(_x, _xStride, _rows, block, _in, 0, count, _y + o, _yStride, blockMode);
             }
+        if (_mode == LinearOutput.Gelu)
+            for (int r = 0; r < _rows; r++)
+                Gelu.Apply(new Span<float>(_y + (long)r * _yStride + start, end - start));
+    }
+
+    /// <summary>Batches from this many rows on (a prefill) go through packed panels and the GEMM's register tiles.</summary>
+    internal const int PanelRows = 6;
+
+    /// <summary>Per worker: a panel of <see cref="ColumnsPerChunk"/> outputs × <paramref name="k"/> inputs.</summary>
+    void EnsurePanels(int rows, int k)
+    {
+        if (rows < PanelRows || (_panels.Length >= _pool.Workers && _panels[0].Length >= k * ColumnsPerChunk)) return;
+        var panels = new float[_pool.Workers][];
+        for (int i = 0; i < panels.Length; i++) panels[i] = GC.AllocateArray<float>(k * ColumnsPerChunk, pinned: true);
+        _panels = panels;
+    }
+
+    /// <summary>
+    /// A prefill chunk: its 32 weight rows, widened to float32 whatever their storage, are packed into one k-major panel
+    /// and every row goes through <see cref="MatMul.PanelProduct"/> (6 rows × 32 outputs per register tile, 73% of the FMA
+    /// peak on 2 AVX2 cores, where the dot-product blocks reached 33%). The packing reads each weight once per call.
+    /// </summary>
+    void RunPanelChunk(int start, int end, int worker)
+    {
+        int cols = end - start, k = _in;
+        fixed (float* panel = _panels[worker])
+        {
+            // Written in panel order (input-major, the 32 outputs side by side): the 32 weight rows are read as 32
+            // sequential streams, and each panel line is written once, whole.
+            const int width = ColumnsPerChunk;
+            if (_int8 != null)
+            {
+                sbyte* w = _int8 + (long)start * k;
+                float* scales = _scales + start;
+                for (int i = 0; i < k; i++)
+                {
+                    float* line = panel + (long)i * width;
+                    for (int j = 0; j < cols; j++) line[j] = w[(long)j * k + i] * scales[j];
+                    for (int j = cols; j < width; j++) line[j] = 0;
+                }
+            }
+            else if (_bf16 != null)
+            {
+                ushort* w = _bf16 + (long)start * k;
+                for (int i = 0; i < k; i++)
+                {
+                    float* line = panel + (long)i * width;
+                    for (int j = 0; j < cols; j++) line[j] = BitConverter.Int32BitsToSingle(w[(long)j * k + i] << 16);
+                    for (int j = cols; j < width; j++) line[j] = 0;
+                }
+            }
+            else
+            {
+                float* w = _w + (long)start * k;
+                for (int i = 0; i < k; i++)
+                {
+                    float* line = panel + (long)i * width;
+                    for (int j = 0; j < cols; j++) line[j] = w[(long)j * k + i];
+                    for (int j = cols; j < width; j++) line[j] = 0;
+                }
+            }
+            if (_mode != LinearOutput.Accumulate)
+                for (int r = 0; r < _rows; r++) new Span<float>(_y + (long)r * _yStride + start, cols).Clear();
+            MatMul.PanelProduct(_x, _xStride, _rows, panel, k, _y + start, _yStride, cols);
+        }
         if (_mode == LinearOutput.Gelu)
             for (int r = 0; r < _rows; r++)
                 Gelu.Apply(new Span<float>(_y + (long)r * _yStride + start, end - start));
