@@ -29,11 +29,13 @@ public sealed class CpuLmDecoder(MusicGenLm lm) : LmDecoder
             _workspace = new LmWorkspace(dims, maxRows, Math.Max(1, maxSteps));
         if (_streams.Length < 2 * candidates || _streams[0].Capacity < conditionalSteps || _streams[1].Capacity < unconditionalSteps)
         {
+            // bf16 and int8 weights already move the logits more than a bfloat16 cache does (lm --quality measures both together)
+            bool bfloat16Cache = _lm.Precision != Gpu.WeightPrecision.Float32;
             _streams = new LmStream[2 * candidates];
             for (int v = 0; v < candidates; v++)
             {
-                _streams[2 * v] = new LmStream(dims, Math.Max(1, conditionalSteps));
-                _streams[2 * v + 1] = new LmStream(dims, Math.Max(1, unconditionalSteps));
+                _streams[2 * v] = new LmStream(dims, Math.Max(1, conditionalSteps), bfloat16Cache);
+                _streams[2 * v + 1] = new LmStream(dims, Math.Max(1, unconditionalSteps), bfloat16Cache);
             }
         }
         foreach (var stream in _streams) stream.Reset();

@@ -1,5 +1,7 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Stage.Inference.Kernels;
 
@@ -121,6 +123,86 @@ public static unsafe class CachedCausalAttention
             o5 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 40), o5);
             o6 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 48), o6);
             o7 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 56), o7);
+        }
+        o0.Store(output); o1.Store(output + 8); o2.Store(output + 16); o3.Store(output + 24);
+        o4.Store(output + 32); o5.Store(output + 40); o6.Store(output + 48); o7.Store(output + 56);
+    }
+
+    /// <summary>
+    /// As <see cref="Attend(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, float, Span{float}, Span{float})"/>
+    /// over a bfloat16 cache of one head, steps back to back (stride = the head dimension); each value widened exactly.
+    /// </summary>
+    public static void Attend(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values,
+        int length, float scale, Span<float> scores, Span<float> output)
+    {
+        int d = query.Length;
+        if (length < 1) throw new ArgumentOutOfRangeException(nameof(length), length, "attention needs at least one key");
+        if (keys.Length < (long)length * d || values.Length < (long)length * d || scores.Length < length || output.Length != d)
+            throw new ArgumentException($"attention over {length} steps does not fit its buffers");
+        var s = scores[..length];
+        fixed (float* q = query)
+        fixed (ushort* k = keys)
+        fixed (ushort* v = values)
+        fixed (float* p = s)
+        fixed (float* o = output)
+        {
+            if (Avx2.IsSupported && d == 64)
+            {
+                ScoresBFloat16x64(q, k, length, scale, p);
+                Softmax(s);
+                MixBFloat16x64(p, v, length, o);
+                return;
+            }
+            for (int t = 0; t < length; t++)
+            {
+                float sum = 0;
+                for (int i = 0; i < d; i++) sum += q[i] * Widen(k[(long)t * d + i]);
+                p[t] = sum * scale;
+            }
+            Softmax(s);
+            output.Clear();
+            for (int t = 0; t < length; t++)
+                for (int i = 0; i < d; i++) o[i] += p[t] * Widen(v[(long)t * d + i]);
+        }
+    }
+
+    static float Widen(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Widen8(ushort* p) => Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(p), 16).AsSingle();
+
+    static void ScoresBFloat16x64(float* q, ushort* k, int length, float scale, float* scores)
+    {
+        var q0 = Vector256.Load(q); var q1 = Vector256.Load(q + 8); var q2 = Vector256.Load(q + 16); var q3 = Vector256.Load(q + 24);
+        var q4 = Vector256.Load(q + 32); var q5 = Vector256.Load(q + 40); var q6 = Vector256.Load(q + 48); var q7 = Vector256.Load(q + 56);
+        for (int t = 0; t < length; t++, k += 64)
+        {
+            var a = Vector256.Multiply(q0, Widen8(k));
+            var b = Vector256.Multiply(q1, Widen8(k + 8));
+            a = Vector256.FusedMultiplyAdd(q2, Widen8(k + 16), a);
+            b = Vector256.FusedMultiplyAdd(q3, Widen8(k + 24), b);
+            a = Vector256.FusedMultiplyAdd(q4, Widen8(k + 32), a);
+            b = Vector256.FusedMultiplyAdd(q5, Widen8(k + 40), b);
+            a = Vector256.FusedMultiplyAdd(q6, Widen8(k + 48), a);
+            b = Vector256.FusedMultiplyAdd(q7, Widen8(k + 56), b);
+            scores[t] = Vector256.Sum(a + b) * scale;
+        }
+    }
+
+    static void MixBFloat16x64(float* weights, ushort* v, int length, float* output)
+    {
+        Vector256<float> o0 = default, o1 = default, o2 = default, o3 = default, o4 = default, o5 = default, o6 = default, o7 = default;
+        for (int t = 0; t < length; t++, v += 64)
+        {
+            var w = Vector256.Create(weights[t]);
+            o0 = Vector256.FusedMultiplyAdd(w, Widen8(v), o0);
+            o1 = Vector256.FusedMultiplyAdd(w, Widen8(v + 8), o1);
+            o2 = Vector256.FusedMultiplyAdd(w, Widen8(v + 16), o2);
+            o3 = Vector256.FusedMultiplyAdd(w, Widen8(v + 24), o3);
+            o4 = Vector256.FusedMultiplyAdd(w, Widen8(v + 32), o4);
+            o5 = Vector256.FusedMultiplyAdd(w, Widen8(v + 40), o5);
+            o6 = Vector256.FusedMultiplyAdd(w, Widen8(v + 48), o6);
+            o7 = Vector256.FusedMultiplyAdd(w, Widen8(v + 56), o7);
         }
         o0.Store(output); o1.Store(output + 8); o2.Store(output + 16); o3.Store(output + 24);
         o4.Store(output + 32); o5.Store(output + 40); o6.Store(output + 48); o7.Store(output + 56);

@@ -91,6 +91,30 @@ public unsafe class LmKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(64, 301)]   // the AVX2 path
+    [InlineData(8, 5)]      // the plain loop
+    public void CachedAttentionOverBFloat16IsTheFloat32AttentionOverTheWidenedValues(int d, int length)
+    {
+        var q = Random(d, 1).Array;
+        var keys = Random(d * length, 2).Array;
+        var values = Random(d * length, 3).Array;
+        var k16 = new ushort[keys.Length];
+        var v16 = new ushort[values.Length];
+        for (int i = 0; i < keys.Length; i++)
+        {
+            k16[i] = RowWeights.RoundToBFloat16(keys[i]);
+            keys[i] = BitConverter.Int32BitsToSingle(k16[i] << 16);
+            v16[i] = RowWeights.RoundToBFloat16(values[i]);
+            values[i] = BitConverter.Int32BitsToSingle(v16[i] << 16);
+        }
+        var expected = new float[d];
+        var actual = new float[d];
+        CachedCausalAttention.Attend(q, keys, values, d, length, 0.125f, new float[length], expected);
+        CachedCausalAttention.Attend(q, k16, v16, length, 0.125f, new float[length], actual);
+        for (int i = 0; i < d; i++) Assert.Equal(expected[i], actual[i], 1e-6);
+    }
+
     [Fact]
     public void WorkerPoolRunsEveryChunkOnceAndRethrows()
     {

@@ -8,28 +8,64 @@ namespace Stage.Inference.Models.Lm;
 /// every 4 KiB page: that cost a decode step more than the reading itself) and, when it attends to text, the cross-attention keys/values of the
 /// projected T5 states (computed once by <see cref="MusicGenLm.AttachText"/>). STAGE's conditional and
 /// unconditional rows are two such streams. Allocated once; <see cref="Reset"/> reuses it.
+/// <para>
+/// With <see cref="BFloat16Cache"/> the keys and values are kept as bfloat16 (rounded to nearest even, widened exactly when
+/// read): a decode step reads the whole cache, so this halves the second-largest thing it reads after the weights. An LM
+/// stored as bf16 or int8 uses it; float32 keeps float32 keys, so its results stay exact.
+/// </para>
 /// </summary>
-public sealed class LmStream
+public sealed unsafe class LmStream
 {
+    // float32, or with BFloat16Cache two bfloat16 values in each float's place (half the floats)
     internal readonly PinnedFloats[] Keys, Values;
     internal PinnedFloats[]? TextKeys, TextValues;
     internal int Pending; // rows of the current forward call already assigned a slot
 
-    public LmStream(LmDimensions dims, int capacity)
+    public LmStream(LmDimensions dims, int capacity, bool bfloat16Cache = false)
     {
         if (capacity < 1) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "a stream holds at least one step");
         Dims = dims;
         Capacity = capacity;
+        BFloat16Cache = bfloat16Cache;
+        long floats = (long)capacity * dims.AttentionDim;
+        if (bfloat16Cache) floats = (floats + 1) / 2;
         Keys = new PinnedFloats[dims.Layers];
         Values = new PinnedFloats[dims.Layers];
         for (int l = 0; l < dims.Layers; l++)
         {
-            Keys[l] = new PinnedFloats((long)capacity * dims.AttentionDim);
-            Values[l] = new PinnedFloats((long)capacity * dims.AttentionDim);
+            Keys[l] = new PinnedFloats(floats);
+            Values[l] = new PinnedFloats(floats);
         }
     }
 
     public LmDimensions Dims { get; }
+
+    /// <summary>Whether keys and values are kept as bfloat16 (see the remarks).</summary>
+    public bool BFloat16Cache { get; }
+
+    /// <summary>A layer's keys as bfloat16 (only with <see cref="BFloat16Cache"/>).</summary>
+    internal ushort* KeysBFloat16(int layer) => (ushort*)Keys[layer].Pointer;
+
+    /// <summary>A layer's values as bfloat16 (only with <see cref="BFloat16Cache"/>).</summary>
+    internal ushort* ValuesBFloat16(int layer) => (ushort*)Values[layer].Pointer;
+
+    /// <summary>Stores one step of one head: float32, or rounded to bfloat16.</summary>
+    internal void Store(int layer, int head, int slot, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
+    {
+        int at = HeadOffset(head) + slot * Dims.HeadDim;
+        if (!BFloat16Cache)
+        {
+            key.CopyTo(Keys[layer].Span.Slice(at, key.Length));
+            value.CopyTo(Values[layer].Span.Slice(at, value.Length));
+            return;
+        }
+        ushort* k = KeysBFloat16(layer) + at, v = ValuesBFloat16(layer) + at;
+        for (int i = 0; i < key.Length; i++)
+        {
+            k[i] = RowWeights.RoundToBFloat16(key[i]);
+            v[i] = RowWeights.RoundToBFloat16(value[i]);
+        }
+    }
 
     /// <summary>Steps the cache can hold.</summary>
     public int Capacity { get; }
@@ -51,14 +87,15 @@ public sealed class LmStream
     /// <summary>Makes this stream a copy of <paramref name="source"/> (its steps and text), e.g. to share one prefilled prefix.</summary>
     public void CopyFrom(LmStream source)
     {
-        if (source.Dims != Dims || source.Length > Capacity)
-            throw new ArgumentException("streams differ in model or the copy does not fit", nameof(source));
+        if (source.Dims != Dims || source.Length > Capacity || source.BFloat16Cache != BFloat16Cache)
+            throw new ArgumentException("streams differ in model or cache precision, or the copy does not fit", nameof(source));
         int n = source.Length * Dims.HeadDim;
+        int size = BFloat16Cache ? sizeof(ushort) : sizeof(float);
         for (int l = 0; l < Dims.Layers; l++)
             for (int h = 0; h < Dims.Heads; h++)
             {
-                source.Keys[l].Span.Slice(source.HeadOffset(h), n).CopyTo(Keys[l].Span.Slice(HeadOffset(h), n));
-                source.Values[l].Span.Slice(source.HeadOffset(h), n).CopyTo(Values[l].Span.Slice(HeadOffset(h), n));
+                Buffer.MemoryCopy((byte*)source.Keys[l].Pointer + (long)source.HeadOffset(h) * size, (byte*)Keys[l].Pointer + (long)HeadOffset(h) * size, (long)n * size, (long)n * size);
+                Buffer.MemoryCopy((byte*)source.Values[l].Pointer + (long)source.HeadOffset(h) * size, (byte*)Values[l].Pointer + (long)HeadOffset(h) * size, (long)n * size, (long)n * size);
             }
         Length = source.Length;
         TextLength = source.TextLength;
@@ -74,7 +111,7 @@ public sealed class LmStream
         }
     }
 
-    /// <summary>Where head <paramref name="head"/>'s keys (and values) start in a layer's cache.</summary>
+    /// <summary>Where head <paramref name="head"/>'s keys (and values) start in a layer's cache, in values (float32 or bfloat16).</summary>
     internal int HeadOffset(int head) => head * Capacity * Dims.HeadDim;
 
     internal void EnsureText(int length)

@@ -59,9 +59,20 @@ public sealed class LmWorkspace
             var stream = ws.RowStreams[r];
             int length = ws.Slots[r] + 1;
             var query = ws.Qkv.Span.Slice(r * 3 * width + h * hd, hd);
+            var output = ws.Attended.Span.Slice(r * width + h * hd, hd);
+            if (stream.BFloat16Cache)
+            {
+                unsafe
+                {
+                    long cached = (long)length * hd;
+                    var k = new ReadOnlySpan<ushort>(stream.KeysBFloat16(ws.Layer) + stream.HeadOffset(h), (int)cached);
+                    var v = new ReadOnlySpan<ushort>(stream.ValuesBFloat16(ws.Layer) + stream.HeadOffset(h), (int)cached);
+                    CachedCausalAttention.Attend(query, k, v, length, 1f / MathF.Sqrt(hd), ws.Scores[worker], output);
+                }
+                return;
+            }
             var keys = stream.Keys[ws.Layer].Span[stream.HeadOffset(h)..];
             var values = stream.Values[ws.Layer].Span[stream.HeadOffset(h)..];
-            var output = ws.Attended.Span.Slice(r * width + h * hd, hd);
             CachedCausalAttention.Attend(query, keys, values, hd, length, 1f / MathF.Sqrt(hd), ws.Scores[worker], output);
         }
     }

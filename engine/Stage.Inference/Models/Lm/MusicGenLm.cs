@@ -161,14 +161,8 @@ public sealed unsafe class MusicGenLm
         {
             var stream = ws.RowStreams[r];
             var qkv = ws.Qkv.Span.Slice(r * 3 * width, 3 * width);
-            var keys = stream.Keys[ws.Layer].Span;
-            var values = stream.Values[ws.Layer].Span;
             for (int h = 0, hd = Dims.HeadDim; h < Dims.Heads; h++)
-            {
-                int at = stream.HeadOffset(h) + ws.Slots[r] * hd;
-                qkv.Slice(width + h * hd, hd).CopyTo(keys.Slice(at, hd));
-                qkv.Slice(2 * width + h * hd, hd).CopyTo(values.Slice(at, hd));
-            }
+                stream.Store(ws.Layer, h, ws.Slots[r], qkv.Slice(width + h * hd, hd), qkv.Slice(2 * width + h * hd, hd));
         }
         ws.Pool.Run(ws.SelfAttention, rows * Dims.Heads);
         ws.Linear.Run(ws.Attended.Pointer, width, rows, layer.SelfOut, ws.Hidden.Pointer, dim, LinearOutput.Accumulate);

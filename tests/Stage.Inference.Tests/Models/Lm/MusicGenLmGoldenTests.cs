@@ -162,6 +162,52 @@ public class MusicGenLmGoldenTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_bfloat16_cache_stays_near_the_float32_one_and_copies_whole()
+    {
+        var lm = Goldens.Lm;
+        var prefix = Prefix();
+        var ws = new LmWorkspace(lm.Dims, 32, 32);
+        float[] Run(LmStream stream)
+        {
+            lm.AttachText(ws, stream, Text(), 26);
+            var rows = new List<LmRow>();
+            var tokens = new int[4];
+            for (int s = 1; s < Steps - 1; s++)
+            {
+                prefix.StepTokens(PrefixRow.Conditional, s, tokens);
+                rows.Add(new LmRow(stream, s - 1, tokens, false));
+            }
+            lm.Forward(ws, rows.ToArray(), []);
+            return Last(stream);
+        }
+        float[] Last(LmStream stream)
+        {
+            var tokens = new int[4];
+            prefix.StepTokens(PrefixRow.Conditional, Steps - 1, tokens);
+            var logits = new float[lm.LogitsPerRow];
+            lm.Forward(ws, [new LmRow(stream, Steps - 2, tokens, true)], logits);
+            return logits;
+        }
+        var exact = Run(new LmStream(lm.Dims, 32));
+        var halved = new LmStream(lm.Dims, 32, bfloat16Cache: true);
+        var rounded = Run(halved);
+        double worst = Goldens.MaxAbsDiff(rounded, exact);
+        output.WriteLine($"max |Δ| logits, bfloat16 against float32 cache: {worst:E2}");
+        Assert.True(worst > 0, "the bfloat16 cache rounded nothing: is it in use?");
+        Assert.True(worst < 2e-2, $"a bfloat16 cache moves the logits by {worst:E2}");
+
+        // A copy (a variation sharing the prefill) continues exactly as its source would.
+        var source = new LmStream(lm.Dims, 32, bfloat16Cache: true);
+        Run(source);
+        var sourceLength = source.Length;
+        var copy = new LmStream(lm.Dims, 40, bfloat16Cache: true);
+        source.Length = sourceLength - 1;   // drop the row Run added last, then replay it on both
+        copy.CopyFrom(source);
+        Assert.Equal(Last(source), Last(copy));
+        Assert.Throws<ArgumentException>(() => new LmStream(lm.Dims, 32).CopyFrom(source));
+    }
+
+    [Fact]
     public void RejectsAFullStream()
     {
         var lm = Goldens.Lm;
