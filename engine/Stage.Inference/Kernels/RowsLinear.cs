@@ -30,6 +30,7 @@ public enum LinearOutput
 public sealed unsafe class RowsLinear : IChunkedWork
 {
     const int ColumnsPerChunk = LinearWeights.PanelWidth;   // a prefill chunk is one GEMM panel
+    int _chunkColumns = ColumnsPerChunk;
 
     readonly WorkerPool _pool;
     float* _x, _w, _y;
@@ -73,10 +74,10 @@ public sealed unsafe class RowsLinear : IChunkedWork
             {
                 // a row that is not finite keeps float32 arithmetic, so its NaN or infinity comes out as float32 gives it
                 if (QuantizeRows(x, xStride, rows, w.Cols, q, scales)) { _quantized = q; _rowScales = scales; }
-                _pool.Run(this, (w.Rows + ColumnsPerChunk - 1) / ColumnsPerChunk);
+                Dispatch(w.Rows);
             }
         }
-        else _pool.Run(this, (w.Rows + ColumnsPerChunk - 1) / ColumnsPerChunk);
+        else Dispatch(w.Rows);
         _bf16 = null;
         _int8 = null;
         _scales = null;
@@ -95,13 +96,24 @@ public sealed unsafe class RowsLinear : IChunkedWork
         if (rows <= 0) return;
         EnsurePanels(rows, inDim);
         _x = x; _xStride = xStride; _rows = rows; _w = w; _bf16 = null; _int8 = null; _scales = null; _in = inDim; _out = outDim; _y = y; _yStride = yStride; _mode = mode;
-        _pool.Run(this, (outDim + ColumnsPerChunk - 1) / ColumnsPerChunk);
+        Dispatch(outDim);
+    }
+
+    /// <summary>
+    /// Prefill chunks are one panel each. Decode chunks are up to 256 outputs, at least two per worker: each thread then
+    /// streams longer runs of weights (int8 from memory on 2 cores: 21.8 GB/s at 32 outputs, 28 at 256), and a core that
+    /// falls behind still hands work over.
+    /// </summary>
+    void Dispatch(int outputs)
+    {
+        _chunkColumns = _rows >= PanelRows ? ColumnsPerChunk : Math.Clamp(outputs / (2 * _pool.Workers) / 32 * 32, 32, 256);
+        _pool.Run(this, (outputs + _chunkColumns - 1) / _chunkColumns);
     }
 
     public void RunChunk(int chunk, int worker)
     {
-        int start = chunk * ColumnsPerChunk;
-        int end = Math.Min(start + ColumnsPerChunk, _out);
+        int start = chunk * _chunkColumns;
+        int end = Math.Min(start + _chunkColumns, _out);
         if (_rows >= PanelRows && Vector256.IsHardwareAccelerated)
         {
             RunPanelChunk(start, end, worker);
