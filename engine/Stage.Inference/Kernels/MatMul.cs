@@ -175,45 +175,50 @@ public static unsafe class MatMul
         }
 
         bool wide = UseVector512;
-        const int mr = 6;
         float* tile = stackalloc float[6 * NR];
         for (int k0 = 0; k0 < k; k0 += DepthBlock)
         {
             int kc = Math.Min(DepthBlock, k - k0);
             for (int p = p0; p < p1; p++)
+                PanelBlock(x, ldx, r0, r1, k0, packed + (long)p * k * NR + (long)k0 * NR, kc, y + p * NR, ldy, Math.Min(NR, n - p * NR), tile, wide);
+        }
+    }
+
+    /// <summary>
+    /// Rows [r0, r1) of y[·, 0..cols) += x[·, k0..k0+kc)·b, where b is one depth block of a packed panel: 6-row register
+    /// tiles, then single rows; a panel narrower than <see cref="NR"/> goes through <paramref name="tile"/>.
+    /// </summary>
+    static void PanelBlock(float* x, int ldx, int r0, int r1, int k0, float* b, int kc, float* y, int ldy, int cols, float* tile, bool wide)
+    {
+        const int mr = 6;
+        int r = r0;
+        for (; r + mr <= r1; r += mr)
+        {
+            float* a = x + (long)r * ldx + k0;
+            float* c = y + (long)r * ldy;
+            if (cols == NR)
             {
-                float* panel = packed + (long)p * k * NR + (long)k0 * NR;
-                int cols = Math.Min(NR, n - p * NR);
-                int r = r0;
-                for (; r + mr <= r1; r += mr)
-                {
-                    float* a = x + (long)r * ldx + k0;
-                    float* c = y + (long)r * ldy + p * NR;
-                    if (cols == NR)
-                    {
-                        if (wide) Kernel6x32(a, ldx, panel, kc, c, ldy);
-                        else { Kernel6x16(a, ldx, panel, kc, c, ldy); Kernel6x16(a, ldx, panel + 16, kc, c + 16, ldy); }
-                    }
-                    else
-                    {
-                        LoadTile(c, ldy, tile, mr, cols);
-                        if (wide) Kernel6x32(a, ldx, panel, kc, tile, NR);
-                        else { Kernel6x16(a, ldx, panel, kc, tile, NR); Kernel6x16(a, ldx, panel + 16, kc, tile + 16, NR); }
-                        StoreTile(tile, c, ldy, mr, cols);
-                    }
-                }
-                for (; r < r1; r++)
-                {
-                    float* a = x + (long)r * ldx + k0;
-                    float* c = y + (long)r * ldy + p * NR;
-                    if (cols == NR) Kernel1x32(a, panel, kc, c, wide);
-                    else
-                    {
-                        LoadTile(c, ldy, tile, 1, cols);
-                        Kernel1x32(a, panel, kc, tile, wide);
-                        StoreTile(tile, c, ldy, 1, cols);
-                    }
-                }
+                if (wide) Kernel6x32(a, ldx, b, kc, c, ldy);
+                else { Kernel6x16(a, ldx, b, kc, c, ldy); Kernel6x16(a, ldx, b + 16, kc, c + 16, ldy); }
+            }
+            else
+            {
+                LoadTile(c, ldy, tile, mr, cols);
+                if (wide) Kernel6x32(a, ldx, b, kc, tile, NR);
+                else { Kernel6x16(a, ldx, b, kc, tile, NR); Kernel6x16(a, ldx, b + 16, kc, tile + 16, NR); }
+                StoreTile(tile, c, ldy, mr, cols);
+            }
+        }
+        for (; r < r1; r++)
+        {
+            float* a = x + (long)r * ldx + k0;
+            float* c = y + (long)r * ldy;
+            if (cols == NR) Kernel1x32(a, b, kc, c, wide);
+            else
+            {
+                LoadTile(c, ldy, tile, 1, cols);
+                Kernel1x32(a, b, kc, tile, wide);
+                StoreTile(tile, c, ldy, 1, cols);
             }
         }
     }
@@ -226,43 +231,9 @@ public static unsafe class MatMul
     internal static void PanelProduct(float* x, int ldx, int rows, float* panel, int k, float* y, int ldy, int cols)
     {
         bool wide = UseVector512;
-        const int mr = 6;
         float* tile = stackalloc float[6 * NR];
         for (int k0 = 0; k0 < k; k0 += DepthBlock)
-        {
-            int kc = Math.Min(DepthBlock, k - k0);
-            float* b = panel + (long)k0 * NR;
-            int r = 0;
-            for (; r + mr <= rows; r += mr)
-            {
-                float* a = x + (long)r * ldx + k0;
-                float* c = y + (long)r * ldy;
-                if (cols == NR)
-                {
-                    if (wide) Kernel6x32(a, ldx, b, kc, c, ldy);
-                    else { Kernel6x16(a, ldx, b, kc, c, ldy); Kernel6x16(a, ldx, b + 16, kc, c + 16, ldy); }
-                }
-                else
-                {
-                    LoadTile(c, ldy, tile, mr, cols);
-                    if (wide) Kernel6x32(a, ldx, b, kc, tile, NR);
-                    else { Kernel6x16(a, ldx, b, kc, tile, NR); Kernel6x16(a, ldx, b + 16, kc, tile + 16, NR); }
-                    StoreTile(tile, c, ldy, mr, cols);
-                }
-            }
-            for (; r < rows; r++)
-            {
-                float* a = x + (long)r * ldx + k0;
-                float* c = y + (long)r * ldy;
-                if (cols == NR) Kernel1x32(a, b, kc, c, wide);
-                else
-                {
-                    LoadTile(c, ldy, tile, 1, cols);
-                    Kernel1x32(a, b, kc, tile, wide);
-                    StoreTile(tile, c, ldy, 1, cols);
-                }
-            }
-        }
+            PanelBlock(x, ldx, 0, rows, k0, panel + (long)k0 * NR, Math.Min(DepthBlock, k - k0), y, ldy, cols, tile, wide);
     }
 
     static void LoadTile(float* c, int ldc, float* tile, int rows, int cols)

@@ -4,16 +4,7 @@ namespace Stage.Inference.Tests.Generation;
 
 public class OverlappedStemDecoderTests
 {
-    // As in StreamingStemDecoderTests: samples depend on their own frame only, and on which thread decoded them.
-    static float[] LocalDecode(int[][] codes)
-    {
-        int frames = codes[0].Length;
-        var audio = new float[frames * 640];
-        for (int t = 0; t < frames; t++)
-            for (int i = 0; i < 640; i++)
-                audio[t * 640 + i] = codes[0][t] * 1000 + codes[3][t] + i * 1e-3f;
-        return audio;
-    }
+    static float[] LocalDecode(int[][] codes) => StreamingStemDecoderTests.LocalDecode(codes);
 
     [Theory]
     [InlineData(true)]

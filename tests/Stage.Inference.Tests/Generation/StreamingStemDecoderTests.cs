@@ -6,7 +6,7 @@ public class StreamingStemDecoderTests
 {
     // A decode whose samples depend only on their own frame (no memory): pieces must then equal the whole decode
     // exactly, which checks the window arithmetic independently of EnCodec.
-    static float[] LocalDecode(int[][] codes)
+    internal static float[] LocalDecode(int[][] codes)
     {
         int frames = codes[0].Length;
         var audio = new float[frames * 640];
