@@ -54,7 +54,7 @@ static class CardJson
             {
                 w.WriteString("prompt", r.Prompt);
                 if (r.Seed is { } seed) w.WriteNumber("seed", seed); else w.WriteNull("seed");
-                w.WriteNumber("bars", r.Length.InBars ? r.Length.Value : r.Length.Value * r.TempoBpm / 60 / InstanceCard.QuartersPerBar(r.TimeSignature));
+                w.WriteNumber("bars", InstanceCard.LengthBars(r));
                 w.WriteNumber("quartersPerBar", InstanceCard.QuartersPerBar(r.TimeSignature));
                 if (r.StemStartPpq is { } start) w.WriteNumber("startPpq", start); else w.WriteNull("startPpq");
             }
@@ -71,15 +71,16 @@ static class CardJson
                 w.WriteStartObject();
                 w.WriteNumber("number", h.Number);
                 w.WriteString("time", h.Time);
-                w.WriteString("prompt", h.Prompt);
-                if (h.Seed is { } seed) w.WriteNumber("seed", seed); else w.WriteNull("seed");
-                w.WriteNumber("temperature", h.Temperature);
-                w.WriteNumber("topK", h.TopK);
-                w.WriteNumber("guidance", h.Guidance);
-                w.WriteNumber("variations", h.Variations);
-                w.WriteNumber("bars", h.Bars);
-                w.WriteNumber("tempoBpm", h.TempoBpm);
-                w.WriteBoolean("restorable", h.StartPpq != null);
+                var asked = h.Request;
+                w.WriteString("prompt", asked.Prompt);
+                if (asked.Seed is { } seed) w.WriteNumber("seed", seed); else w.WriteNull("seed");
+                w.WriteNumber("temperature", asked.Temperature);
+                w.WriteNumber("topK", asked.TopK);
+                w.WriteNumber("guidance", asked.Guidance);
+                w.WriteNumber("variations", asked.Variations);
+                w.WriteNumber("bars", InstanceCard.LengthBars(asked));
+                w.WriteNumber("tempoBpm", asked.TempoBpm);
+                w.WriteBoolean("restorable", asked.StemStartPpq != null);
                 WriteStrings(w, "wavPaths", h.WavPaths);
                 w.WriteEndObject();
             }

@@ -40,6 +40,13 @@ sealed class InstanceCard(string id)
     /// <summary>Quarter notes per bar in the request's meter.</summary>
     public static double QuartersPerBar(TimeSignature meter) => new Stage.Shared.Music.TimeSignature(meter.Numerator, meter.Denominator).QuarterNotesPerBar;
 
+    /// <summary>The stem's length a request asks for, in quarter notes at its tempo and meter.</summary>
+    public static double LengthQuarters(GenerateRequest r) =>
+        r.Length.InBars ? r.Length.Value * QuartersPerBar(r.TimeSignature) : r.Length.Value * r.TempoBpm / 60;
+
+    /// <summary>The stem's length a request asks for, in bars (fractional when it was asked in seconds).</summary>
+    public static double LengthBars(GenerateRequest r) => r.Length.InBars ? r.Length.Value : LengthQuarters(r) / QuartersPerBar(r.TimeSignature);
+
     public void Start(GenerateRequest request, long stemFrames)
     {
         Request = request;
@@ -70,10 +77,7 @@ sealed class InstanceCard(string id)
         WavPaths = done.WavPaths;
         TotalSeconds = (DateTimeOffset.UtcNow - StartedAt).TotalSeconds;
         if (Request is not { } r || done.WavPaths.Count == 0) return;
-        double quarters = r.Length.InBars ? r.Length.Value * QuartersPerBar(r.TimeSignature) : r.Length.Value * r.TempoBpm / 60;
-        double bars = r.Length.InBars ? r.Length.Value : quarters / QuartersPerBar(r.TimeSignature);
-        History.Insert(0, new HistoryEntry(++nextHistoryNumber, DateTimeOffset.UtcNow, r.Prompt, r.Seed, r.Temperature, r.TopK, r.Guidance,
-            r.Variations, bars, r.TempoBpm, done.WavPaths, r.StemStartPpq, quarters, r.OutputSampleRate, r, Context, Variations));
+        History.Insert(0, new HistoryEntry(++nextHistoryNumber, DateTimeOffset.UtcNow, done.WavPaths, r, Context, Variations));
         if (History.Count > MaxHistory) History.RemoveAt(History.Count - 1);
     }
 

@@ -203,9 +203,9 @@ public sealed class RoomServer : IAsyncDisposable
                 HistoryEntry? entry;
                 lock (card.Gate) entry = card.History.Find(h => h.Number == number);
                 if (entry == null) throw new RoomException(404, $"this instance has no stem #{number} in its history");
-                if (entry.StartPpq is not { } start) throw new RoomException(409, $"stem #{number} was not placed on the timeline, so it cannot be restored");
+                if (entry.Request.StemStartPpq is not { } start) throw new RoomException(409, $"stem #{number} was not placed on the timeline, so it cannot be restored");
                 foreach (var path in entry.WavPaths) stems.Resolve(path);   // still there, still a stem
-                await room.SendAsync(id, new StemRestore(entry.WavPaths, start, entry.LengthQuarters, entry.SampleRate), cancel).ConfigureAwait(false);
+                await room.SendAsync(id, new StemRestore(entry.WavPaths, start, InstanceCard.LengthQuarters(entry.Request), entry.Request.OutputSampleRate), cancel).ConfigureAwait(false);
                 room.Restored(card, entry);
                 break;
             }
