@@ -102,6 +102,12 @@ public static class StemJob
     static OverlappedStemDecoder Decoder(StageModel model, StemDuration length) =>
         new(new StreamingStemDecoder(model.Decode, DelayPattern.Codebooks, length.Frames), ownThread: model.Codec.Backend is Stage.Inference.Kernels.CpuBackend);
 
+    /// <summary>Streams the pieces decoded so far, on the job's thread (listeners see one thread).</summary>
+    static void PushDecoded(OverlappedStemDecoder decoder, StemOutput stream)
+    {
+        while (decoder.TryTakePiece(out var piece)) stream.Push(piece.Samples);
+    }
+
     static StemVariation RunVariation(StageModel model, StageGenerator generator, StemRequest request, StemDuration length, Func<int, int[][]> contextCodes, int variation,
         StemClock clock, IStemListener? listener, CancellationToken cancel)
     {
@@ -114,13 +120,13 @@ public static class StemJob
             onFrame: (frame, frameCodes) =>
             {
                 decoder.Add(frameCodes);
-                while (decoder.TryTakePiece(out var piece)) stream.Push(piece.Samples);
+                PushDecoded(decoder, stream);
             },
             cancel);
 
         listener?.Progress(clock.At(StemProgress.Decoding, variation, length.Frames));
         decoder.Finish();
-        while (decoder.TryTakePiece(out var piece)) stream.Push(piece.Samples);
+        PushDecoded(decoder, stream);
         stream.Complete();
         // The WAV gets the exact whole-sequence decode; the streamed pieces are within the decoder's stated error.
         return Finish(request, length, variation, seed, codes, decoder.DecodeWhole(), clock, listener, cancel);
@@ -139,13 +145,13 @@ public static class StemJob
             onFrame: (frame, frameCodes) =>
             {
                 decoder.Add(frameCodes);
-                while (decoder.TryTakePiece(out var piece)) stream.Push(piece.Samples);
+                PushDecoded(decoder, stream);
             },
             cancel);
 
         listener?.Progress(clock.At(StemProgress.Decoding, 0, length.Frames));
         decoder.Finish();
-        while (decoder.TryTakePiece(out var piece)) stream.Push(piece.Samples);
+        PushDecoded(decoder, stream);
         stream.Complete();
         var results = new List<StemVariation>(variations)
         {

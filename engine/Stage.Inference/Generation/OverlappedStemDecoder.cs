@@ -46,7 +46,7 @@ public sealed class OverlappedStemDecoder : IDisposable
         if (_frames is null)
         {
             _decoder.Add(frameCodes);
-            while (_decoder.TryDecodePiece(out var piece)) _pieces.Enqueue(piece);
+            DecodeReadyPieces();
             return;
         }
         if (frameCodes.Length != _decoder.Codebooks) throw new ArgumentException($"a frame has {_decoder.Codebooks} codes, got {frameCodes.Length}");
@@ -70,7 +70,7 @@ public sealed class OverlappedStemDecoder : IDisposable
             _thread!.Join();
         }
         _failure?.Throw();
-        while (_decoder.TryDecodePiece(out var piece)) _pieces.Enqueue(piece);
+        DecodeReadyPieces();
     }
 
     /// <summary>The whole stem in one pass, for the WAV (after <see cref="Finish"/>).</summary>
@@ -96,6 +96,12 @@ public sealed class OverlappedStemDecoder : IDisposable
         _stop.Dispose();
     }
 
+    /// <summary>Decodes every piece whose frames are there (stopping early when disposed).</summary>
+    void DecodeReadyPieces()
+    {
+        while (!_stop.IsCancellationRequested && _decoder.TryDecodePiece(out var piece)) _pieces.Enqueue(piece);
+    }
+
     void DecodeLoop()
     {
         try
@@ -105,7 +111,7 @@ public sealed class OverlappedStemDecoder : IDisposable
                 foreach (var frame in _frames!.GetConsumingEnumerable(_stop.Token))
                 {
                     _decoder.Add(frame);
-                    while (!_stop.IsCancellationRequested && _decoder.TryDecodePiece(out var piece)) _pieces.Enqueue(piece);
+                    DecodeReadyPieces();
                 }
             });
         }
