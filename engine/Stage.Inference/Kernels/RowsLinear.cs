@@ -106,7 +106,7 @@ public sealed unsafe class RowsLinear : IChunkedWork
     /// </summary>
     void Dispatch(int outputs)
     {
-        _chunkColumns = _rows >= PanelRows ? ColumnsPerChunk : Math.Clamp(outputs / (2 * _pool.Workers) / 32 * 32, 32, 256);
+        _chunkColumns = UsesPanels(_rows) ? ColumnsPerChunk : Math.Clamp(outputs / (2 * _pool.Workers) / 32 * 32, 32, 256);
         _pool.Run(this, (outputs + _chunkColumns - 1) / _chunkColumns);
     }
 
@@ -114,7 +114,7 @@ public sealed unsafe class RowsLinear : IChunkedWork
     {
         int start = chunk * _chunkColumns;
         int end = Math.Min(start + _chunkColumns, _out);
-        if (_rows >= PanelRows && Vector256.IsHardwareAccelerated)
+        if (UsesPanels(_rows))
         {
             RunPanelChunk(start, end, worker);
             return;
@@ -159,10 +159,12 @@ public sealed unsafe class RowsLinear : IChunkedWork
     /// <summary>Batches from this many rows on (a prefill) go through packed panels and the GEMM's register tiles.</summary>
     internal const int PanelRows = 6;
 
+    static bool UsesPanels(int rows) => rows >= PanelRows && Vector256.IsHardwareAccelerated;
+
     /// <summary>Per worker: a panel of <see cref="ColumnsPerChunk"/> outputs × <paramref name="k"/> inputs.</summary>
     void EnsurePanels(int rows, int k)
     {
-        if (rows < PanelRows || (_panels.Length >= _pool.Workers && _panels[0].Length >= k * ColumnsPerChunk)) return;
+        if (!UsesPanels(rows) || (_panels.Length >= _pool.Workers && _panels[0].Length >= k * ColumnsPerChunk)) return;
         var panels = new float[_pool.Workers][];
         for (int i = 0; i < panels.Length; i++) panels[i] = GC.AllocateArray<float>(k * ColumnsPerChunk, pinned: true);
         _panels = panels;
