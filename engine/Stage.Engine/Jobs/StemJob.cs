@@ -11,8 +11,7 @@ public interface IStemListener
     void Progress(StemProgress progress);
 
     /// <summary>Streamed audio of one variation at the output rate: interleaved frames from <paramref name="startFrame"/> on.
-    /// Streamed audio is decoded in overlapping windows and differs from the WAV by at most the error stated in
-    /// <see cref="StreamingStemDecoder"/>'s notes.</summary>
+    /// It is converted from the same EnCodec samples as the WAV (see <see cref="StreamingStemDecoder"/>).</summary>
     void Audio(int variation, long startFrame, float[] interleaved, int sampleRate, int channels);
 
     void VariationCompleted(StemVariation variation);
@@ -100,7 +99,7 @@ public static class StemJob
 
     // Pieces are decoded beside the LM when EnCodec runs on the CPU (see OverlappedStemDecoder).
     static OverlappedStemDecoder Decoder(StageModel model, StemDuration length) =>
-        new(new StreamingStemDecoder(model.Decode, DelayPattern.Codebooks, length.Frames), ownThread: model.Codec.Backend is Stage.Inference.Kernels.CpuBackend);
+        new(new StreamingStemDecoder(model.Codec.OpenDecodeStream(length.Frames)), ownThread: model.Codec.Backend is Stage.Inference.Kernels.CpuBackend);
 
     /// <summary>Streams the pieces decoded so far, on the job's thread (listeners see one thread).</summary>
     static void PushDecoded(OverlappedStemDecoder decoder, StemOutput stream)
@@ -128,8 +127,8 @@ public static class StemJob
         decoder.Finish();
         PushDecoded(decoder, stream);
         stream.Complete();
-        // The WAV gets the exact whole-sequence decode; the streamed pieces are within the decoder's stated error.
-        return Finish(request, length, variation, seed, codes, decoder.DecodeWhole(), clock, listener, cancel);
+        // The streamed pieces are the whole-sequence decode's samples, so the WAV is them end to end.
+        return Finish(request, length, variation, seed, codes, decoder.Audio, clock, listener, cancel);
     }
 
     static IReadOnlyList<StemVariation> RunBatched(StageModel model, StageGenerator generator, StemRequest request, StemDuration length,
@@ -155,7 +154,7 @@ public static class StemJob
         stream.Complete();
         var results = new List<StemVariation>(variations)
         {
-            Finish(request, length, 0, request.Seed, candidates[0], decoder.DecodeWhole(), clock, listener, cancel),
+            Finish(request, length, 0, request.Seed, candidates[0], decoder.Audio, clock, listener, cancel),
         };
         for (int v = 1; v < variations; v++)
         {

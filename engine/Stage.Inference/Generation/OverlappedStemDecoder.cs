@@ -73,12 +73,8 @@ public sealed class OverlappedStemDecoder : IDisposable
         DecodeReadyPieces();
     }
 
-    /// <summary>The whole stem in one pass, for the WAV (after <see cref="Finish"/>).</summary>
-    public float[] DecodeWhole()
-    {
-        if (!_finished) throw new InvalidOperationException("finish the streamed pieces before the whole decode");
-        return _decoder.DecodeWhole();
-    }
+    /// <summary>The whole stem, for the WAV (after <see cref="Finish"/>): the streamed pieces end to end.</summary>
+    public float[] Audio => _finished ? _decoder.Audio : throw new InvalidOperationException("finish the streamed pieces before taking the whole stem");
 
     /// <summary>Stops the decode thread without waiting for the pieces still to come (a cancelled or failed job).</summary>
     public void Dispose()

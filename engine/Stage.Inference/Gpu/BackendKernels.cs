@@ -94,16 +94,18 @@ static class BackendKernels
 
     /// <summary>
     /// One LSTM time step for one hidden unit: gates[t] (x·W_ihᵀ + biases, computed for all frames first) plus
-    /// h[t − 1]·W_hhᵀ, then c = f⊙c + i⊙g, h[t] = o⊙tanh(c). One launch per step: step t reads what step t − 1 wrote.
+    /// h[t]·W_hhᵀ, then c = f⊙c + i⊙g, h[t + 1] = o⊙tanh(c). h's row 0 is the state before the first frame; it and the
+    /// cell are read only when <paramref name="carried"/> (a zero state adds nothing). One launch per step: step t reads
+    /// what step t − 1 wrote.
     /// </summary>
-    public static void LstmStep(Index1D index, ArrayView<float> gates, ArrayView<float> recurrent, ArrayView<float> cell, ArrayView<float> h, int hidden, int t)
+    public static void LstmStep(Index1D index, ArrayView<float> gates, ArrayView<float> recurrent, ArrayView<float> cell, ArrayView<float> h, int hidden, int t, int carried)
     {
         int unit = index;
         long g = (long)t * 4 * hidden;
         float gi = gates[g + unit], gf = gates[g + hidden + unit], gg = gates[g + 2 * hidden + unit], go = gates[g + 3 * hidden + unit];
-        if (t > 0)
+        if (carried != 0)
         {
-            long previous = (long)(t - 1) * hidden;
+            long previous = (long)t * hidden;
             for (int j = 0; j < hidden; j++)
             {
                 float hj = h[previous + j];
@@ -113,9 +115,9 @@ static class BackendKernels
                 go += recurrent[(long)(3 * hidden + unit) * hidden + j] * hj;
             }
         }
-        float c = (t > 0 ? Sigmoid(gf) * cell[unit] : 0f) + Sigmoid(gi) * XMath.Tanh(gg);
+        float c = (carried != 0 ? Sigmoid(gf) * cell[unit] : 0f) + Sigmoid(gi) * XMath.Tanh(gg);
         cell[unit] = c;
-        h[(long)t * hidden + unit] = Sigmoid(go) * XMath.Tanh(c);
+        h[(long)(t + 1) * hidden + unit] = Sigmoid(go) * XMath.Tanh(c);
     }
 
     /// <summary>Elementwise: 0 ELU, 1 GELU (exact), 2 ReLU, 3 a + b.</summary>

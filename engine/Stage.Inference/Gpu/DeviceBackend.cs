@@ -19,7 +19,7 @@ public sealed class DeviceBackend : IComputeBackend, IDisposable
     readonly List<IDisposable> uploads = [];
     readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvShape> conv, convTranspose;
     readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> linear;
-    readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> lstmStep;
+    readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> lstmStep;
     readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> pointwise;
     readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int> rows;
 
@@ -31,7 +31,7 @@ public sealed class DeviceBackend : IComputeBackend, IDisposable
         conv = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvShape>(BackendKernels.Conv1d);
         convTranspose = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvShape>(BackendKernels.ConvTranspose1d);
         linear = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(BackendKernels.Linear);
-        lstmStep = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(BackendKernels.LstmStep);
+        lstmStep = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(BackendKernels.LstmStep);
         pointwise = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(BackendKernels.Pointwise);
         rows = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(BackendKernels.Rows);
     }
@@ -149,15 +149,17 @@ public sealed class DeviceBackend : IComputeBackend, IDisposable
         }
     }
 
-    public void Lstm(Tensor x, LstmWeights w, Tensor y)
+    public void Lstm(Tensor x, LstmWeights w, Tensor y, LstmState? state = null)
     {
         int length = x.Dim(0), h = w.HiddenSize, gates = 4 * h;
         if (y.Length < length * h) throw new ArgumentException($"y holds {y.Length} floats, expected [{length}, {h}]");
         if (length == 0) return;
+        bool carried = state is not null && state.Frames > 0;
         lock (gate)
         {
             accelerator.Bind();   // the calling thread may not be the one that opened the device
             var input = In(x.ReadOnlySpan[..(length * w.InputSize)]);
+            var inputView = input.View;
             using var all = accelerator.Allocate1D<float>(length * gates);
             using var cell = accelerator.Allocate1D<float>(h);
             try
@@ -166,13 +168,28 @@ public sealed class DeviceBackend : IComputeBackend, IDisposable
                 {
                     var projection = Upload(w.Input[l]);
                     var recurrent = Upload(w.Recurrent[l]);
-                    linear(length * gates, input.View, projection.Weight.View, projection.Bias.View, all.View, w.Input[l].InFeatures, gates, 0);
-                    var outputs = accelerator.Allocate1D<float>(length * h);
-                    for (int t = 0; t < length; t++) lstmStep(h, all.View, recurrent.Weight.View, cell.View, outputs.View, h, t);
+                    linear(length * gates, inputView, projection.Weight.View, projection.Bias.View, all.View, w.Input[l].InFeatures, gates, 0);
+                    // Row 0 holds h before the first frame (the carried state), step t writes row t + 1.
+                    var outputs = accelerator.Allocate1D<float>((length + 1) * h);
+                    if (carried)
+                    {
+                        outputs.View.SubView(0, h).CopyFromCPU(state!.Hidden[l]);
+                        cell.View.CopyFromCPU(state.Cell[l]);
+                    }
+                    for (int t = 0; t < length; t++) lstmStep(h, all.View, recurrent.Weight.View, cell.View, outputs.View, h, t, carried || t > 0 ? 1 : 0);
                     input.Dispose();
                     input = outputs;
+                    inputView = outputs.View.SubView(h, length * h);
+                    if (state is not null)
+                    {
+                        accelerator.Synchronize();
+                        outputs.View.SubView((long)length * h, h).CopyToCPU(state.Hidden[l]);
+                        cell.View.CopyToCPU(state.Cell[l]);
+                    }
                 }
-                Out(input, y.Span[..(length * h)]);
+                accelerator.Synchronize();
+                inputView.AsContiguous().SubView(0, length * h).CopyToCPU(y.Span[..(length * h)]);
+                if (state is not null) state.Frames += length;
             }
             finally { input.Dispose(); }
         }

@@ -24,7 +24,7 @@ public sealed class CpuBackend : IComputeBackend
     public void ConvTranspose1d(Tensor x, ConvTranspose1dWeights w, int trimLeft, int trimRight, Tensor y, bool eluInput = false)
         => Kernels.ConvTranspose1d.Forward(x.ReadOnlySpan, x.Dim(0), w, trimLeft, trimRight, y.Span, eluInput);
 
-    public void Lstm(Tensor x, LstmWeights w, Tensor y) => Kernels.Lstm.Forward(x.ReadOnlySpan, x.Dim(0), w, y.Span);
+    public void Lstm(Tensor x, LstmWeights w, Tensor y, LstmState? state = null) => Kernels.Lstm.Forward(x.ReadOnlySpan, x.Dim(0), w, y.Span, state);
 
     public void LayerNorm(Tensor x, Tensor y, NormWeights w, float eps) => Norms.LayerNorm(x.ReadOnlySpan, y.Span, w.Dim, w.Weight, w.Bias, eps);
 

@@ -23,8 +23,8 @@ public interface IComputeBackend
     /// <summary>Time-major transposed conv: x [T, in] → y [(T−1)·s + k − trims, out].</summary>
     void ConvTranspose1d(Tensor x, ConvTranspose1dWeights w, int trimLeft, int trimRight, Tensor y, bool eluInput = false);
 
-    /// <summary>Stacked LSTM over frames: x [T, in] → y [T, hidden] (zero initial state).</summary>
-    void Lstm(Tensor x, LstmWeights w, Tensor y);
+    /// <summary>Stacked LSTM over frames: x [T, in] → y [T, hidden], from zero state or continuing <paramref name="state"/> (which it advances).</summary>
+    void Lstm(Tensor x, LstmWeights w, Tensor y, LstmState? state = null);
 
     /// <summary>LayerNorm over the last axis (x and y may be the same tensor).</summary>
     void LayerNorm(Tensor x, Tensor y, NormWeights w, float eps);

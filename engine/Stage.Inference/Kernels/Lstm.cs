@@ -3,7 +3,10 @@ using System.Numerics.Tensors;
 
 namespace Stage.Inference.Kernels;
 
-/// <summary>Stacked LSTM over time-major frames, zero initial state (PyTorch nn.LSTM semantics). x and y must not overlap.</summary>
+/// <summary>
+/// Stacked LSTM over time-major frames (PyTorch nn.LSTM semantics), from zero state or from where an
+/// <see cref="LstmState"/> left off. x and y must not overlap.
+/// </summary>
 public static class Lstm
 {
     /// <summary>
@@ -11,8 +14,12 @@ public static class Lstm
     /// the previous layer's outputs: gates = x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh,
     /// i, f, o = σ, g = tanh, c = f⊙c + i⊙g, h = o⊙tanh(c).
     /// </summary>
-    public static void Forward(ReadOnlySpan<float> x, int length, LstmWeights w, Span<float> y)
+    public static void Forward(ReadOnlySpan<float> x, int length, LstmWeights w, Span<float> y) => Forward(x, length, w, y, null);
+
+    /// <summary>As above, starting from <paramref name="state"/> (null: zero state) and leaving it where the last frame ends.</summary>
+    public static void Forward(ReadOnlySpan<float> x, int length, LstmWeights w, Span<float> y, LstmState? state)
     {
+        state?.Check(w);
         int h = w.HiddenSize, gates = 4 * h;
         if (x.Length < length * w.InputSize) throw new ArgumentException($"x holds {x.Length} floats, expected [{length}, {w.InputSize}]");
         if (y.Length < length * h) throw new ArgumentException($"y holds {y.Length} floats, expected [{length}, {h}]");
@@ -35,11 +42,15 @@ public static class Lstm
                 MatMul.Linear(input, length, w.Input[l], all);
                 var c = cell.AsSpan(0, h);
                 var tc = tanhCell.AsSpan(0, h);
-                c.Clear();
+                // A zero h adds nothing, so the first frame of a fresh sequence skips the recurrent product.
+                bool carried = state is not null && state.Frames > 0;
+                if (carried) state!.Cell[l].CopyTo(c);
+                else c.Clear();
                 for (int t = 0; t < length; t++)
                 {
                     var gt = all.Slice(t * gates, gates);
                     if (t > 0) MatMul.Linear(outputs.Slice((t - 1) * h, h), 1, w.Recurrent[l], gt, accumulate: true);
+                    else if (carried) MatMul.Linear(state!.Hidden[l], 1, w.Recurrent[l], gt, accumulate: true);
                     var i = gt[..h];
                     var f = gt.Slice(h, h);
                     var gg = gt.Slice(2 * h, h);
@@ -53,8 +64,14 @@ public static class Lstm
                     TensorPrimitives.Tanh(c, tc);
                     TensorPrimitives.Multiply(o, tc, outputs.Slice(t * h, h));
                 }
+                if (state is not null)
+                {
+                    outputs.Slice((length - 1) * h, h).CopyTo(state.Hidden[l]);
+                    c.CopyTo(state.Cell[l]);
+                }
                 input = outputs;
             }
+            if (state is not null) state.Frames += length;
         }
         finally
         {

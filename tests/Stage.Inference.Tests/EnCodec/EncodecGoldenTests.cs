@@ -117,6 +117,43 @@ public abstract class EncodecGoldenChecks(ITestOutputHelper output, EncodecModel
         CompareAudio("encodec.handpicked_decoded", _model.Decode(codes));
     }
 
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(7, 0)]
+    [InlineData(25, 0)]
+    [InlineData(25, 300)]
+    [InlineData(1000, 1)]
+    public void StreamedDecodeIsTheWholeDecode(int piece, int randomFrames)
+    {
+        var codes = randomFrames == 0 ? Codes(_golden, "encodec.codes") : RandomCodes(randomFrames, piece);
+        var whole = _model.Decode(codes);
+        var stream = _model.OpenDecodeStream(codes.Frames);
+        var streamed = new float[codes.Frames * 640];
+        var frame = new int[codes.Codebooks];
+        for (int t = 0; t < codes.Frames; t++)
+        {
+            for (int q = 0; q < codes.Codebooks; q++) frame[q] = codes[q, t];
+            stream.Add(frame);
+            int settled = stream.SettledFrames;
+            if (settled - stream.DecodedFrames >= piece || settled == codes.Frames)
+                stream.Decode(settled, streamed.AsSpan(stream.DecodedFrames * 640));
+        }
+        Assert.Equal(codes.Frames, stream.DecodedFrames);
+        float max = 0;
+        for (int i = 0; i < whole.Length; i++) max = Math.Max(max, Math.Abs(whole[i] - streamed[i]));
+        output.WriteLine($"{codes.Frames} frames in pieces of {piece}: max |streamed - whole| = {max:E2}");
+        Assert.Equal(whole, streamed);
+    }
+
+    CodeMatrix RandomCodes(int frames, int seed)
+    {
+        var random = new Random(seed);
+        var codes = new CodeMatrix(_model.Codebooks, frames);
+        for (int q = 0; q < codes.Codebooks; q++)
+            for (int t = 0; t < frames; t++) codes[q, t] = random.Next(_model.Config.Bins);
+        return codes;
+    }
+
     [Fact]
     public void DecodingInPiecesApproachesTheWholeDecode()
     {

@@ -4,21 +4,15 @@ namespace Stage.Inference.Tests.Generation;
 
 public class OverlappedStemDecoderTests
 {
-    static float[] LocalDecode(int[][] codes) => StreamingStemDecoderTests.LocalDecode(codes);
-
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void Pieces_come_in_order_cover_the_stem_and_equal_the_inline_decoder_s(bool ownThread)
     {
         const int total = 120;
-        int generatingThread = Environment.CurrentManagedThreadId, decodedOn = -1;
-        float[] Decode(int[][] codes)
-        {
-            decodedOn = Environment.CurrentManagedThreadId;
-            return LocalDecode(codes);
-        }
-        using var decoder = new OverlappedStemDecoder(new StreamingStemDecoder(Decode, 4, total), ownThread);
+        int generatingThread = Environment.CurrentManagedThreadId;
+        var frames = new LocalFrames(total, lookahead: 4);
+        using var decoder = new OverlappedStemDecoder(new StreamingStemDecoder(frames), ownThread);
         Assert.Equal(ownThread, decoder.OnOwnThread);
         var streamed = new List<float>();
         void Take()
@@ -39,14 +33,16 @@ public class OverlappedStemDecoderTests
         decoder.Finish();
         Take();
         Assert.Equal(total * 640, streamed.Count);
-        Assert.Equal(ownThread, decodedOn != generatingThread);
-        Assert.Equal(decoder.DecodeWhole(), streamed.ToArray());
+        Assert.Equal(ownThread, frames.DecodedOn != generatingThread);
+        Assert.Equal(decoder.Audio, streamed.ToArray());
+        for (int t = 0; t < total; t++) Assert.Equal(LocalFrames.Sample([t, 7, 8, t % 13], 9), streamed[t * 640 + 9]);
     }
 
     [Fact]
     public void A_failed_piece_decode_is_rethrown_on_the_generating_thread()
     {
-        var decoder = new OverlappedStemDecoder(new StreamingStemDecoder(_ => throw new InvalidDataException("EnCodec failed on piece 1"), 4, 60), ownThread: true);
+        var decoder = new OverlappedStemDecoder(new StreamingStemDecoder(
+            new LocalFrames(60, onDecode: () => throw new InvalidDataException("EnCodec failed on piece 1"))), ownThread: true);
         var e = Assert.Throws<InvalidDataException>(() =>
         {
             for (int t = 0; t < 60; t++) decoder.Add([t, 1, 2, 3]);
@@ -61,18 +57,17 @@ public class OverlappedStemDecoderTests
     {
         using var started = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
-        var decoder = new OverlappedStemDecoder(new StreamingStemDecoder(codes =>
+        var decoder = new OverlappedStemDecoder(new StreamingStemDecoder(new LocalFrames(500, onDecode: () =>
         {
             started.Set();
             release.Wait(TimeSpan.FromSeconds(10));
-            return LocalDecode(codes);
-        }, 4, 500), ownThread: true);
+        })), ownThread: true);
         for (int t = 0; t < 100; t++) decoder.Add([t, 1, 2, 3]);
         Assert.True(started.Wait(TimeSpan.FromSeconds(10)));
         var disposing = Task.Run(decoder.Dispose);
         release.Set();   // the piece in progress finishes; no further piece starts
         await disposing.WaitAsync(TimeSpan.FromSeconds(10));   // throws TimeoutException if Dispose hangs
         Assert.Throws<ObjectDisposedException>(() => decoder.Add([0, 1, 2, 3]));
-        Assert.Throws<InvalidOperationException>(() => decoder.DecodeWhole());
+        Assert.Throws<InvalidOperationException>(() => decoder.Audio);
     }
 }

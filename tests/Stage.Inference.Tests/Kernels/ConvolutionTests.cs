@@ -176,4 +176,34 @@ public class ConvolutionTests
             for (int i = 0; i < hidden; i++)
                 Assert.True(Math.Abs(y[t * hidden + i] - seq[t][i]) < 1e-5, $"h[{t}, {i}]");
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(9)]
+    public void AnLstmRunInPiecesCarriesItsStateExactly(int piece)
+    {
+        int input = 5, hidden = 20, length = 23;
+        var layers = new List<LstmWeights.Layer>();
+        for (int l = 0; l < 2; l++)
+        {
+            int inSize = l == 0 ? input : hidden;
+            layers.Add(new LstmWeights.Layer(Random(4 * hidden * inSize, 60 + l), Random(4 * hidden * hidden, 70 + l), Random(4 * hidden, 80 + l), Random(4 * hidden, 90 + l)));
+        }
+        var weights = LstmWeights.FromPyTorch(input, hidden, layers);
+        var x = Random(length * input, 99);
+        var whole = new float[length * hidden];
+        Lstm.Forward(x, length, weights, whole);
+
+        var state = new LstmState(weights);
+        var pieces = new float[length * hidden];
+        for (int t = 0; t < length; t += piece)
+        {
+            int n = Math.Min(piece, length - t);
+            Lstm.Forward(x.AsSpan(t * input, n * input), n, weights, pieces.AsSpan(t * hidden, n * hidden), state);
+        }
+        Assert.Equal(length, state.Frames);
+        Assert.Equal(whole, pieces);
+        Assert.Throws<ArgumentException>(() => Lstm.Forward(x, length, weights, pieces, new LstmState(2, hidden + 1)));
+    }
 }

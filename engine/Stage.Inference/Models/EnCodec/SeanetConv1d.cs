@@ -23,6 +23,15 @@ sealed class SeanetConv1d
 
     public int OutChannels => _weights.OutChannels;
 
+    /// <summary>How many input frames, padding included, separate the first and last taps of one output: k_eff − 1.</summary>
+    public int Span => (_weights.KernelSize - 1) * _weights.Dilation;
+
+    /// <summary>Input frames an output sees either side of its own (the larger of a stride-1 conv's two paddings).</summary>
+    public int Reach => Math.Max(Lookahead, Span - Lookahead);
+
+    /// <summary>Input frames an output looks ahead of its own (the right padding of a stride-1 conv).</summary>
+    public int Lookahead => Conv1d.NonCausalPadding(Span + 1, _weights.KernelSize, 1, _weights.Dilation).Right;
+
     public static SeanetConv1d Load(IComputeBackend backend, SafetensorsFile file, string prefix, int inChannels, int outChannels, int kernelSize,
         int stride, int dilation, PaddingMode padding)
     {

@@ -16,6 +16,19 @@ sealed class SeanetConvTranspose1d
         _weights = weights;
     }
 
+    /// <summary>
+    /// Input frames, either side of a frame, that its own outputs and <paramref name="outputReach"/> outputs beyond
+    /// them depend on. Trimmed output p comes from untrimmed q = p + trim_left, which inputs (q − k, q] / stride feed.
+    /// </summary>
+    public int InputReach(int outputReach)
+    {
+        int k = _weights.KernelSize, s = _weights.Stride;
+        int left = ConvTranspose1d.NonCausalTrim(k, s).Left;
+        int before = (outputReach - left + k - 1) / s;          // from the frame's first output minus the reach
+        int after = (s - 1 + outputReach + left) / s;           // to its last output plus the reach
+        return Math.Max(Math.Max(before, after), 0);
+    }
+
     public static SeanetConvTranspose1d Load(IComputeBackend backend, SafetensorsFile file, string prefix, int inChannels, int outChannels, int kernelSize, int stride)
     {
         // ConvTranspose1d stores [in, out, k]; weight norm's dim 0 is therefore the input channel.

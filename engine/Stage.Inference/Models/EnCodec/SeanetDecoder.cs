@@ -58,10 +58,30 @@ sealed class SeanetDecoder
     /// <param name="trace">Optional observer of module outputs (valid during the call only; clone to keep), keyed "decoder.model.{i}" as in the reference.</param>
     public Tensor Forward(Tensor latent, Action<string, Tensor>? trace = null)
     {
-        var x = _input.Forward(latent, eluInput: false);
+        var x = Input(latent);
         trace?.Invoke("decoder.model.0", x);
-        x = _lstm.Forward(x);
+        x = Memory(x);
         trace?.Invoke("decoder.model.1", x);
+        return Upsample(x, trace);
+    }
+
+    /// <summary>The first conv: latent [T, dim] → [T, channels].</summary>
+    public Tensor Input(Tensor latent) => _input.Forward(latent, eluInput: false);
+
+    /// <summary>Latent frames the first conv looks ahead: the codes a frame's audio waits for.</summary>
+    public int InputLookahead => _input.Lookahead;
+
+    /// <summary>Latent frames the first conv looks back.</summary>
+    public int InputLookback => _input.Span - _input.Lookahead;
+
+    /// <summary>The LSTM and its skip; with a state, continuing the sequence it ended.</summary>
+    public Tensor Memory(Tensor x, LstmState? state = null) => _lstm.Forward(x, state);
+
+    public LstmState NewMemoryState() => _lstm.NewState();
+
+    /// <summary>Everything after the LSTM: [T, channels] → [T·hop, 1].</summary>
+    public Tensor Upsample(Tensor x, Action<string, Tensor>? trace = null)
+    {
         foreach (var stage in _stages)
         {
             x = stage.Upsample.Forward(x, eluInput: true);
@@ -69,5 +89,23 @@ sealed class SeanetDecoder
             foreach (var block in stage.Blocks) block.ForwardInPlace(x);
         }
         return _output.Forward(x, eluInput: true);
+    }
+
+    /// <summary>
+    /// LSTM frames, either side of a frame, that its audio from <see cref="Upsample"/> depends on: each conv's reach at
+    /// its own rate, carried back through every transposed conv (1 frame for EnCodec 32 kHz).
+    /// </summary>
+    public int UpsampleReach
+    {
+        get
+        {
+            int reach = _output.Reach;
+            for (int s = _stages.Length - 1; s >= 0; s--)
+            {
+                foreach (var block in _stages[s].Blocks) reach += block.Reach;
+                reach = _stages[s].Upsample.InputReach(reach);
+            }
+            return reach;
+        }
     }
 }

@@ -31,10 +31,14 @@ sealed class SeanetLstm
         return new SeanetLstm(backend, LstmWeights.FromPyTorch(dim, dim, parameters));
     }
 
-    public Tensor Forward(Tensor x)
+    /// <summary>A fresh state for running a sequence in pieces.</summary>
+    public LstmState NewState() => new(_weights);
+
+    /// <param name="state">Where the previous piece of the sequence ended (advanced past x); null for a whole sequence.</param>
+    public Tensor Forward(Tensor x, LstmState? state = null)
     {
         var y = new Tensor(x.Shape);
-        _backend.Lstm(x, _weights, y);
+        _backend.Lstm(x, _weights, y, state);
         _backend.Add(y, x, y);
         return y;
     }

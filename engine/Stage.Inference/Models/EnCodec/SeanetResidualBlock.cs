@@ -28,6 +28,9 @@ sealed class SeanetResidualBlock
         return new SeanetResidualBlock(compress, expand);
     }
 
+    /// <summary>Frames of x, either side, that one output frame depends on.</summary>
+    public int Reach => _compress.Reach + _expand.Reach;
+
     /// <summary>x ← x + block(x), in place: the identity shortcut needs no copy of x.</summary>
     public void ForwardInPlace(Tensor x)
     {
