@@ -180,40 +180,9 @@ public sealed unsafe class RowsLinear : IChunkedWork
         int cols = end - start, k = _in;
         fixed (float* panel = _panels[worker])
         {
-            // Written in panel order (input-major, the 32 outputs side by side): the 32 weight rows are read as 32
-            // sequential streams, and each panel line is written once, whole.
-            const int width = ColumnsPerChunk;
-            if (_int8 != null)
-            {
-                sbyte* w = _int8 + (long)start * k;
-                float* scales = _scales + start;
-                for (int i = 0; i < k; i++)
-                {
-                    float* line = panel + (long)i * width;
-                    for (int j = 0; j < cols; j++) line[j] = w[(long)j * k + i] * scales[j];
-                    for (int j = cols; j < width; j++) line[j] = 0;
-                }
-            }
-            else if (_bf16 != null)
-            {
-                ushort* w = _bf16 + (long)start * k;
-                for (int i = 0; i < k; i++)
-                {
-                    float* line = panel + (long)i * width;
-                    for (int j = 0; j < cols; j++) line[j] = BitConverter.Int32BitsToSingle(w[(long)j * k + i] << 16);
-                    for (int j = cols; j < width; j++) line[j] = 0;
-                }
-            }
-            else
-            {
-                float* w = _w + (long)start * k;
-                for (int i = 0; i < k; i++)
-                {
-                    float* line = panel + (long)i * width;
-                    for (int j = 0; j < cols; j++) line[j] = w[(long)j * k + i];
-                    for (int j = cols; j < width; j++) line[j] = 0;
-                }
-            }
+            if (_int8 != null) WeightPanel.Pack(_int8 + (long)start * k, _scales + start, cols, k, panel);
+            else if (_bf16 != null) WeightPanel.Pack(_bf16 + (long)start * k, cols, k, panel);
+            else WeightPanel.Pack(_w + (long)start * k, cols, k, panel);
             if (_mode != LinearOutput.Accumulate)
                 for (int r = 0; r < _rows; r++) new Span<float>(_y + (long)r * _yStride + start, cols).Clear();
             MatMul.PanelProduct(_x, _xStride, _rows, panel, k, _y + start, _yStride, cols);
