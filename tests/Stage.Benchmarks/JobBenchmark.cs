@@ -14,7 +14,8 @@ namespace Stage.Benchmarks;
 /// render from the same pieces. Reports the time to the first streamed audio and the total.
 /// It drives the same classes as <see cref="StemJob"/> (StreamingStemDecoder, StemOutput, StageGenerator) because a
 /// random <see cref="StageModel"/> cannot be built in-process. Arguments: [context seconds = 10] [stem seconds = 10]
-/// [--device D] [--precision P] [--inline-pieces] (the streamed pieces decoded on the LM's thread rather than beside it).
+/// [--device D] [--precision P] [--inline-pieces] (the streamed pieces decoded on the LM's thread rather than beside it)
+/// [--repeat N] (N jobs in one process: the later ones are what an engine's later requests see).
 /// </summary>
 static class JobBenchmark
 {
@@ -24,6 +25,12 @@ static class JobBenchmark
         if (device is null) return 1;
         bool inline = args.Contains("--inline-pieces");   // the pieces decoded on the LM's thread, as before the decode thread
         args = args.Where(a => a != "--inline-pieces").ToArray();
+        int repeat = 1, at = Array.IndexOf(args, "--repeat");
+        if (at >= 0)
+        {
+            repeat = int.Parse(args[at + 1]);
+            args = args.Where((_, i) => i != at && i != at + 1).ToArray();
+        }
         double contextSeconds = args.Length > 0 ? double.Parse(args[0]) : 10;
         double stemSeconds = args.Length > 1 ? double.Parse(args[1]) : 10;
         int frames = (int)Math.Round(stemSeconds * 50);
@@ -48,57 +55,67 @@ static class JobBenchmark
         var random = new Random(3);
         var text = new float[20 * lm.Dims.TextDim];
         for (int i = 0; i < text.Length; i++) text[i] = (float)(random.NextDouble() * 2 - 1);
-        var contextAudio = EncodecBenchmark.TestSignal((int)(contextSeconds * 32000), 32000);
         using var generator = new StageGenerator(device);
-        var process = Process.GetCurrentProcess();
-        var cpuAtStart = process.TotalProcessorTime;
-
-        clock.Restart();
-        var contextCodes = CodeRows.FromMatrix(codec.Encode(contextAudio));
-        var encoded = clock.Elapsed;
-        var pieceDecode = TimeSpan.Zero;
-        TimeSpan firstAudio = default, firstFrame = default;
-        long delivered = 0;
-        using var decoder = new OverlappedStemDecoder(new StreamingStemDecoder(codec.OpenDecodeStream(frames)),
-            ownThread: !inline && codec.Backend is Stage.Inference.Kernels.CpuBackend);
-        var output = new StemOutput(outputRate, outputChannels, StemDuration.FromSeconds(stemSeconds, outputRate).OutputSamples, (start, samples) =>
+        // A later run is what an engine's second request sees: code already compiled, buffers already there.
+        for (int run = 1; run <= repeat; run++)
         {
-            if (delivered == 0) firstAudio = clock.Elapsed;
-            delivered += samples.Length / outputChannels;
-        });
-        generator.Generate(lm, contextCodes, text, new GenerationOptions { Frames = frames, Seed = 42 }, 1, null,
-            (frame, frameCodes) =>
-            {
-                if (frame == 0) firstFrame = clock.Elapsed;
-                var before = clock.Elapsed;
-                decoder.Add(frameCodes);
-                while (decoder.TryTakePiece(out var piece)) output.Push(piece.Samples);
-                pieceDecode += clock.Elapsed - before;
-            },
-            CancellationToken.None);
-        var generated = clock.Elapsed;
-        decoder.Finish();
-        while (decoder.TryTakePiece(out var piece)) output.Push(piece.Samples);
-        output.Complete();
-        var streamed = clock.Elapsed;
-        StemOutput.Render(decoder.Audio, outputRate, outputChannels, output.TotalFrames);
-        var total = clock.Elapsed;
-        process.Refresh();
-        var cpu = process.TotalProcessorTime - cpuAtStart;
-
-        Console.WriteLine($"  {contextSeconds:0.#} s context ({contextCodes[0].Length} frames) + {stemSeconds:0.#} s stem ({frames} frames), "
-            + $"guidance 3, top-k 250, {outputRate} Hz stereo out, {Environment.ProcessorCount} cores (load average {LoadAverage()})");
-        Console.WriteLine($"  context encode               {encoded.TotalSeconds,7:F2} s");
-        Console.WriteLine($"  first complete frame         {firstFrame.TotalSeconds,7:F2} s");
-        Console.WriteLine($"  first streamed audio         {firstAudio.TotalSeconds,7:F2} s  (first piece {StreamingStemDecoder.DefaultFirstPieceFrames}, then {StreamingStemDecoder.DefaultPieceFrames} frames, "
-            + "each decoded once, as the whole decode gives it)");
-        Console.WriteLine($"  generation done              {generated.TotalSeconds,7:F2} s  ({frames / (generated - encoded).TotalSeconds:F2} frames/s incl. piece decoding)");
-        Console.WriteLine($"  piece decoding (in the loop) {pieceDecode.TotalSeconds,7:F2} s  ({(decoder.OnOwnThread ? "on a thread of its own; the LM's thread only hands frames over" : "on the LM's thread")})");
-        Console.WriteLine($"  all audio streamed           {streamed.TotalSeconds,7:F2} s  ({delivered} frames)");
-        Console.WriteLine($"  WAV render at {outputRate / 1000} kHz         {(total - streamed).TotalSeconds,7:F2} s  (from the streamed pieces)");
-        Console.WriteLine($"  total                        {total.TotalSeconds,7:F2} s  (CPU {cpu.TotalSeconds:F1} s; peak working set {process.PeakWorkingSet64 / 1e9:F2} GB)");
+            if (repeat > 1) Console.WriteLine($"  run {run} of {repeat}{(run == 1 ? " (the process's first)" : "")}:");
+            RunOnce();
+        }
         if (device.IsAccelerator) Console.WriteLine($"  {BenchmarkDevice.Memory(device)}");
         return 0;
+
+        void RunOnce()
+        {
+            var contextAudio = EncodecBenchmark.TestSignal((int)(contextSeconds * 32000), 32000);
+            var process = Process.GetCurrentProcess();
+            var cpuAtStart = process.TotalProcessorTime;
+
+            clock.Restart();
+            var contextCodes = CodeRows.FromMatrix(codec.Encode(contextAudio));
+            var encoded = clock.Elapsed;
+            var pieceDecode = TimeSpan.Zero;
+            TimeSpan firstAudio = default, firstFrame = default;
+            long delivered = 0;
+            using var decoder = new OverlappedStemDecoder(new StreamingStemDecoder(codec.OpenDecodeStream(frames)),
+                ownThread: !inline && codec.Backend is Stage.Inference.Kernels.CpuBackend);
+            var output = new StemOutput(outputRate, outputChannels, StemDuration.FromSeconds(stemSeconds, outputRate).OutputSamples, (start, samples) =>
+            {
+                if (delivered == 0) firstAudio = clock.Elapsed;
+                delivered += samples.Length / outputChannels;
+            });
+            generator.Generate(lm, contextCodes, text, new GenerationOptions { Frames = frames, Seed = 42 }, 1, null,
+                (frame, frameCodes) =>
+                {
+                    if (frame == 0) firstFrame = clock.Elapsed;
+                    var before = clock.Elapsed;
+                    decoder.Add(frameCodes);
+                    while (decoder.TryTakePiece(out var piece)) output.Push(piece.Samples);
+                    pieceDecode += clock.Elapsed - before;
+                },
+                CancellationToken.None);
+            var generated = clock.Elapsed;
+            decoder.Finish();
+            while (decoder.TryTakePiece(out var piece)) output.Push(piece.Samples);
+            output.Complete();
+            var streamed = clock.Elapsed;
+            StemOutput.Render(decoder.Audio, outputRate, outputChannels, output.TotalFrames);
+            var total = clock.Elapsed;
+            process.Refresh();
+            var cpu = process.TotalProcessorTime - cpuAtStart;
+
+            Console.WriteLine($"  {contextSeconds:0.#} s context ({contextCodes[0].Length} frames) + {stemSeconds:0.#} s stem ({frames} frames), "
+                + $"guidance 3, top-k 250, {outputRate} Hz stereo out, {Environment.ProcessorCount} cores (load average {LoadAverage()})");
+            Console.WriteLine($"  context encode               {encoded.TotalSeconds,7:F2} s");
+            Console.WriteLine($"  first complete frame         {firstFrame.TotalSeconds,7:F2} s");
+            Console.WriteLine($"  first streamed audio         {firstAudio.TotalSeconds,7:F2} s  (first piece {StreamingStemDecoder.DefaultFirstPieceFrames}, then {StreamingStemDecoder.DefaultPieceFrames} frames, "
+                + "each decoded once, as the whole decode gives it)");
+            Console.WriteLine($"  generation done              {generated.TotalSeconds,7:F2} s  ({frames / (generated - encoded).TotalSeconds:F2} frames/s incl. piece decoding)");
+            Console.WriteLine($"  piece decoding (in the loop) {pieceDecode.TotalSeconds,7:F2} s  ({(decoder.OnOwnThread ? "on a thread of its own; the LM's thread only hands frames over" : "on the LM's thread")})");
+            Console.WriteLine($"  all audio streamed           {streamed.TotalSeconds,7:F2} s  ({delivered} frames)");
+            Console.WriteLine($"  WAV render at {outputRate / 1000} kHz         {(total - streamed).TotalSeconds,7:F2} s  (from the streamed pieces)");
+            Console.WriteLine($"  total                        {total.TotalSeconds,7:F2} s  (CPU {cpu.TotalSeconds:F1} s; peak working set {process.PeakWorkingSet64 / 1e9:F2} GB)");
+        }
     }
 
     static string LoadAverage()
