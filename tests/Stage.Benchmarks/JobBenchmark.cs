@@ -15,7 +15,7 @@ namespace Stage.Benchmarks;
 /// It drives the same classes as <see cref="StemJob"/> (StreamingStemDecoder, StemOutput, StageGenerator) because a
 /// random <see cref="StageModel"/> cannot be built in-process. Arguments: [context seconds = 10] [stem seconds = 10]
 /// [--device D] [--precision P] [--inline-pieces] (the streamed pieces decoded on the LM's thread rather than beside it)
-/// [--repeat N] (N jobs in one process: the later ones are what an engine's later requests see).
+/// [--repeat N] (N takes in one process: the later ones are a producer's next takes of the same bars, another seed).
 /// </summary>
 static class JobBenchmark
 {
@@ -56,23 +56,25 @@ static class JobBenchmark
         var text = new float[20 * lm.Dims.TextDim];
         for (int i = 0; i < text.Length; i++) text[i] = (float)(random.NextDouble() * 2 - 1);
         using var generator = new StageGenerator(device);
-        // A later run is what an engine's second request sees: code already compiled, buffers already there.
+        // A later run is a producer's next take in the same engine: another seed on the same bars and prompt, so the
+        // context's codes are the ones StageModel kept and the generator restores its kept prefill.
+        int[][]? keptContext = null;
         for (int run = 1; run <= repeat; run++)
         {
-            if (repeat > 1) Console.WriteLine($"  run {run} of {repeat}{(run == 1 ? " (the process's first)" : "")}:");
-            RunOnce();
+            if (repeat > 1) Console.WriteLine(run == 1 ? $"  take 1 of {repeat} (the process's first):" : $"  take {run} of {repeat} (same bars and prompt, seed {41 + run}):");
+            RunOnce((ulong)(41 + run));
         }
         if (device.IsAccelerator) Console.WriteLine($"  {BenchmarkDevice.Memory(device)}");
         return 0;
 
-        void RunOnce()
+        void RunOnce(ulong seed)
         {
             var contextAudio = EncodecBenchmark.TestSignal((int)(contextSeconds * 32000), 32000);
             var process = Process.GetCurrentProcess();
             var cpuAtStart = process.TotalProcessorTime;
 
             clock.Restart();
-            var contextCodes = CodeRows.FromMatrix(codec.Encode(contextAudio));
+            var contextCodes = keptContext ??= CodeRows.FromMatrix(codec.Encode(contextAudio));
             var encoded = clock.Elapsed;
             var pieceDecode = TimeSpan.Zero;
             TimeSpan firstAudio = default, firstFrame = default;
@@ -84,7 +86,7 @@ static class JobBenchmark
                 if (delivered == 0) firstAudio = clock.Elapsed;
                 delivered += samples.Length / outputChannels;
             });
-            generator.Generate(lm, contextCodes, text, new GenerationOptions { Frames = frames, Seed = 42 }, 1, null,
+            generator.Generate(lm, contextCodes, text, new GenerationOptions { Frames = frames, Seed = seed }, 1, null,
                 (frame, frameCodes) =>
                 {
                     if (frame == 0) firstFrame = clock.Elapsed;
@@ -107,7 +109,7 @@ static class JobBenchmark
             Console.WriteLine($"  {contextSeconds:0.#} s context ({contextCodes[0].Length} frames) + {stemSeconds:0.#} s stem ({frames} frames), "
                 + $"guidance 3, top-k 250, {outputRate} Hz stereo out, {Environment.ProcessorCount} cores (load average {LoadAverage()})");
             Console.WriteLine($"  context encode               {encoded.TotalSeconds,7:F2} s");
-            Console.WriteLine($"  first complete frame         {firstFrame.TotalSeconds,7:F2} s");
+            Console.WriteLine($"  first complete frame         {firstFrame.TotalSeconds,7:F2} s  (prefill {(generator.LastPrefillWasKept ? "restored from the last take" : "computed")})");
             Console.WriteLine($"  first streamed audio         {firstAudio.TotalSeconds,7:F2} s  (first piece {StreamingStemDecoder.DefaultFirstPieceFrames}, then {StreamingStemDecoder.DefaultPieceFrames} frames, "
                 + "each decoded once, as the whole decode gives it)");
             Console.WriteLine($"  generation done              {generated.TotalSeconds,7:F2} s  ({frames / (generated - encoded).TotalSeconds:F2} frames/s incl. piece decoding)");

@@ -21,8 +21,10 @@ public interface IStemListener
 public sealed record StemVariation(int Index, ulong Seed, int[][] Codes, long Frames, string? WavPath);
 
 /// <summary>
-/// The product's main job: context → EnCodec codes → STAGE → codes → EnCodec decode (streamed in pieces, then
-/// once whole for the exact WAV) → output rate → mono or stereo → exact stem length → WAV written atomically.
+/// The product's main job: context → EnCodec codes → STAGE → codes → EnCodec decode (streamed in pieces, which
+/// end to end are the WAV's samples) → output rate → mono or stereo → exact stem length → WAV written atomically.
+/// A next take of the same bars reuses the context's codes (<see cref="StageModel.EncodeContext"/>) and, with the
+/// same prompt, the LM's prefill (<see cref="StageGenerator"/>).
 /// Variations are generated one after another with seeds seed, seed+1, …
 /// </summary>
 public static class StemJob

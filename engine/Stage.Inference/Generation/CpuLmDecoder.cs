@@ -74,6 +74,37 @@ public sealed class CpuLmDecoder(MusicGenLm lm) : LmDecoder
         }
     }
 
+    sealed class Kept(LmStream conditional, LmStream unconditional, float[] stepLogits) : KeptPrefill
+    {
+        public readonly LmStream Conditional = conditional, Unconditional = unconditional;
+        public readonly float[] StepLogits = stepLogits;
+
+        public override long Bytes => Conditional.Bytes + Unconditional.Bytes + StepLogits.Length * sizeof(float);
+    }
+
+    public override KeptPrefill? KeepPrefill(KeptPrefill? reuse)
+    {
+        var (conditional, unconditional) = (_streams[0], _streams[1]);
+        int pair = 2 * _lm.LogitsPerRow;
+        var kept = reuse as Kept;
+        if (kept is null || kept.Conditional.Capacity < conditional.Length || kept.Unconditional.Capacity < unconditional.Length
+            || kept.Conditional.Dims != conditional.Dims || kept.Conditional.BFloat16Cache != conditional.BFloat16Cache)
+            kept = new Kept(new LmStream(_lm.Dims, Math.Max(1, conditional.Length), conditional.BFloat16Cache),
+                new LmStream(_lm.Dims, Math.Max(1, unconditional.Length), unconditional.BFloat16Cache), new float[pair]);
+        kept.Conditional.CopyFrom(conditional);
+        kept.Unconditional.CopyFrom(unconditional);
+        _stepLogits.AsSpan(0, pair).CopyTo(kept.StepLogits);
+        return kept;
+    }
+
+    public override void RestorePrefill(KeptPrefill kept)
+    {
+        if (kept is not Kept k) throw new ArgumentException("a prefill kept by another kind of decoder", nameof(kept));
+        _streams[0].CopyFrom(k.Conditional);
+        _streams[1].CopyFrom(k.Unconditional);
+        k.StepLogits.CopyTo(_stepLogits.AsSpan(0, k.StepLogits.Length));
+    }
+
     public override void GuideAndSample(int candidates, float guidance, int topK, float temperature, ReadOnlySpan<double> uniforms, Span<int> tokens)
     {
         int perRow = _lm.LogitsPerRow, card = _lm.Dims.Card, codebooks = _lm.Dims.Codebooks;

@@ -33,6 +33,15 @@ public abstract class LmDecoder : IDisposable
     /// </summary>
     public abstract void Forward(ReadOnlySpan<DecoderRow> rows);
 
+    /// <summary>
+    /// Copies candidate 0's two streams (steps and text) and step logits as they stand after a prefill, into
+    /// <paramref name="reuse"/> when it is big enough; null where the decoder cannot keep them (a device decoder).
+    /// </summary>
+    public virtual KeptPrefill? KeepPrefill(KeptPrefill? reuse) => null;
+
+    /// <summary>Makes candidate 0's streams and step logits what <see cref="KeepPrefill"/> copied (after <see cref="Prepare"/>).</summary>
+    public virtual void RestorePrefill(KeptPrefill kept) => throw new NotSupportedException($"{GetType().Name} does not keep prefills");
+
     /// <summary>Makes candidates 1 .. n−1 copies of candidate 0 (streams, text and step logits).</summary>
     public abstract void CopyCandidateZero(int candidates);
 
@@ -69,4 +78,11 @@ public readonly record struct DecoderRow(int Candidate, PrefixRow Row, int Posit
         3 => Token3,
         _ => throw new ArgumentOutOfRangeException(nameof(codebook)),
     };
+}
+
+/// <summary>A decoder's copy of a prefilled stream pair (see <see cref="LmDecoder.KeepPrefill"/>).</summary>
+public abstract class KeptPrefill
+{
+    /// <summary>Bytes held, for logs and benchmarks.</summary>
+    public abstract long Bytes { get; }
 }

@@ -13,6 +13,12 @@ namespace Stage.Inference.Generation;
 /// One generator keeps its workspace and caches between calls (grown when needed), so steps allocate
 /// nothing. Not thread-safe; use one per concurrent generation.
 /// </para>
+/// <para>
+/// It also keeps the last prefill of a first window (no stem prompt): a producer's next take of the same bars with the
+/// same prompt runs exactly the same prefill rows against the same text, so the streams are restored instead of
+/// recomputed, which skips the longest wait before the first audio. The rows and text are compared whole, so any
+/// difference (another context, prompt, model or decoder) prefills afresh.
+/// </para>
 /// </summary>
 public sealed class StageGenerator : IDisposable
 {
@@ -32,6 +38,19 @@ public sealed class StageGenerator : IDisposable
     double[] _uniforms = [];
     int[] _tokens = [];
     float[] _guided = [];
+    DecoderRow[] _prefillRows = [];
+    PrefillKey? _keptKey;
+    KeptPrefill? _kept;
+
+    /// <summary>What a kept prefill was made from: the LM, the decoder, every prefill row and the text.</summary>
+    sealed record PrefillKey(MusicGenLm Lm, LmDecoder Decoder, DecoderRow[] Rows, float[] Text)
+    {
+        public bool Matches(MusicGenLm lm, LmDecoder decoder, ReadOnlySpan<DecoderRow> rows, ReadOnlySpan<float> text) =>
+            ReferenceEquals(Lm, lm) && ReferenceEquals(Decoder, decoder) && rows.SequenceEqual(Rows) && text.SequenceEqual(Text);
+    }
+
+    /// <summary>Whether the last generation's prefill was restored from the one kept before it (tests and logs).</summary>
+    public bool LastPrefillWasKept { get; private set; }
 
     /// <summary>A generator on the CPU engine.</summary>
     public StageGenerator() : this(InferenceDevice.Cpu) { }
@@ -95,8 +114,21 @@ public sealed class StageGenerator : IDisposable
         for (int v = 0; v < variations; v++) randoms[v] = new Xoshiro256StarStar(unchecked(options.Seed + (ulong)v));
         bool greedy = TopKSampler.IsGreedy(options.TopK, options.Temperature);
 
-        decoder.AttachText(text.Span, textLength);
-        Prefill(decoder, prefix, cancel);
+        int prefillRows = PrefillRowsOf(prefix);
+        var rows = _prefillRows.AsSpan(0, prefillRows);
+        LastPrefillWasKept = _kept is not null && _keptKey!.Matches(lm, decoder, rows, text.Span);
+        if (LastPrefillWasKept) decoder.RestorePrefill(_kept!);
+        else
+        {
+            decoder.AttachText(text.Span, textLength);
+            Prefill(decoder, rows, cancel);
+            // Later windows continue a stem (a prompt), which no next take repeats: keep first windows only.
+            if (options.PromptCodes is null)
+            {
+                _kept = decoder.KeepPrefill(_kept);
+                _keptKey = _kept is null ? null : new PrefillKey(lm, decoder, rows.ToArray(), text.ToArray());
+            }
+        }
         decoder.CopyCandidateZero(variations);
 
         int codebooks = DelayPattern.Codebooks;
@@ -147,27 +179,32 @@ public sealed class StageGenerator : IDisposable
     }
 
     /// <summary>
-    /// Runs every known step through both streams of candidate 0 — conditional steps 1 .. StartStep−1,
-    /// unconditional steps from the context token on — in chunks; the last step of each leaves the logits
-    /// predicting StartStep.
+    /// Every known step of both streams of candidate 0 — conditional steps 1 .. StartStep−1, unconditional steps
+    /// from the context token on — as rows in <see cref="_prefillRows"/>; the last of each leaves the logits
+    /// predicting StartStep. Returns how many.
     /// </summary>
-    void Prefill(LmDecoder decoder, ContextPrefix prefix, CancellationToken cancel)
+    int PrefillRowsOf(ContextPrefix prefix)
     {
+        int total = prefix.StartStep - prefix.FirstStep(PrefixRow.Conditional) + prefix.StartStep - prefix.FirstStep(PrefixRow.Unconditional);
+        if (_prefillRows.Length < total) _prefillRows = new DecoderRow[total];
         Span<int> tokens = stackalloc int[DelayPattern.Codebooks];
         int count = 0;
         foreach (var row in (ReadOnlySpan<PrefixRow>)[PrefixRow.Conditional, PrefixRow.Unconditional])
             for (int step = prefix.FirstStep(row); step < prefix.StartStep; step++)
             {
                 prefix.StepTokens(row, step, tokens);
-                _rows[count] = new DecoderRow(0, row, prefix.Position(row, step), tokens, step == prefix.StartStep - 1);
-                if (++count == PrefillRows) { RunChunk(count); count = 0; }
+                _prefillRows[count++] = new DecoderRow(0, row, prefix.Position(row, step), tokens, step == prefix.StartStep - 1);
             }
-        if (count > 0) RunChunk(count);
+        return count;
+    }
 
-        void RunChunk(int rows)
+    /// <summary>Runs the prefill rows through the decoder in chunks of <see cref="PrefillRows"/>.</summary>
+    static void Prefill(LmDecoder decoder, ReadOnlySpan<DecoderRow> rows, CancellationToken cancel)
+    {
+        for (int start = 0; start < rows.Length; start += PrefillRows)
         {
             cancel.ThrowIfCancellationRequested();
-            decoder.Forward(_rows.AsSpan(0, rows));
+            decoder.Forward(rows.Slice(start, Math.Min(PrefillRows, rows.Length - start)));
         }
     }
 
@@ -193,6 +230,8 @@ public sealed class StageGenerator : IDisposable
     /// <summary>Releases the decoder (device memory, for a GPU); the device itself stays with its owner.</summary>
     public void Dispose()
     {
+        _kept = null;
+        _keptKey = null;
         _decoder?.Dispose();
         _decoder = null;
         _decoderLm = null;

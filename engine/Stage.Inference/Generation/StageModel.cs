@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Stage.Inference.Checkpoints;
 using Stage.Inference.Models.EnCodec;
 using Stage.Inference.Models.Lm;
@@ -60,12 +61,49 @@ public sealed class StageModel
     /// </summary>
     public int[][] EncodeContext(ReadOnlySpan<float> audio)
     {
+        // A producer's next take usually hears the same bars: the codes of the last few contexts (a long stem's windows)
+        // are kept, and found by comparing the audio bit for bit.
+        var bits = MemoryMarshal.Cast<float, int>(audio);
+        lock (_keptContexts)
+        {
+            int found = -1;
+            for (int i = 0; i < _keptContexts.Count && found < 0; i++)
+                if (bits.SequenceEqual(MemoryMarshal.Cast<float, int>(_keptContexts[i].Audio))) found = i;
+            LastContextWasKept = found >= 0;
+            if (found >= 0)
+            {
+                var kept = _keptContexts[found];
+                _keptContexts.RemoveAt(found);
+                _keptContexts.Insert(0, kept);
+                return Copy(kept.Codes);
+            }
+        }
         const int shortestEncodable = 7; // PromptProcessor.encode
         var codes = audio.Length < shortestEncodable ? new CodeMatrix(Codec.Codebooks, 0) : Codec.Encode(audio);
         var result = new int[codes.Codebooks][];
         for (int q = 0; q < result.Length; q++) result[q] = codes.Codebook(q).ToArray();
+        lock (_keptContexts)
+        {
+            _keptContexts.Insert(0, (audio.ToArray(), Copy(result)));
+            if (_keptContexts.Count > KeptContexts) _keptContexts.RemoveAt(KeptContexts);
+        }
         return result;
+
+        static int[][] Copy(int[][] codes)
+        {
+            var copy = new int[codes.Length][];
+            for (int q = 0; q < codes.Length; q++) copy[q] = (int[])codes[q].Clone();
+            return copy;
+        }
     }
+
+    /// <summary>Contexts whose codes are kept: every window of the longest stem (60 s: 11 windows), about 1.3 MB each.</summary>
+    public const int KeptContexts = 12;
+
+    readonly List<(float[] Audio, int[][] Codes)> _keptContexts = [];
+
+    /// <summary>Whether the last <see cref="EncodeContext"/> returned the kept codes of the same audio (tests and logs).</summary>
+    public bool LastContextWasKept { get; private set; }
 
     /// <summary>Stem codes <c>[4][N]</c> → <c>640·N</c> samples at <see cref="SampleRate"/> (not trimmed).</summary>
     public float[] Decode(int[][] codes)
