@@ -145,6 +145,22 @@ public abstract class EncodecGoldenChecks(ITestOutputHelper output, EncodecModel
         Assert.Equal(whole, streamed);
     }
 
+    [Theory]
+    [InlineData(320000, 100)]   // 10 s in the engine's windows
+    [InlineData(99_983, 7)]     // not a whole number of frames, many small windows
+    [InlineData(64_000, 1)]
+    [InlineData(6_400, 100)]    // shorter than a window: one pass
+    public void EncodingInWindowsIsTheWholeEncode(int samples, int windowFrames)
+    {
+        var random = new Random(samples);
+        var audio = new float[samples];
+        for (int i = 0; i < audio.Length; i++) audio[i] = (float)(Math.Sin(i * 0.003) * 0.4 + (random.NextDouble() - 0.5) * 0.2);
+        var whole = _model.EncodeLatent(audio, trace: (_, _) => { });   // a trace runs the whole pass
+        var windows = _model.EncodeLatent(audio, windowFrames);
+        Assert.Equal(whole.Shape, windows.Shape);
+        Assert.Equal(whole.ReadOnlySpan.ToArray(), windows.ReadOnlySpan.ToArray());
+    }
+
     CodeMatrix RandomCodes(int frames, int seed)
     {
         var random = new Random(seed);

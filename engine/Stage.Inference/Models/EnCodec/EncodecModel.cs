@@ -58,15 +58,21 @@ public sealed class EncodecModel
     /// <summary>Mono audio at <see cref="SampleRate"/> → codes [codebooks, ceil(L/640)].</summary>
     public CodeMatrix Encode(ReadOnlySpan<float> audio) => _quantizer.Encode(EncodeLatent(audio));
 
+    /// <summary>Frames of audio the encoder's convolutions run on at a time: 2 s, about 16 MB per activation.</summary>
+    public const int EncodeWindowFrames = 100;
+
     /// <summary>The continuous encoder output [frames, dimension] (time-major; the reference's [1, dim, T] transposed).</summary>
     /// <param name="trace">Optional observer of module outputs ("encoder.model.{i}"), valid during the call only.</param>
     public Tensor EncodeLatent(ReadOnlySpan<float> audio, Action<string, Tensor>? trace = null)
     {
         // Signals shorter than the first conv's reach produce no frame; the reference does the same.
         if (audio.Length == 0) return new Tensor(0, Config.Dimension);
-        var x = new Tensor(audio.ToArray(), audio.Length, 1);
-        return _encoder.Forward(x, trace);
+        if (trace is null) return EncodeLatent(audio, EncodeWindowFrames);
+        return _encoder.Forward(new Tensor(audio.ToArray(), audio.Length, 1), trace);
     }
+
+    /// <summary>The encoder output with its convolutions run over windows of <paramref name="windowFrames"/> frames (tests).</summary>
+    internal Tensor EncodeLatent(ReadOnlySpan<float> audio, int windowFrames) => _encoder.ForwardInWindows(audio, windowFrames);
 
     /// <summary>Codes → summed codebook vectors [frames, dimension].</summary>
     public Tensor Dequantize(CodeMatrix codes)

@@ -23,6 +23,8 @@ sealed class SeanetConv1d
 
     public int OutChannels => _weights.OutChannels;
 
+    public int Stride => _weights.Stride;
+
     /// <summary>How many input frames, padding included, separate the first and last taps of one output: k_eff − 1.</summary>
     public int Span => (_weights.KernelSize - 1) * _weights.Dilation;
 
