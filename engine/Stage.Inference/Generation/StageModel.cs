@@ -31,7 +31,8 @@ public sealed class StageModel
 
     /// <summary>
     /// Loads every part from one memory-mapped pass over the weights file; the LM's matrices stored as
-    /// <paramref name="lmPrecision"/> (what <see cref="InferenceDevice.HostLmPrecision"/> asks for), and EnCodec's layers on
+    /// <paramref name="lmPrecision"/> (what <see cref="InferenceDevice.HostLmPrecision"/> asks for; below float32, T5's
+    /// linears are stored as bfloat16 too), and EnCodec's layers on
     /// <paramref name="codecBackend"/> (<see cref="InferenceDevice.CodecBackend"/>; null = the CPU).
     /// </summary>
     public static StageModel Load(string modelFolder, Gpu.WeightPrecision lmPrecision = Gpu.WeightPrecision.Float32, Kernels.IComputeBackend? codecBackend = null)
@@ -39,7 +40,8 @@ public sealed class StageModel
         var folder = ModelFolder.Open(modelFolder);
         using var weights = folder.OpenWeights();
         var lm = MusicGenLm.Load(weights, lmPrecision);
-        var text = TextConditioner.Load(folder, weights);
+        // An LM stored below float32 moves its logits more than bfloat16 text weights move the text states: T5 follows it.
+        var text = TextConditioner.Load(folder, weights, bfloat16: lmPrecision != Gpu.WeightPrecision.Float32);
         if (text.Dim != lm.Dims.TextDim)
             throw new CheckpointException($"{weights.Path}: the text projection gives {text.Dim}-d states but the LM cross-attends {lm.Dims.TextDim}-d ones");
         var codec = EncodecModel.Load(weights, folder.Config.Encodec, codecBackend);

@@ -20,10 +20,11 @@ public sealed class T5Encoder
     readonly Block[] _blocks;
     readonly float[] _finalNorm;
 
-    sealed record Block(float[] AttentionNorm, LinearWeights QueryKeyValue, LinearWeights Output,
-        float[] FeedForwardNorm, LinearWeights FeedForwardIn, LinearWeights FeedForwardOut);
+    sealed record Block(float[] AttentionNorm, T5Linear QueryKeyValue, T5Linear Output,
+        float[] FeedForwardNorm, T5Linear FeedForwardIn, T5Linear FeedForwardOut);
 
-    public T5Encoder(T5Weights weights)
+    /// <param name="bfloat16">Store the blocks' linears as bfloat16 (see <see cref="T5Linear"/>); float32 reproduces STAGE exactly.</param>
+    public T5Encoder(T5Weights weights, bool bfloat16 = false)
     {
         weights.Validate();
         Config = weights.Config;
@@ -42,15 +43,18 @@ public sealed class T5Encoder
             b.Value.CopyTo(qkv, 2 * b.Query.Length);
             _blocks[i] = new Block(
                 b.AttentionNorm,
-                LinearWeights.FromRows(qkv, 3 * c.Heads * c.DKv, c.DModel),
-                LinearWeights.FromRows(b.Output, c.DModel, c.Heads * c.DKv),
+                new T5Linear(qkv, 3 * c.Heads * c.DKv, c.DModel, bfloat16),
+                new T5Linear(b.Output, c.DModel, c.Heads * c.DKv, bfloat16),
                 b.FeedForwardNorm,
-                LinearWeights.FromRows(b.FeedForwardIn, c.DFf, c.DModel),
-                LinearWeights.FromRows(b.FeedForwardOut, c.DModel, c.DFf));
+                new T5Linear(b.FeedForwardIn, c.DFf, c.DModel, bfloat16),
+                new T5Linear(b.FeedForwardOut, c.DModel, c.DFf, bfloat16));
         }
     }
 
     public T5Config Config { get; }
+
+    /// <summary>Whether the blocks' linears are stored as bfloat16.</summary>
+    public bool IsBFloat16 => _blocks.Length > 0 && _blocks[0].QueryKeyValue.IsBFloat16;
 
     /// <summary>
     /// <c>last_hidden_state</c> [L, d] of one sequence. <paramref name="attentionMask"/> (1 = real
@@ -67,6 +71,7 @@ public sealed class T5Encoder
             throw new ArgumentException($"attention mask has {attentionMask.Length} entries for {length} tokens", nameof(attentionMask));
         if (lastHiddenState.Length < length * d) throw new ArgumentException($"output needs {length}×{d} floats", nameof(lastHiddenState));
 
+        var linear = new RowsLinear(WorkerPool.Shared);   // per call: the encoder is shared between threads
         var pool = ArrayPool<float>.Shared;
         float[] x = pool.Rent(length * d), normed = pool.Rent(length * d), qkv = pool.Rent(length * 3 * inner),
             context = pool.Rent(length * inner), hidden = pool.Rent(length * c.DFf),
@@ -90,15 +95,15 @@ public sealed class T5Encoder
 
                 // Self-attention sub-layer.
                 Norms.RmsNorm(h, a, d, block.AttentionNorm, c.LayerNormEps);
-                MatMul.Linear(a, length, block.QueryKeyValue, q);
+                block.QueryKeyValue.Run(linear, a, length, q);
                 RelativeBiasAttention.Forward(q, q[inner..], q[(2 * inner)..], 3 * inner, length, c.Heads, c.DKv, bias, mask, ctx);
-                MatMul.Linear(ctx, length, block.Output, h, accumulate: true);
+                block.Output.Run(linear, ctx, length, h, accumulate: true);
 
                 // Feed-forward sub-layer (non-gated ReLU).
                 Norms.RmsNorm(h, a, d, block.FeedForwardNorm, c.LayerNormEps);
-                MatMul.Linear(a, length, block.FeedForwardIn, ff);
+                block.FeedForwardIn.Run(linear, a, length, ff);
                 Activations.Relu(ff, ff);
-                MatMul.Linear(ff, length, block.FeedForwardOut, h, accumulate: true);
+                block.FeedForwardOut.Run(linear, ff, length, h, accumulate: true);
 
                 blockObserver?.Invoke(layer, h);
             }

@@ -28,11 +28,12 @@ public sealed class TextConditioner
     }
 
     /// <summary>Builds the conditioner from a model folder's spiece.model and its open weights file.</summary>
-    public static TextConditioner Load(ModelFolder folder, SafetensorsFile weights)
+    /// <param name="bfloat16">Store the encoder's linears as bfloat16 (see <see cref="T5Linear"/>).</param>
+    public static TextConditioner Load(ModelFolder folder, SafetensorsFile weights, bool bfloat16 = false)
     {
         var config = folder.Config.T5;
         var tokenizer = SentencePieceTokenizer.Load(folder.RequireTokenizer());
-        var encoder = new T5Encoder(T5Weights.Load(weights, config));
+        var encoder = new T5Encoder(T5Weights.Load(weights, config), bfloat16);
         var projection = LinearWeights.FromRows(
             weights.ReadFloat32(StageCheckpointLayout.T5.OutputProjectionWeight, config.ProjectionDim, config.DModel),
             config.ProjectionDim, config.DModel,
