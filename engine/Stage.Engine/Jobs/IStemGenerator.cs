@@ -22,4 +22,11 @@ public interface IStemGenerator
 
     /// <summary>Where the model runs, as the welcome's <c>device:</c> capability reports it; null when nothing does.</summary>
     string? DeviceName => null;
+
+    /// <summary>
+    /// An instance of the plugin on an <paramref name="instrument"/> track has appeared: get that model ready (loaded,
+    /// its code compiled) before the producer presses Generate. Completes with a line for the engine's log, or null
+    /// when there was nothing to do (already ready, or not installed: the request will say so); never throws.
+    /// </summary>
+    Task<string?> PrepareAsync(Instrument instrument) => Task.FromResult<string?>(null);
 }

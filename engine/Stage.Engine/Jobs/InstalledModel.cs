@@ -25,6 +25,9 @@ public sealed record InstalledModel(Instrument Instrument, string Path)
 
     public IReadOnlyList<string> MissingFiles() => MissingFiles(Path);
 
+    /// <summary>Whether the folder holds every required file.</summary>
+    public bool IsInstalled => Directory.Exists(Path) && MissingFiles().Count == 0;
+
     /// <summary>Which of <see cref="RequiredFiles"/> a model folder lacks.</summary>
     public static IReadOnlyList<string> MissingFiles(string folder)
     {

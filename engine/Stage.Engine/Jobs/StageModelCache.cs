@@ -12,6 +12,10 @@ public sealed class StageModelCache(string modelsRoot, Stage.Inference.Gpu.Weigh
 
     public string ModelsRoot { get; } = modelsRoot;
 
+    /// <summary>Whether the instrument's model is in memory already.</summary>
+    public bool IsLoaded(Instrument instrument) =>
+        _models.TryGetValue(InstalledModel.Resolve(ModelsRoot, instrument).Path, out var lazy) && lazy.IsValueCreated;
+
     /// <summary>The instrument's model; throws <see cref="StemGenerationException"/> (model_missing) when it is
     /// not installed or cannot be read.</summary>
     public StageModel Get(Instrument instrument)

@@ -19,6 +19,7 @@ public sealed class StageStemGenerator(StageModelCache models, string? stemsFold
 {
     readonly SemaphoreSlim _oneAtATime = new(1, 1);
     readonly StageGenerator _generator = new(device ?? InferenceDevice.Cpu);
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<string?>> _preparing = new();   // by model folder
 
     public string DeviceName => (device ?? InferenceDevice.Cpu).Name;
 
@@ -65,6 +66,62 @@ public sealed class StageStemGenerator(StageModelCache models, string? stemsFold
         {
             _oneAtATime.Release();
         }
+    }
+
+    /// <summary>
+    /// Loads the instrument's model and runs one tiny job through it (1 s of silent context, 4 frames, the streamed
+    /// decode), so the first Generate finds it in memory with its kernels compiled: on a full-size model that is the
+    /// load and about a second of compiling the producer would otherwise wait through. Once per model folder; it holds
+    /// the one-at-a-time gate like a generation, so a request never competes with it for the cores.
+    /// </summary>
+    public Task<string?> PrepareAsync(Instrument instrument)
+    {
+        var folder = InstalledModel.Resolve(models.ModelsRoot, instrument);
+        if (!folder.IsInstalled) return Task.FromResult<string?>(null);
+        // A thread of its own: loading and warming up block for seconds. Only the first caller gets the outcome to log.
+        var preparation = new Task<string?>(() => Prepare(folder, instrument), TaskCreationOptions.LongRunning);
+        if (!_preparing.TryAdd(folder.Path, preparation)) return Task.FromResult<string?>(null);
+        preparation.Start(TaskScheduler.Default);
+        return preparation;
+    }
+
+    string? Prepare(InstalledModel folder, Instrument instrument)
+    {
+        string name = InstrumentName.Of(instrument);
+        _oneAtATime.Wait();
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            bool wasLoaded = models.IsLoaded(instrument);
+            var model = models.Get(instrument);
+            var loaded = clock.Elapsed;
+            WarmUp(model);
+            return $"the {name} model is ready: {(wasLoaded ? "already loaded" : $"loaded in {loaded.TotalSeconds:0.0} s")}, "
+                + $"warmed up in {(clock.Elapsed - loaded).TotalSeconds:0.0} s";
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _preparing.TryRemove(folder.Path, out _);   // a later instance or request tries again
+            return $"could not get the {name} model ready ({e.Message}); a Generate will load it";
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    void WarmUp(StageModel model)
+    {
+        const int frames = 4;
+        var context = CodeRows.FromMatrix(model.Codec.Encode(new float[model.SampleRate]));
+        var decoder = new StreamingStemDecoder(model.Codec.OpenDecodeStream(frames));
+        _generator.Generate(model, context, new GenerationOptions { Frames = frames, TopK = 1, Prompt = "warm-up" }, null,
+            (_, codes) =>
+            {
+                decoder.Add(codes);
+                while (decoder.TryDecodePiece(out StemPiece _)) { }
+            },
+            CancellationToken.None);
     }
 
     StemRequest ToStemRequest(GenerateRequest r, string modelFolder)

@@ -49,6 +49,7 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
     // The control room's line to this client, one delegate so the room can tell this connection from a newer one.
     Func<ProtocolMessage, CancellationToken, ValueTask>? _roomLine;
     readonly HashSet<string> _instances = [];
+    readonly HashSet<Instrument> _prepared = [];
     (long RequestId, CancellationTokenSource Cancel)? _running;
     string _client = $"client {id}";
 
@@ -195,6 +196,11 @@ sealed class ClientSession(int id, NamedPipeServerStream pipe, IStemGenerator ge
 
     void Report(InstanceInfo info)
     {
+        if (_prepared.Add(info.Instrument))
+            _ = generator.PrepareAsync(info.Instrument).ContinueWith(t =>
+            {
+                if (t.Result is { } line) log.Info($"{_client}: {line}");
+            }, TaskContinuationOptions.OnlyOnRanToCompletion);
         if (controlRoom == null) return;
         _roomLine ??= SendAsync;
         if (_instances.Add(info.InstanceId)) log.Info($"{_client} is Stage instance {info.InstanceId} on track '{info.TrackName ?? "(unnamed)"}'");

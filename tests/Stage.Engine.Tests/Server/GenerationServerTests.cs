@@ -74,6 +74,42 @@ public sealed class GenerationServerTests : IAsyncLifetime
         }
     }
 
+    string LogText
+    {
+        get { lock (_log) return _log.ToString(); }
+    }
+
+    async Task WaitForLog(string text)
+    {
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(30); await Task.Delay(20))
+            if (LogText.Contains(text)) return;
+        Assert.Fail($"the log never said '{text}'; it holds:\n{LogText}");
+    }
+
+    [Fact]
+    public async Task AnInstanceOnATrackGetsItsModelReadyBeforeGenerate()
+    {
+        await using var first = await Connect();
+        await first.SendAsync(new InstanceInfo { InstanceId = "a", TrackName = "Drums", Instrument = Instrument.Drums });
+        await first.SendAsync(new InstanceInfo { InstanceId = "b", TrackName = "Bass", Instrument = Instrument.Bass });   // not installed: nothing to do
+        await WaitForLog("the drums model is ready: loaded in");
+
+        await using var second = await Connect();
+        await second.SendAsync(new InstanceInfo { InstanceId = "c", TrackName = "More drums", Instrument = Instrument.Drums });
+        await second.SendAsync(Request(1, 0.2));
+        var messages = await ReceiveUntilFinal(second, 1);
+        Assert.IsType<Completed>(messages[^1]);
+        Assert.Equal(1, CountOf(LogText, "model is ready"));   // once per model, and nothing for the missing bass model
+        Assert.DoesNotContain("could not get", LogText);
+    }
+
+    static int CountOf(string text, string part)
+    {
+        int count = 0;
+        for (int at = text.IndexOf(part, StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + 1, StringComparison.Ordinal)) count++;
+        return count;
+    }
+
     [Fact]
     public async Task StreamsTheGoldenStemThenCompletes()
     {
