@@ -82,29 +82,11 @@ public sealed class EncodecModel
     }
 
     /// <summary>
-    /// Codes [codebooks, frames] → frames·640 samples. A slice of a longer matrix (see
-    /// <see cref="CodeMatrix.Slice"/>) decodes on its own: its first and last ~frames differ from the
-    /// same span inside a whole decode because the LSTM and conv context do not cross the cut.
+    /// Codes [codebooks, frames] → frames·640 samples. A slice of a longer matrix decodes on its own: its edges differ
+    /// from the same span inside a whole decode (the LSTM and conv context do not cross the cut); a sequence whose
+    /// codes arrive over time decodes exactly through <see cref="OpenDecodeStream"/>.
     /// </summary>
     public float[] Decode(CodeMatrix codes) => DecodeLatent(Dequantize(codes));
-
-    /// <summary>
-    /// Audio of frames [start, start + count) only, for decoding a long matrix in pieces: decodes the
-    /// piece with up to <paramref name="context"/> extra frames on each side and returns the
-    /// count·640 samples of the piece. With context ≥ the distance to both ends it equals the
-    /// whole decode exactly; with less, the edges of the piece approach it as context grows (the
-    /// SEANet receptive field is a few frames; the LSTM's memory fades).
-    /// </summary>
-    public float[] DecodeFrames(CodeMatrix codes, int start, int count, int context)
-    {
-        if (start < 0 || count < 0 || start + count > codes.Frames)
-            throw new ArgumentOutOfRangeException(nameof(start), $"frames [{start}, {start + count}) outside [0, {codes.Frames})");
-        ArgumentOutOfRangeException.ThrowIfNegative(context);
-        if (count == 0) return [];
-        int from = Math.Max(0, start - context), to = Math.Min(codes.Frames, start + count + context);
-        var audio = Decode(codes.Slice(from, to - from));
-        return audio.AsSpan((start - from) * HopLength, count * HopLength).ToArray();
-    }
 
     /// <summary>A decode of <paramref name="totalFrames"/> frames whose codes will arrive one frame at a time, giving exactly <see cref="Decode"/>'s audio.</summary>
     public EncodecDecodeStream OpenDecodeStream(int totalFrames) =>
