@@ -14,7 +14,8 @@ namespace Stage.Benchmarks;
 /// render from the same pieces. Reports the time to the first streamed audio and the total.
 /// It drives the same classes as <see cref="StemJob"/> (StreamingStemDecoder, StemOutput, StageGenerator) because a
 /// random <see cref="StageModel"/> cannot be built in-process. Arguments: [context seconds = 10] [stem seconds = 10]
-/// [--device D] [--precision P] [--inline-pieces] (the streamed pieces decoded on the LM's thread rather than beside it)
+/// [--device D] [--precision P] [--inline-pieces | --piece-thread] (the streamed pieces decoded on the LM's thread, or on
+/// one of their own beside it, whatever <see cref="OverlappedStemDecoder.WorthAThread"/> would choose)
 /// [--repeat N] (N takes in one process: the later ones are a producer's next takes of the same bars, another seed).
 /// </summary>
 static class JobBenchmark
@@ -23,8 +24,8 @@ static class JobBenchmark
     {
         using var device = BenchmarkDevice.Open(ref args);
         if (device is null) return 1;
-        bool inline = args.Contains("--inline-pieces");   // the pieces decoded on the LM's thread, as before the decode thread
-        args = args.Where(a => a != "--inline-pieces").ToArray();
+        bool inline = args.Contains("--inline-pieces"), pieceThread = args.Contains("--piece-thread");
+        args = args.Where(a => a != "--inline-pieces" && a != "--piece-thread").ToArray();
         int repeat = 1, at = Array.IndexOf(args, "--repeat");
         if (at >= 0)
         {
@@ -80,7 +81,7 @@ static class JobBenchmark
             TimeSpan firstAudio = default, firstFrame = default;
             long delivered = 0;
             using var decoder = new OverlappedStemDecoder(new StreamingStemDecoder(codec.OpenDecodeStream(frames)),
-                ownThread: !inline && codec.Backend is Stage.Inference.Kernels.CpuBackend);
+                ownThread: !inline && (pieceThread || OverlappedStemDecoder.WorthAThread(codec.Backend)));
             var output = new StemOutput(outputRate, outputChannels, StemDuration.FromSeconds(stemSeconds, outputRate).OutputSamples, (start, samples) =>
             {
                 if (delivered == 0) firstAudio = clock.Elapsed;

@@ -17,7 +17,7 @@ static class Program
         ("lm", "STAGE LM full size, random weights: prefill + guided steps/s for 10 s context + 10 s stem [context] [stem] [text] [--variations N] [--device D] [--precision P]; --quality [steps] [--precision bf16|int8]: logits against f32", LmBenchmark.Run),
         ("plugin-process", "the plugin's process() per 512-sample stereo block: capturing and playing a stem", PluginProcessBenchmark.Run),
         ("plugin-streaming", "the published plugin at 64-sample blocks while stems stream, cancel, engine kill: process() distribution and the plugin's GCs per phase [--real-time]", PluginStreamingBenchmark.Run),
-        ("job", "stem job streaming path, full size random weights: time to first streamed audio and total [context s] [stem s] [--device D] [--precision P] [--inline-pieces] [--repeat N: next takes]", JobBenchmark.Run),
+        ("job", "stem job streaming path, full size random weights: time to first streamed audio and total [context s] [stem s] [--device D] [--precision P] [--inline-pieces | --piece-thread] [--repeat N: next takes]", JobBenchmark.Run),
     ];
 
     static Func<string[], int> Void(Action<string[]> run) => args => { run(args); return 0; };

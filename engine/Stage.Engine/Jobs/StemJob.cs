@@ -99,9 +99,9 @@ public static class StemJob
         new(request.SampleRate, request.Channels, length.OutputSamples,
             (start, frames) => listener?.Audio(variation, start, frames, request.SampleRate, request.Channels));
 
-    // Pieces are decoded beside the LM when EnCodec runs on the CPU (see OverlappedStemDecoder).
+    // Pieces are decoded beside the LM when EnCodec runs on the CPU and a logical processor is free (see OverlappedStemDecoder).
     static OverlappedStemDecoder Decoder(StageModel model, StemDuration length) =>
-        new(new StreamingStemDecoder(model.Codec.OpenDecodeStream(length.Frames)), ownThread: model.Codec.Backend is Stage.Inference.Kernels.CpuBackend);
+        new(new StreamingStemDecoder(model.Codec.OpenDecodeStream(length.Frames)), ownThread: OverlappedStemDecoder.WorthAThread(model.Codec.Backend));
 
     /// <summary>Streams the pieces decoded so far, on the job's thread (listeners see one thread).</summary>
     static void PushDecoded(OverlappedStemDecoder decoder, StemOutput stream)

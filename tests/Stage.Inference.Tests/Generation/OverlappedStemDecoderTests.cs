@@ -1,3 +1,4 @@
+using Stage.Inference.Kernels;
 using Stage.Inference.Generation;
 
 namespace Stage.Inference.Tests.Generation;
@@ -69,5 +70,22 @@ public class OverlappedStemDecoderTests
         await disposing.WaitAsync(TimeSpan.FromSeconds(10));   // throws TimeoutException if Dispose hangs
         Assert.Throws<ObjectDisposedException>(() => decoder.Add([0, 1, 2, 3]));
         Assert.Throws<InvalidOperationException>(() => decoder.Audio);
+    }
+
+    [Fact]
+    public void A_thread_of_its_own_only_where_a_logical_processor_is_free_of_kernels()
+    {
+        int saved = KernelThreads.Count;
+        try
+        {
+            KernelThreads.Count = Environment.ProcessorCount;
+            Assert.False(OverlappedStemDecoder.WorthAThread(CpuBackend.Instance));
+            if (Environment.ProcessorCount > 1)
+            {
+                KernelThreads.Count = Environment.ProcessorCount - 1;
+                Assert.True(OverlappedStemDecoder.WorthAThread(CpuBackend.Instance));
+            }
+        }
+        finally { KernelThreads.Count = saved; }
     }
 }

@@ -133,7 +133,8 @@ public unsafe class LmKernelTests
     public void WorkerPoolSurvivesManyShortDispatchesFromSeveralThreads()
     {
         // Short jobs are where the caller finishes first and withdraws helpers that have not woken yet;
-        // helpers then wake late into a later job. Every chunk must still run exactly once per job.
+        // helpers then wake late into a later job. Some jobs come while the helpers still watch for work, some after
+        // they have gone to sleep. Every chunk must still run exactly once per job.
         using var pool = new WorkerPool(3);
         var failures = 0;
         var callers = Enumerable.Range(0, 3).Select(seed => new Thread(() =>
@@ -145,6 +146,7 @@ public unsafe class LmKernelTests
                 var work = new CountingWork(chunks) { Spin = random.Next(3) == 0 ? 200 : 0 };
                 pool.Run(work, chunks);
                 if (work.Counts.Any(c => c != 1)) Interlocked.Increment(ref failures);
+                if (random.Next(100) == 0) Thread.Sleep(1);   // longer than the helpers watch
             }
         })).ToArray();
         foreach (var t in callers) t.Start();
