@@ -43,7 +43,8 @@ public sealed unsafe class RowsLinear : IChunkedWork
     float[][] _panels = [];    // per worker: a prefill chunk's packed panel (RunPanelChunk)
     short* _quantized;         // the decode rows as int16 for the int8 path (null: not used for this call)
     float* _rowScales;
-    short[] _quantizedRows = [];
+    // The two rows' int16 copy for the int8 path, at its widest from the start: a decode step allocates nothing.
+    readonly short[] _quantizedRows = GC.AllocateArray<short>(2 * MaxQuantizedWidth, pinned: true);
     float[] _quantizedScales = GC.AllocateArray<float>(2, pinned: true);
 
     public RowsLinear(WorkerPool pool) => _pool = pool;
@@ -68,7 +69,6 @@ public sealed unsafe class RowsLinear : IChunkedWork
         _in = w.Cols; _out = w.Rows; _y = y; _yStride = yStride; _mode = mode; _quantized = null;
         if (w.IsInt8 && rows <= 2 && Avx2.IsSupported && w.Cols % 16 == 0 && w.Cols <= MaxQuantizedWidth)
         {
-            if (_quantizedRows.Length < 2 * w.Cols) _quantizedRows = GC.AllocateArray<short>(2 * w.Cols, pinned: true);
             fixed (short* q = _quantizedRows)
             fixed (float* scales = _quantizedScales)
             {
