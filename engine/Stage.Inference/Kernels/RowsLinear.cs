@@ -46,6 +46,8 @@ public sealed unsafe class RowsLinear : IChunkedWork
     // The two rows' int16 copy for the int8 path, at its widest from the start: a decode step allocates nothing.
     readonly short[] _quantizedRows = GC.AllocateArray<short>(2 * MaxQuantizedWidth, pinned: true);
     float[] _quantizedScales = GC.AllocateArray<float>(2, pinned: true);
+    short[] _prefillQuantized = [];   // an int8 prefill's rows as int16, grown to the longest prefill
+    float[] _prefillScales = [];
 
     public RowsLinear(WorkerPool pool) => _pool = pool;
 
@@ -73,6 +75,18 @@ public sealed unsafe class RowsLinear : IChunkedWork
             fixed (float* scales = _quantizedScales)
             {
                 // a row that is not finite keeps float32 arithmetic, so its NaN or infinity comes out as float32 gives it
+                if (QuantizeRows(x, xStride, rows, w.Cols, q, scales)) { _quantized = q; _rowScales = scales; }
+                Dispatch(w.Rows);
+            }
+        }
+        else if (w.IsInt8 && UsesPanels(rows) && PairPanel.Supports(w.Cols) && w.Cols <= MaxQuantizedWidth)
+        {
+            // Prefill: the same int16 rows, through the pair-panel GEMM (PairPanel).
+            if (_prefillQuantized.Length < (long)rows * w.Cols) _prefillQuantized = GC.AllocateArray<short>(rows * w.Cols, pinned: true);
+            if (_prefillScales.Length < rows) _prefillScales = GC.AllocateArray<float>(rows, pinned: true);
+            fixed (short* q = _prefillQuantized)
+            fixed (float* scales = _prefillScales)
+            {
                 if (QuantizeRows(x, xStride, rows, w.Cols, q, scales)) { _quantized = q; _rowScales = scales; }
                 Dispatch(w.Rows);
             }
@@ -180,12 +194,21 @@ public sealed unsafe class RowsLinear : IChunkedWork
         int cols = end - start, k = _in;
         fixed (float* panel = _panels[worker])
         {
-            if (_int8 != null) WeightPanel.Pack(_int8 + (long)start * k, _scales + start, cols, k, panel);
-            else if (_bf16 != null) WeightPanel.Pack(_bf16 + (long)start * k, cols, k, panel);
-            else WeightPanel.Pack(_w + (long)start * k, cols, k, panel);
             if (_mode != LinearOutput.Accumulate)
                 for (int r = 0; r < _rows; r++) new Span<float>(_y + (long)r * _yStride + start, cols).Clear();
-            MatMul.PanelProduct(_x, _xStride, _rows, panel, k, _y + start, _yStride, cols);
+            if (_int8 != null && _quantized != null)
+            {
+                // the pair panel takes half the float32 panel's bytes
+                PairPanel.Pack(_int8 + (long)start * k, cols, k, (short*)panel);
+                PairPanel.Product(_quantized, _rowScales, _rows, k, (short*)panel, _scales + start, cols, _y + start, _yStride);
+            }
+            else
+            {
+                if (_int8 != null) WeightPanel.Pack(_int8 + (long)start * k, _scales + start, cols, k, panel);
+                else if (_bf16 != null) WeightPanel.Pack(_bf16 + (long)start * k, cols, k, panel);
+                else WeightPanel.Pack(_w + (long)start * k, cols, k, panel);
+                MatMul.PanelProduct(_x, _xStride, _rows, panel, k, _y + start, _yStride, cols);
+            }
         }
         if (_mode == LinearOutput.Gelu)
             for (int r = 0; r < _rows; r++)

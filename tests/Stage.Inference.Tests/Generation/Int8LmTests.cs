@@ -44,10 +44,13 @@ public class Int8LmTests(ITestOutputHelper output)
     [Theory]
     [InlineData(1)]
     [InlineData(2)]   // the two guidance rows of a decode step (rows quantized to int16)
-    [InlineData(5)]   // a prefill chunk (widened to float32)
+    [InlineData(5)]   // a few rows (widened to float32)
+    [InlineData(7)]   // a prefill: rows quantized to int16 through the pair-panel GEMM, one tile and a remainder
+    [InlineData(13)]
     public unsafe void The_int8_kernels_compute_what_float32_computes_on_the_dequantised_weights(int rows)
     {
-        // Decode rows are rounded to int16 steps of max|x|/16383: each product may move by half a step times |w|.
+        // Rows quantized to int16 (decode and prefill) are rounded to steps of max|x|/16383: each product may move by half
+        // a step times |w|.
         double tolerance = 1e-4;
         var q = Random(70, 64, 2).ToInt8();
         var dequantised = new PinnedFloats(70L * 64);
@@ -57,7 +60,7 @@ public class Int8LmTests(ITestOutputHelper output)
         for (int i = 0; i < x.Span.Length; i++) x.Span[i] = (float)(random.NextDouble() * 2 - 1);
         var expected = new PinnedFloats(rows * 70L);
         var actual = new PinnedFloats(rows * 70L);
-        if (rows <= 2)
+        if (rows <= 2 || rows >= 6)
         {
             double largestRow = 0, largestX = 0;
             for (int o = 0; o < 70; o++)
@@ -80,6 +83,22 @@ public class Int8LmTests(ITestOutputHelper output)
             double worst = Goldens.MaxAbsDiff(actual.Span, expected.Span);
             Assert.True(worst < tolerance, $"{mode}, {rows} rows: int8 kernels differ from float32 by {worst:E2} (allowed {tolerance:E2})");
         }
+    }
+
+    [Fact]
+    public unsafe void A_prefill_s_int32_sums_never_overflow_at_the_largest_magnitudes()
+    {
+        // 2048 inputs all at +16383 steps against weights all at +127: one int32 sum would pass 2³¹ after 1032 inputs.
+        const int k = 2048, outputs = 40, rows = 7;
+        var weights = new PinnedFloats((long)outputs * k);
+        weights.Span.Fill(0.5f);
+        var q = new RowWeights(weights, outputs, k).ToInt8();
+        var x = new PinnedFloats((long)rows * k);
+        x.Span.Fill(2f);
+        var y = new PinnedFloats((long)rows * outputs);
+        using var pool = new WorkerPool(2);
+        new RowsLinear(pool).Run(x.Pointer, k, rows, q, y.Pointer, outputs, LinearOutput.Store);
+        for (int i = 0; i < y.Span.Length; i++) Assert.Equal(k * 2f * 0.5f, y.Span[i], 1e-3);
     }
 
     [Fact]
