@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Text;
-using System.Text.Json;
 using Stage.Inference.Checkpoints;
 using Stage.Inference.Kernels;
 using Stage.Inference.Models.EnCodec;
@@ -107,6 +105,15 @@ internal static class EncodecBenchmark
     /// <summary>PyTorch-default-like uniform(±1/√fan_in) weights in the STAGE layout (already folded: ".weight").</summary>
     internal static void WriteRandomCheckpoint(string path, EncodecConfig c)
     {
+        var checkpoint = new RandomCheckpoint();
+        AddRandom(checkpoint, c);
+        checkpoint.Write(path);
+    }
+
+    /// <summary>EnCodec's tensors, added to a full STAGE checkpoint or written alone.</summary>
+    internal static void AddRandom(RandomCheckpoint checkpoint, EncodecConfig c)
+    {
+        void Add((string Name, int[] Shape, float Scale) t) => checkpoint.Add(t.Name, t.Shape, t.Scale);
         var tensors = new List<(string Name, int[] Shape, float Scale)>();
         void Conv(string prefix, int outC, int inC, int k) { tensors.Add((prefix + ".weight", [outC, inC, k], 1f / MathF.Sqrt(inC * k))); tensors.Add((prefix + ".bias", [outC], 0.01f)); }
         void ConvTr(string prefix, int inC, int outC, int k) { tensors.Add((prefix + ".weight", [inC, outC, k], 1f / MathF.Sqrt(inC * k / 2f))); tensors.Add((prefix + ".bias", [outC], 0.01f)); }
@@ -152,24 +159,6 @@ internal static class EncodecBenchmark
         Conv(L.DecoderConv(i), 1, ch, c.LastKernelSize);
         for (int q = 0; q < c.Codebooks; q++) tensors.Add((L.Codebook(q), [c.Bins, c.Dimension], 0.05f));
 
-        var header = new Dictionary<string, object>();
-        long offset = 0;
-        foreach (var t in tensors)
-        {
-            long bytes = 4L * t.Shape.Aggregate(1, (a, b) => a * b);
-            header[t.Name] = new { dtype = "F32", shape = t.Shape, data_offsets = new[] { offset, offset + bytes } };
-            offset += bytes;
-        }
-        var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
-        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-        stream.Write(BitConverter.GetBytes((ulong)json.Length));
-        stream.Write(json);
-        var random = new Random(7);
-        foreach (var t in tensors)
-        {
-            var values = new float[t.Shape.Aggregate(1, (a, b) => a * b)];
-            for (int k = 0; k < values.Length; k++) values[k] = (float)(random.NextDouble() * 2 - 1) * t.Scale;
-            stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
-        }
+        foreach (var t in tensors) Add(t);
     }
 }

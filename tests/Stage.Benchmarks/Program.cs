@@ -18,6 +18,7 @@ static class Program
         ("plugin-process", "the plugin's process() per 512-sample stereo block: capturing and playing a stem", PluginProcessBenchmark.Run),
         ("plugin-streaming", "the published plugin at 64-sample blocks while stems stream, cancel, engine kill: process() distribution and the plugin's GCs per phase [--real-time]", PluginStreamingBenchmark.Run),
         ("job", "stem job streaming path, full size random weights: time to first streamed audio and total [context s] [stem s] [--device D] [--precision P] [--inline-pieces | --piece-thread] [--repeat N: next takes]", JobBenchmark.Run),
+        ("model", "the engine's path on a full-size random model folder (LM, t5-base, EnCodec): load, a first and a next take, peak working set [--precision P] [--threads N]", ModelBenchmark.Run),
     ];
 
     static Func<string[], int> Void(Action<string[]> run) => args => { run(args); return 0; };

@@ -208,7 +208,26 @@ public sealed unsafe class SafetensorsFile : IDisposable
             default:
                 throw new CheckpointException($"{Path}: tensor '{e.Name}' has unsupported dtype {e.DType} (expected F32, F16 or BF16)");
         }
+        LeaveWorkingSet(src, e.End - e.Begin);
     }
+
+    /// <summary>
+    /// A tensor copied out no longer needs its pages in the process: on Linux they are dropped from the read-only mapping
+    /// (they stay in the page cache, and a second read faults them back in). Otherwise a load held every page of the
+    /// checkpoint resident until the file was closed: 2.4 GB on top of the converted model.
+    /// </summary>
+    static void LeaveWorkingSet(byte* start, long bytes)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        long page = Environment.SystemPageSize;
+        long from = ((long)start + page - 1) / page * page, to = ((long)start + bytes) / page * page;   // this tensor's whole pages
+        if (to > from) _ = madvise((void*)from, (nuint)(to - from), MadviseDontNeed);
+    }
+
+    const int MadviseDontNeed = 4;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "madvise")]
+    static extern int madvise(void* address, nuint length, int advice);
 
     /// <summary>Reads an integer tensor (I64 or I32) as long[] — the goldens store codes and ids as I64.</summary>
     public long[] ReadInt64(string name, params int[]? expectedShape)

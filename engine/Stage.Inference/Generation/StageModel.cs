@@ -47,7 +47,11 @@ public sealed class StageModel
         var codec = EncodecModel.Load(weights, folder.Config.Encodec, codecBackend);
         if (codec.Codebooks != lm.Dims.Codebooks)
             throw new CheckpointException($"{weights.Path}: EnCodec has {codec.Codebooks} codebooks but the LM {lm.Dims.Codebooks}");
-        return new StageModel(folder.Config, codec, text, lm);
+        var model = new StageModel(folder.Config, codec, text, lm);
+        // A load leaves gigabytes of float32 staging behind (T5's tensors, the LM's conversion buffers): return it to the
+        // system now rather than carry it in the engine's working set until a later collection.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        return model;
     }
 
     /// <summary>The projected T5 states <c>[L, Dim]</c> of a prompt; empty for the null condition (null or "").</summary>
