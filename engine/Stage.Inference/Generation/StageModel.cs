@@ -39,17 +39,20 @@ public sealed class StageModel
     {
         var folder = ModelFolder.Open(modelFolder);
         using var weights = folder.OpenWeights();
-        var lm = MusicGenLm.Load(weights, lmPrecision);
+        // T5 first: it is read whole as float32 (440 MB for t5-base) before it is converted, and that garbage is collected
+        // before the LM arrives, so the two never share the working set.
         // An LM stored below float32 moves its logits more than bfloat16 text weights move the text states: T5 follows it.
         var text = TextConditioner.Load(folder, weights, bfloat16: lmPrecision != Gpu.WeightPrecision.Float32);
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        var lm = MusicGenLm.Load(weights, lmPrecision);
         if (text.Dim != lm.Dims.TextDim)
             throw new CheckpointException($"{weights.Path}: the text projection gives {text.Dim}-d states but the LM cross-attends {lm.Dims.TextDim}-d ones");
         var codec = EncodecModel.Load(weights, folder.Config.Encodec, codecBackend);
         if (codec.Codebooks != lm.Dims.Codebooks)
             throw new CheckpointException($"{weights.Path}: EnCodec has {codec.Codebooks} codebooks but the LM {lm.Dims.Codebooks}");
         var model = new StageModel(folder.Config, codec, text, lm);
-        // A load leaves gigabytes of float32 staging behind (T5's tensors, the LM's conversion buffers): return it to the
-        // system now rather than carry it in the engine's working set until a later collection.
+        // A load leaves float32 staging behind (the LM's conversion buffers): return it to the system now rather than carry
+        // it in the engine's working set until a later collection.
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         return model;
     }

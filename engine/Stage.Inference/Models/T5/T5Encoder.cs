@@ -15,7 +15,8 @@ public delegate void T5BlockObserver(int block, ReadOnlySpan<float> hidden);
 /// </summary>
 public sealed class T5Encoder
 {
-    readonly float[] _embedding;
+    readonly float[]? _embedding;
+    readonly ushort[]? _embeddingBFloat16;   // with bfloat16 linears: 32128 × 768 rows read a prompt's few at a time
     readonly float[] _relativeAttentionBias;
     readonly Block[] _blocks;
     readonly float[] _finalNorm;
@@ -23,13 +24,18 @@ public sealed class T5Encoder
     sealed record Block(float[] AttentionNorm, T5Linear QueryKeyValue, T5Linear Output,
         float[] FeedForwardNorm, T5Linear FeedForwardIn, T5Linear FeedForwardOut);
 
-    /// <param name="bfloat16">Store the blocks' linears as bfloat16 (see <see cref="T5Linear"/>); float32 reproduces STAGE exactly.</param>
+    /// <param name="bfloat16">Store the token embedding and the blocks' linears as bfloat16 (see <see cref="T5Linear"/>); float32 reproduces STAGE exactly.</param>
     public T5Encoder(T5Weights weights, bool bfloat16 = false)
     {
         weights.Validate();
         Config = weights.Config;
         var c = Config;
-        _embedding = weights.Embedding;
+        if (bfloat16)
+        {
+            _embeddingBFloat16 = new ushort[weights.Embedding.Length];
+            for (int i = 0; i < _embeddingBFloat16.Length; i++) _embeddingBFloat16[i] = RowWeights.RoundToBFloat16(weights.Embedding[i]);
+        }
+        else _embedding = weights.Embedding;
         _relativeAttentionBias = weights.RelativeAttentionBias;
         _finalNorm = weights.FinalNorm;
         _blocks = new Block[c.Layers];
@@ -53,7 +59,7 @@ public sealed class T5Encoder
 
     public T5Config Config { get; }
 
-    /// <summary>Whether the blocks' linears are stored as bfloat16.</summary>
+    /// <summary>Whether the token embedding and the blocks' linears are stored as bfloat16.</summary>
     public bool IsBFloat16 => _blocks.Length > 0 && _blocks[0].QueryKeyValue.IsBFloat16;
 
     /// <summary>
@@ -79,7 +85,8 @@ public sealed class T5Encoder
         try
         {
             var h = x.AsSpan(0, length * d);
-            Embedding.Lookup(_embedding, d, inputIds, h);
+            if (_embedding is not null) Embedding.Lookup(_embedding, d, inputIds, h);
+            else LookupBFloat16(inputIds, h);
             var bias = positionBias.AsSpan(0, c.Heads * (2 * length - 1));
             ComputePositionBias(length, bias);
             var mask = attentionMask.IsEmpty ? default : keyMask.AsSpan(0, length);
@@ -118,6 +125,17 @@ public sealed class T5Encoder
             pool.Return(hidden);
             pool.Return(positionBias);
             pool.Return(keyMask);
+        }
+    }
+
+    void LookupBFloat16(ReadOnlySpan<int> ids, Span<float> h)
+    {
+        int d = Config.DModel, rows = _embeddingBFloat16!.Length / d;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if ((uint)ids[i] >= (uint)rows) throw new ArgumentOutOfRangeException(nameof(ids), $"id {ids[i]} outside the table's {rows} rows");
+            var row = _embeddingBFloat16.AsSpan(ids[i] * d, d);
+            for (int j = 0; j < d; j++) h[i * d + j] = BitConverter.Int32BitsToSingle(row[j] << 16);
         }
     }
 
