@@ -78,8 +78,6 @@ public sealed class CpuLmDecoder(MusicGenLm lm) : LmDecoder
     {
         public readonly LmStream Conditional = conditional, Unconditional = unconditional;
         public readonly float[] StepLogits = stepLogits;
-
-        public override long Bytes => Conditional.Bytes + Unconditional.Bytes + StepLogits.Length * sizeof(float);
     }
 
     public override KeptPrefill? KeepPrefill(KeptPrefill? reuse)

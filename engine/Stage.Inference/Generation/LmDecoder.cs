@@ -80,9 +80,5 @@ public readonly record struct DecoderRow(int Candidate, PrefixRow Row, int Posit
     };
 }
 
-/// <summary>A decoder's copy of a prefilled stream pair (see <see cref="LmDecoder.KeepPrefill"/>).</summary>
-public abstract class KeptPrefill
-{
-    /// <summary>Bytes held, for logs and benchmarks.</summary>
-    public abstract long Bytes { get; }
-}
+/// <summary>A decoder's copy of a prefilled stream pair (see <see cref="LmDecoder.KeepPrefill"/>), opaque to its caller.</summary>
+public abstract class KeptPrefill;

@@ -12,12 +12,10 @@ public static class Lstm
     /// <summary>
     /// y [length, hidden] = the last layer's hidden states for x [length, input]. Each layer consumes
     /// the previous layer's outputs: gates = x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh,
-    /// i, f, o = σ, g = tanh, c = f⊙c + i⊙g, h = o⊙tanh(c).
+    /// i, f, o = σ, g = tanh, c = f⊙c + i⊙g, h = o⊙tanh(c). Starts from <paramref name="state"/> (null: zero state)
+    /// and leaves it where the last frame ends.
     /// </summary>
-    public static void Forward(ReadOnlySpan<float> x, int length, LstmWeights w, Span<float> y) => Forward(x, length, w, y, null);
-
-    /// <summary>As above, starting from <paramref name="state"/> (null: zero state) and leaving it where the last frame ends.</summary>
-    public static void Forward(ReadOnlySpan<float> x, int length, LstmWeights w, Span<float> y, LstmState? state)
+    public static void Forward(ReadOnlySpan<float> x, int length, LstmWeights w, Span<float> y, LstmState? state = null)
     {
         state?.Check(w);
         int h = w.HiddenSize, gates = 4 * h;

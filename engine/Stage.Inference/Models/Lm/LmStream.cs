@@ -111,18 +111,6 @@ public sealed unsafe class LmStream
         }
     }
 
-    /// <summary>Bytes of cache memory held (keys and values, self- and cross-attention).</summary>
-    public long Bytes
-    {
-        get
-        {
-            long floats = 0;
-            for (int l = 0; l < Dims.Layers; l++)
-                floats += Keys[l].Length + Values[l].Length + (TextKeys?[l].Length ?? 0) + (TextValues?[l].Length ?? 0);
-            return floats * sizeof(float);
-        }
-    }
-
     /// <summary>Where head <paramref name="head"/>'s keys (and values) start in a layer's cache, in values (float32 or bfloat16).</summary>
     internal int HeadOffset(int head) => head * Capacity * Dims.HeadDim;
 
