@@ -103,6 +103,25 @@ public sealed class GenerationServerTests : IAsyncLifetime
         Assert.DoesNotContain("could not get", LogText);
     }
 
+    [Fact]
+    public async Task A_broken_model_is_reported_when_its_instance_appears_and_its_Generate_fails_naming_it()
+    {
+        // The drums checkpoint cut short: the preparation logs why, the engine goes on, and a Generate says the same.
+        string checkpoint = Path.Combine(_models, "drums", "model.safetensors");
+        var bytes = File.ReadAllBytes(checkpoint);
+        File.WriteAllBytes(checkpoint, bytes[..(bytes.Length / 2)]);
+        await using var client = await Connect();
+        await client.SendAsync(new InstanceInfo { InstanceId = "a", TrackName = "Drums", Instrument = Instrument.Drums });
+        await WaitForLog("could not get the drums model ready");
+        Assert.Contains("truncated", LogText);
+
+        await client.SendAsync(Request(1, 0.2));
+        var messages = await ReceiveUntilFinal(client, 1);
+        var failed = Assert.IsType<Failed>(messages[^1]);
+        Assert.Equal(FailureCode.ModelMissing, failed.Code);
+        Assert.Contains("truncated", failed.Message);
+    }
+
     static int CountOf(string text, string part)
     {
         int count = 0;
