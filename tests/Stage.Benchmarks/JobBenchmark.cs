@@ -12,8 +12,9 @@ namespace Stage.Benchmarks;
 /// <see cref="LmBenchmark"/>, EnCodec as in <see cref="EncodecBenchmark"/>, random 1024-d text states standing in
 /// for T5): context encode → guided generation → EnCodec decode in pieces → 48 kHz stereo, then the WAV's
 /// render from the same pieces. Reports the time to the first streamed audio and the total.
-/// It drives the same classes as <see cref="StemJob"/> (StreamingStemDecoder, StemOutput, StageGenerator) because a
-/// random <see cref="StageModel"/> cannot be built in-process. Arguments: [context seconds = 10] [stem seconds = 10]
+/// It drives the same classes as <see cref="StemJob"/> (StreamingStemDecoder, StemOutput, StageGenerator) on parts made in
+/// memory, so it needs no 2.35 GB model folder and can put the LM on a device and choose where pieces decode; the
+/// <c>model</c> benchmark runs <see cref="StemJob"/> itself on a written folder. Arguments: [context seconds = 10] [stem seconds = 10]
 /// [--device D] [--precision P] [--inline-pieces | --piece-thread] (the streamed pieces decoded on the LM's thread, or on
 /// one of their own beside it, whatever <see cref="OverlappedStemDecoder.WorthAThread"/> would choose)
 /// [--repeat N] (N takes in one process: the later ones are a producer's next takes of the same bars, another seed).

@@ -22,7 +22,7 @@ static unsafe class PairPanel
     /// <summary>Input pairs summed in int32 before a sum is scaled into the float32 output: 512 × 2 × 16383 × 127 &lt; 2³¹.</summary>
     public const int BlockPairs = 512;
 
-    /// <summary>Whether the AVX2 path applies: whole 16-input groups.</summary>
+    /// <summary>Whether rows k inputs long can be multiplied as int16 (here, and by the decode step's int16 blocks): AVX2 and whole 16-input groups.</summary>
     public static bool Supports(int k) => Avx2.IsSupported && k % 16 == 0;
 
     /// <summary>Packs <paramref name="rows"/> (≤ 32) int8 weight rows of length k (a multiple of 16) into a pair panel, zero past the last row.</summary>

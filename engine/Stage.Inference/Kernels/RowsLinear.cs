@@ -69,24 +69,17 @@ public sealed unsafe class RowsLinear : IChunkedWork
         }
         _x = x; _xStride = xStride; _rows = rows; _w = null; _bf16 = w.BFloat16; _int8 = w.Int8; _scales = w.Scales;
         _in = w.Cols; _out = w.Rows; _y = y; _yStride = yStride; _mode = mode; _quantized = null;
-        if (w.IsInt8 && rows <= 2 && Avx2.IsSupported && w.Cols % 16 == 0 && w.Cols <= MaxQuantizedWidth)
+        // int8 rows are multiplied as int16 where AVX2 can: a decode's two rows by the int8 rows directly, a prefill's
+        // through the pair-panel GEMM (PairPanel).
+        bool decode = rows <= 2, prefill = UsesPanels(rows);
+        if (w.IsInt8 && (decode || prefill) && PairPanel.Supports(w.Cols) && w.Cols <= MaxQuantizedWidth)
         {
-            fixed (short* q = _quantizedRows)
-            fixed (float* scales = _quantizedScales)
+            if (prefill && _prefillQuantized.Length < (long)rows * w.Cols) _prefillQuantized = GC.AllocateArray<short>(rows * w.Cols, pinned: true);
+            if (prefill && _prefillScales.Length < rows) _prefillScales = GC.AllocateArray<float>(rows, pinned: true);
+            fixed (short* q = decode ? _quantizedRows : _prefillQuantized)
+            fixed (float* scales = decode ? _quantizedScales : _prefillScales)
             {
                 // a row that is not finite keeps float32 arithmetic, so its NaN or infinity comes out as float32 gives it
-                if (QuantizeRows(x, xStride, rows, w.Cols, q, scales)) { _quantized = q; _rowScales = scales; }
-                Dispatch(w.Rows);
-            }
-        }
-        else if (w.IsInt8 && UsesPanels(rows) && PairPanel.Supports(w.Cols) && w.Cols <= MaxQuantizedWidth)
-        {
-            // Prefill: the same int16 rows, through the pair-panel GEMM (PairPanel).
-            if (_prefillQuantized.Length < (long)rows * w.Cols) _prefillQuantized = GC.AllocateArray<short>(rows * w.Cols, pinned: true);
-            if (_prefillScales.Length < rows) _prefillScales = GC.AllocateArray<float>(rows, pinned: true);
-            fixed (short* q = _prefillQuantized)
-            fixed (float* scales = _prefillScales)
-            {
                 if (QuantizeRows(x, xStride, rows, w.Cols, q, scales)) { _quantized = q; _rowScales = scales; }
                 Dispatch(w.Rows);
             }

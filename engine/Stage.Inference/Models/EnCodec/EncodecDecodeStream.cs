@@ -24,7 +24,7 @@ public sealed class EncodecDecodeStream : IFrameDecoder
     readonly int _lookahead, _lookback, _reach;
     int _frames, _dequantized, _remembered, _decoded;
 
-    internal EncodecDecodeStream(ResidualVectorQuantizer quantizer, SeanetDecoder decoder, int codebooks, int hopLength, int totalFrames, int channels)
+    internal EncodecDecodeStream(ResidualVectorQuantizer quantizer, SeanetDecoder decoder, int codebooks, int hopLength, int totalFrames)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(totalFrames);
         _quantizer = quantizer;
@@ -32,7 +32,7 @@ public sealed class EncodecDecodeStream : IFrameDecoder
         HopLength = hopLength;
         _codes = new CodeMatrix(codebooks, totalFrames);
         _latent = new Tensor(totalFrames, quantizer.Dimension);
-        _memory = new Tensor(totalFrames, channels);
+        _memory = new Tensor(totalFrames, decoder.Channels);
         _state = decoder.NewMemoryState();
         _lookahead = decoder.InputLookahead;
         _lookback = decoder.InputLookback;

@@ -90,7 +90,7 @@ public sealed class EncodecModel
 
     /// <summary>A decode of <paramref name="totalFrames"/> frames whose codes will arrive one frame at a time, giving exactly <see cref="Decode"/>'s audio.</summary>
     public EncodecDecodeStream OpenDecodeStream(int totalFrames) =>
-        new(_quantizer, _decoder, Codebooks, HopLength, totalFrames, Config.NFilters << Config.Ratios.Length);
+        new(_quantizer, _decoder, Codebooks, HopLength, totalFrames);
 
     /// <summary>Latent [frames, dimension] → audio.</summary>
     /// <param name="trace">Optional observer of module outputs ("decoder.model.{i}"), valid during the call only.</param>

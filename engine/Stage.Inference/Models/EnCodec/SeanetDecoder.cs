@@ -65,6 +65,9 @@ sealed class SeanetDecoder
         return Upsample(x, trace);
     }
 
+    /// <summary>Channels between the first conv and the upsampling stack (the LSTM's width).</summary>
+    public int Channels => _input.OutChannels;
+
     /// <summary>The first conv: latent [T, dim] → [T, channels].</summary>
     public Tensor Input(Tensor latent) => _input.Forward(latent, eluInput: false);
 

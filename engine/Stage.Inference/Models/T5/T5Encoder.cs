@@ -16,7 +16,7 @@ public delegate void T5BlockObserver(int block, ReadOnlySpan<float> hidden);
 public sealed class T5Encoder
 {
     readonly float[]? _embedding;
-    readonly ushort[]? _embeddingBFloat16;   // with bfloat16 linears: 32128 × 768 rows read a prompt's few at a time
+    readonly RowWeights? _embeddingBFloat16;   // with bfloat16 linears: 32128 × 768 rows read a prompt's few at a time
     readonly float[] _relativeAttentionBias;
     readonly Block[] _blocks;
     readonly float[] _finalNorm;
@@ -30,11 +30,7 @@ public sealed class T5Encoder
         weights.Validate();
         Config = weights.Config;
         var c = Config;
-        if (bfloat16)
-        {
-            _embeddingBFloat16 = new ushort[weights.Embedding.Length];
-            for (int i = 0; i < _embeddingBFloat16.Length; i++) _embeddingBFloat16[i] = RowWeights.RoundToBFloat16(weights.Embedding[i]);
-        }
+        if (bfloat16) _embeddingBFloat16 = T5Linear.BFloat16Rows(weights.Embedding, c.VocabSize, c.DModel);
         else _embedding = weights.Embedding;
         _relativeAttentionBias = weights.RelativeAttentionBias;
         _finalNorm = weights.FinalNorm;
@@ -130,12 +126,11 @@ public sealed class T5Encoder
 
     void LookupBFloat16(ReadOnlySpan<int> ids, Span<float> h)
     {
-        int d = Config.DModel, rows = _embeddingBFloat16!.Length / d;
+        int d = Config.DModel, rows = _embeddingBFloat16!.Rows;
         for (int i = 0; i < ids.Length; i++)
         {
             if ((uint)ids[i] >= (uint)rows) throw new ArgumentOutOfRangeException(nameof(ids), $"id {ids[i]} outside the table's {rows} rows");
-            var row = _embeddingBFloat16.AsSpan(ids[i] * d, d);
-            for (int j = 0; j < d; j++) h[i * d + j] = BitConverter.Int32BitsToSingle(row[j] << 16);
+            _embeddingBFloat16.CopyRow(ids[i], h.Slice(i * d, d));
         }
     }
 

@@ -19,9 +19,15 @@ sealed unsafe class T5Linear
             _float32 = LinearWeights.FromRows(rowMajor, outFeatures, inFeatures);
             return;
         }
+        _bfloat16 = BFloat16Rows(rowMajor, outFeatures, inFeatures);
+    }
+
+    /// <summary>A row-major float32 matrix as bfloat16 rows (T5's linears and its token embedding).</summary>
+    public static RowWeights BFloat16Rows(float[] rowMajor, int rows, int cols)
+    {
         var staged = new PinnedFloats(rowMajor.Length);
         rowMajor.CopyTo(staged.Span);
-        _bfloat16 = new RowWeights(staged, outFeatures, inFeatures).ToBFloat16();
+        return new RowWeights(staged, rows, cols).ToBFloat16();
     }
 
     public bool IsBFloat16 => _bfloat16 is not null;
