@@ -29,13 +29,19 @@ public sealed class CpuLmDecoder(MusicGenLm lm) : LmDecoder
             _workspace = new LmWorkspace(dims, maxRows, Math.Max(1, maxSteps));
         if (_streams.Length < 2 * candidates || _streams[0].Capacity < conditionalSteps || _streams[1].Capacity < unconditionalSteps)
         {
-            // bf16 and int8 weights already move the logits more than a bfloat16 cache does (lm --quality measures both together)
-            bool bfloat16Cache = _lm.Precision != Gpu.WeightPrecision.Float32;
+            // the cache follows the weights: a lower precision moves the logits less than the weights' own already do
+            // (lm --quality measures both together)
+            var cache = _lm.Precision switch
+            {
+                Gpu.WeightPrecision.Int8 => CachePrecision.Int8,
+                Gpu.WeightPrecision.BFloat16 => CachePrecision.BFloat16,
+                _ => CachePrecision.Float32,
+            };
             _streams = new LmStream[2 * candidates];
             for (int v = 0; v < candidates; v++)
             {
-                _streams[2 * v] = new LmStream(dims, Math.Max(1, conditionalSteps), bfloat16Cache);
-                _streams[2 * v + 1] = new LmStream(dims, Math.Max(1, unconditionalSteps), bfloat16Cache);
+                _streams[2 * v] = new LmStream(dims, Math.Max(1, conditionalSteps), cache);
+                _streams[2 * v + 1] = new LmStream(dims, Math.Max(1, unconditionalSteps), cache);
             }
         }
         foreach (var stream in _streams) stream.Reset();
@@ -86,9 +92,9 @@ public sealed class CpuLmDecoder(MusicGenLm lm) : LmDecoder
         int pair = 2 * _lm.LogitsPerRow;
         var kept = reuse as Kept;
         if (kept is null || kept.Conditional.Capacity < conditional.Length || kept.Unconditional.Capacity < unconditional.Length
-            || kept.Conditional.Dims != conditional.Dims || kept.Conditional.BFloat16Cache != conditional.BFloat16Cache)
-            kept = new Kept(new LmStream(_lm.Dims, Math.Max(1, conditional.Length), conditional.BFloat16Cache),
-                new LmStream(_lm.Dims, Math.Max(1, unconditional.Length), unconditional.BFloat16Cache), new float[pair]);
+            || kept.Conditional.Dims != conditional.Dims || kept.Conditional.Precision != conditional.Precision)
+            kept = new Kept(new LmStream(_lm.Dims, Math.Max(1, conditional.Length), conditional.Precision),
+                new LmStream(_lm.Dims, Math.Max(1, unconditional.Length), unconditional.Precision), new float[pair]);
         kept.Conditional.CopyFrom(conditional);
         kept.Unconditional.CopyFrom(unconditional);
         _stepLogits.AsSpan(0, pair).CopyTo(kept.StepLogits);

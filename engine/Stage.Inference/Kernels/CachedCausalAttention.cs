@@ -207,4 +207,97 @@ public static unsafe class CachedCausalAttention
         o0.Store(output); o1.Store(output + 8); o2.Store(output + 16); o3.Store(output + 24);
         o4.Store(output + 32); o5.Store(output + 40); o6.Store(output + 48); o7.Store(output + 56);
     }
+
+    /// <summary>
+    /// As <see cref="Attend(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, float, Span{float}, Span{float})"/>
+    /// over an int8 cache of one head, steps back to back (stride = the head dimension), each step's keys and values with
+    /// their own scale. On AVX2 the query is rounded to int16 (largest magnitude 32767, an error far below the keys' own)
+    /// so each key is four <c>vpmaddwd</c>; the values are widened to float32 exactly and weighted by softmax × scale.
+    /// </summary>
+    public static void Attend(ReadOnlySpan<float> query, ReadOnlySpan<sbyte> keys, ReadOnlySpan<float> keyScales,
+        ReadOnlySpan<sbyte> values, ReadOnlySpan<float> valueScales, int length, float scale, Span<float> scores, Span<float> output)
+    {
+        int d = query.Length;
+        if (length < 1) throw new ArgumentOutOfRangeException(nameof(length), length, "attention needs at least one key");
+        if (keys.Length < (long)length * d || values.Length < (long)length * d || keyScales.Length < length
+            || valueScales.Length < length || scores.Length < length || output.Length != d)
+            throw new ArgumentException($"attention over {length} steps does not fit its buffers");
+        var s = scores[..length];
+        float queryMax = MathF.Abs(TensorPrimitives.MaxMagnitude(query));
+        fixed (float* q = query)
+        fixed (sbyte* k = keys)
+        fixed (float* ks = keyScales)
+        fixed (sbyte* v = values)
+        fixed (float* p = s)
+        fixed (float* o = output)
+        {
+            if (Avx2.IsSupported && d == 64 && float.IsFinite(queryMax))
+            {
+                short* q16 = stackalloc short[64];
+                float queryScale = queryMax > 0 ? queryMax / QueryLevels : 0;
+                var by = Vector256.Create(queryMax > 0 ? QueryLevels / queryMax : 0);
+                for (int i = 0; i < 64; i += 16)
+                {
+                    var a = Avx.ConvertToVector256Int32(Avx.Multiply(Avx.LoadVector256(q + i), by));
+                    var b = Avx.ConvertToVector256Int32(Avx.Multiply(Avx.LoadVector256(q + i + 8), by));
+                    // packs lanes 0-3 of a, 0-3 of b, 4-7 of a, 4-7 of b; the permute puts them back in order
+                    Avx.Store(q16 + i, Avx2.Permute4x64(Avx2.PackSignedSaturate(a, b).AsInt64(), 0b11_01_10_00).AsInt16());
+                }
+                ScoresInt8x64(q16, k, ks, length, queryScale * scale, p);
+                Softmax(s);
+                TensorPrimitives.Multiply(s, valueScales[..length], s);
+                MixInt8x64(p, v, length, o);
+                return;
+            }
+            for (int t = 0; t < length; t++)
+            {
+                float sum = 0;
+                for (int i = 0; i < d; i++) sum += q[i] * k[(long)t * d + i];
+                p[t] = sum * ks[t] * scale;
+            }
+            Softmax(s);
+            TensorPrimitives.Multiply(s, valueScales[..length], s);
+            output.Clear();
+            for (int t = 0; t < length; t++)
+                for (int i = 0; i < d; i++) o[i] += p[t] * v[(long)t * d + i];
+        }
+    }
+
+    // |q| ≤ 32767 and |k| ≤ 127 over 64 products stay far inside an int32 lane
+    const float QueryLevels = 32767;
+
+    static void ScoresInt8x64(short* q, sbyte* k, float* keyScales, int length, float factor, float* scores)
+    {
+        var q0 = Avx.LoadVector256(q); var q1 = Avx.LoadVector256(q + 16); var q2 = Avx.LoadVector256(q + 32); var q3 = Avx.LoadVector256(q + 48);
+        for (int t = 0; t < length; t++, k += 64)
+        {
+            var a = Avx2.MultiplyAddAdjacent(q0, Avx2.ConvertToVector256Int16(k));
+            var b = Avx2.MultiplyAddAdjacent(q1, Avx2.ConvertToVector256Int16(k + 16));
+            a = Avx2.Add(a, Avx2.MultiplyAddAdjacent(q2, Avx2.ConvertToVector256Int16(k + 32)));
+            b = Avx2.Add(b, Avx2.MultiplyAddAdjacent(q3, Avx2.ConvertToVector256Int16(k + 48)));
+            scores[t] = Vector256.Sum(Avx2.Add(a, b)) * factor * keyScales[t];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Widen8(sbyte* p) => Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(p));
+
+    static void MixInt8x64(float* weights, sbyte* v, int length, float* output)
+    {
+        Vector256<float> o0 = default, o1 = default, o2 = default, o3 = default, o4 = default, o5 = default, o6 = default, o7 = default;
+        for (int t = 0; t < length; t++, v += 64)
+        {
+            var w = Vector256.Create(weights[t]);
+            o0 = Vector256.FusedMultiplyAdd(w, Widen8(v), o0);
+            o1 = Vector256.FusedMultiplyAdd(w, Widen8(v + 8), o1);
+            o2 = Vector256.FusedMultiplyAdd(w, Widen8(v + 16), o2);
+            o3 = Vector256.FusedMultiplyAdd(w, Widen8(v + 24), o3);
+            o4 = Vector256.FusedMultiplyAdd(w, Widen8(v + 32), o4);
+            o5 = Vector256.FusedMultiplyAdd(w, Widen8(v + 40), o5);
+            o6 = Vector256.FusedMultiplyAdd(w, Widen8(v + 48), o6);
+            o7 = Vector256.FusedMultiplyAdd(w, Widen8(v + 56), o7);
+        }
+        o0.Store(output); o1.Store(output + 8); o2.Store(output + 16); o3.Store(output + 24);
+        o4.Store(output + 32); o5.Store(output + 40); o6.Store(output + 48); o7.Store(output + 56);
+    }
 }

@@ -1,4 +1,5 @@
 using Stage.Inference.Kernels;
+using Stage.Inference.Models.Lm;
 
 namespace Stage.Inference.Tests.Kernels;
 
@@ -113,6 +114,56 @@ public unsafe class LmKernelTests
         CachedCausalAttention.Attend(q, keys, values, d, length, 0.125f, new float[length], expected);
         CachedCausalAttention.Attend(q, k16, v16, length, 0.125f, new float[length], actual);
         for (int i = 0; i < d; i++) Assert.Equal(expected[i], actual[i], 1e-6);
+    }
+
+    [Theory]
+    [InlineData(64, 301, 2e-4)]   // the AVX2 path: the query rounded to int16
+    [InlineData(8, 5, 1e-6)]      // the plain loop
+    public void CachedAttentionOverInt8IsTheFloat32AttentionOverTheScaledValues(int d, int length, double tolerance)
+    {
+        var q = Random(d, 1).Array;
+        var keys = Random(d * length, 2).Array;
+        var values = Random(d * length, 3).Array;
+        var k8 = new sbyte[keys.Length];
+        var v8 = new sbyte[values.Length];
+        var keyScales = new float[length];
+        var valueScales = new float[length];
+        for (int t = 0; t < length; t++)
+        {
+            // steps of different loudness, so a scale applied to the wrong step shows
+            for (int i = 0; i < d; i++) { keys[t * d + i] *= 1 + t % 7; values[t * d + i] *= 1 + t % 5; }
+            fixed (sbyte* k = &k8[t * d]) keyScales[t] = LmStream.Quantize(keys.AsSpan(t * d, d), k);
+            fixed (sbyte* v = &v8[t * d]) valueScales[t] = LmStream.Quantize(values.AsSpan(t * d, d), v);
+            for (int i = 0; i < d; i++)
+            {
+                keys[t * d + i] = k8[t * d + i] * keyScales[t];
+                values[t * d + i] = v8[t * d + i] * valueScales[t];
+            }
+        }
+        var expected = new float[d];
+        var actual = new float[d];
+        CachedCausalAttention.Attend(q, keys, values, d, length, 0.125f, new float[length], expected);
+        CachedCausalAttention.Attend(q, k8, keyScales, v8, valueScales, length, 0.125f, new float[length], actual);
+        for (int i = 0; i < d; i++) Assert.Equal(expected[i], actual[i], tolerance);
+    }
+
+    [Fact]
+    public void Int8CacheRowsRoundToTheirLargestMagnitude()
+    {
+        var x = Random(64, 4).Array;
+        x[17] = -3f;
+        var q = new sbyte[64];
+        fixed (sbyte* p = q)
+        {
+            float scale = LmStream.Quantize(x, p);
+            Assert.Equal(3f / 127, scale, 1e-9);
+            Assert.Equal(-127, q[17]);
+            for (int i = 0; i < 64; i++) Assert.True(Math.Abs(q[i] * scale - x[i]) <= scale / 2 * 1.0001, $"value {i}: {q[i] * scale} for {x[i]}");
+            Assert.Equal(0f, LmStream.Quantize(new float[64], p));
+            Assert.All(q, v => Assert.Equal(0, v));
+            x[5] = float.NaN;
+            Assert.True(float.IsNaN(LmStream.Quantize(x, p)), "a NaN must reach the attention, as in float32");
+        }
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Stage.Inference.Kernels;
 
 namespace Stage.Inference.Models.Lm;
@@ -9,26 +11,28 @@ namespace Stage.Inference.Models.Lm;
 /// projected T5 states (computed once by <see cref="MusicGenLm.AttachText"/>). STAGE's conditional and
 /// unconditional rows are two such streams. Allocated once; <see cref="Reset"/> reuses it.
 /// <para>
-/// With <see cref="BFloat16Cache"/> the keys and values are kept as bfloat16 (rounded to nearest even, widened exactly when
-/// read): a decode step reads the whole cache, so this halves the second-largest thing it reads after the weights. An LM
-/// stored as bf16 or int8 uses it; float32 keeps float32 keys, so its results stay exact.
+/// The keys and values are kept in the stream's <see cref="CachePrecision"/>: a decode step reads the whole cache, so an LM
+/// stored as bf16 or int8 keeps it in bf16 or int8; float32 keeps float32 keys, so its results stay exact.
 /// </para>
 /// </summary>
 public sealed unsafe class LmStream
 {
-    // float32, or with BFloat16Cache two bfloat16 values in each float's place (half the floats)
+    // float32, or two bfloat16 or four int8 values in each float's place
     internal readonly PinnedFloats[] Keys, Values;
+    // int8 only: one scale per head and step, [heads, capacity]
+    internal readonly PinnedFloats[]? KeyScales, ValueScales;
     internal PinnedFloats[]? TextKeys, TextValues;
     internal int Pending; // rows of the current forward call already assigned a slot
 
-    public LmStream(LmDimensions dims, int capacity, bool bfloat16Cache = false)
+    public LmStream(LmDimensions dims, int capacity, CachePrecision precision = CachePrecision.Float32)
     {
         if (capacity < 1) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "a stream holds at least one step");
         Dims = dims;
         Capacity = capacity;
-        BFloat16Cache = bfloat16Cache;
-        long floats = (long)capacity * dims.AttentionDim;
-        if (bfloat16Cache) floats = (floats + 1) / 2;
+        Precision = precision;
+        long values = (long)capacity * dims.AttentionDim;
+        int perFloat = ValuesPerFloat(precision);
+        long floats = (values + perFloat - 1) / perFloat;
         Keys = new PinnedFloats[dims.Layers];
         Values = new PinnedFloats[dims.Layers];
         for (int l = 0; l < dims.Layers; l++)
@@ -36,35 +40,99 @@ public sealed unsafe class LmStream
             Keys[l] = new PinnedFloats(floats);
             Values[l] = new PinnedFloats(floats);
         }
+        if (precision != CachePrecision.Int8) return;
+        KeyScales = new PinnedFloats[dims.Layers];
+        ValueScales = new PinnedFloats[dims.Layers];
+        for (int l = 0; l < dims.Layers; l++)
+        {
+            KeyScales[l] = new PinnedFloats((long)dims.Heads * capacity);
+            ValueScales[l] = new PinnedFloats((long)dims.Heads * capacity);
+        }
     }
+
+    static int ValuesPerFloat(CachePrecision precision) => precision switch
+    {
+        CachePrecision.Float32 => 1,
+        CachePrecision.BFloat16 => 2,
+        CachePrecision.Int8 => 4,
+        _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "no such cache precision"),
+    };
 
     public LmDimensions Dims { get; }
 
-    /// <summary>Whether keys and values are kept as bfloat16 (see the remarks).</summary>
-    public bool BFloat16Cache { get; }
+    /// <summary>How keys and values are kept (see <see cref="CachePrecision"/>).</summary>
+    public CachePrecision Precision { get; }
 
-    /// <summary>A layer's keys as bfloat16 (only with <see cref="BFloat16Cache"/>).</summary>
+    /// <summary>A layer's keys as bfloat16 (only with <see cref="CachePrecision.BFloat16"/>).</summary>
     internal ushort* KeysBFloat16(int layer) => (ushort*)Keys[layer].Pointer;
 
-    /// <summary>A layer's values as bfloat16 (only with <see cref="BFloat16Cache"/>).</summary>
+    /// <summary>A layer's values as bfloat16 (only with <see cref="CachePrecision.BFloat16"/>).</summary>
     internal ushort* ValuesBFloat16(int layer) => (ushort*)Values[layer].Pointer;
 
-    /// <summary>Stores one step of one head: float32, or rounded to bfloat16.</summary>
+    /// <summary>A layer's keys as int8 (only with <see cref="CachePrecision.Int8"/>; their scales are <see cref="KeyScales"/>).</summary>
+    internal sbyte* KeysInt8(int layer) => (sbyte*)Keys[layer].Pointer;
+
+    /// <summary>A layer's values as int8 (only with <see cref="CachePrecision.Int8"/>; their scales are <see cref="ValueScales"/>).</summary>
+    internal sbyte* ValuesInt8(int layer) => (sbyte*)Values[layer].Pointer;
+
+    /// <summary>Stores one step of one head in the stream's precision.</summary>
     internal void Store(int layer, int head, int slot, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
     {
         int at = HeadOffset(head) + slot * Dims.HeadDim;
-        if (!BFloat16Cache)
+        switch (Precision)
         {
-            key.CopyTo(Keys[layer].Span.Slice(at, key.Length));
-            value.CopyTo(Values[layer].Span.Slice(at, value.Length));
-            return;
+            case CachePrecision.Float32:
+                key.CopyTo(Keys[layer].Span.Slice(at, key.Length));
+                value.CopyTo(Values[layer].Span.Slice(at, value.Length));
+                return;
+            case CachePrecision.BFloat16:
+                ushort* k = KeysBFloat16(layer) + at, v = ValuesBFloat16(layer) + at;
+                for (int i = 0; i < key.Length; i++)
+                {
+                    k[i] = RowWeights.RoundToBFloat16(key[i]);
+                    v[i] = RowWeights.RoundToBFloat16(value[i]);
+                }
+                return;
+            default:
+                int scale = head * Capacity + slot;
+                KeyScales![layer].Pointer[scale] = Quantize(key, KeysInt8(layer) + at);
+                ValueScales![layer].Pointer[scale] = Quantize(value, ValuesInt8(layer) + at);
+                return;
         }
-        ushort* k = KeysBFloat16(layer) + at, v = ValuesBFloat16(layer) + at;
-        for (int i = 0; i < key.Length; i++)
+    }
+
+    /// <summary>
+    /// Rounds <paramref name="x"/> to int8 so its largest magnitude is 127 and returns the scale that brings it back. A row of
+    /// zeros has scale 0; a row with a NaN or an infinity gets a NaN scale, so it poisons the attention as float32 would.
+    /// </summary>
+    internal static float Quantize(ReadOnlySpan<float> x, sbyte* q)
+    {
+        float max = MathF.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(x));
+        if (!float.IsFinite(max))
         {
-            k[i] = RowWeights.RoundToBFloat16(key[i]);
-            v[i] = RowWeights.RoundToBFloat16(value[i]);
+            new Span<sbyte>(q, x.Length).Clear();
+            return float.NaN;
         }
+        if (max == 0)
+        {
+            new Span<sbyte>(q, x.Length).Clear();
+            return 0;
+        }
+        float inverse = 127f / max;
+        int i = 0;
+        if (Avx2.IsSupported)
+            fixed (float* p = x)
+            {
+                var by = Vector256.Create(inverse);
+                for (; i + 8 <= x.Length; i += 8)
+                {
+                    var rounded = Avx.ConvertToVector256Int32(Avx.Multiply(Avx.LoadVector256(p + i), by)); // to nearest even, as MathF.Round
+                    var words = Sse2.PackSignedSaturate(rounded.GetLower(), rounded.GetUpper());
+                    Sse2.StoreScalar((long*)(q + i), Sse2.PackSignedSaturate(words, words).AsInt64());
+                }
+            }
+        for (; i < x.Length; i++) q[i] = (sbyte)(int)MathF.Round(x[i] * inverse);
+        return max / 127f;
     }
 
     /// <summary>Steps the cache can hold.</summary>
@@ -87,15 +155,18 @@ public sealed unsafe class LmStream
     /// <summary>Makes this stream a copy of <paramref name="source"/> (its steps and text), e.g. to share one prefilled prefix.</summary>
     public void CopyFrom(LmStream source)
     {
-        if (source.Dims != Dims || source.Length > Capacity || source.BFloat16Cache != BFloat16Cache)
+        if (source.Dims != Dims || source.Length > Capacity || source.Precision != Precision)
             throw new ArgumentException("streams differ in model or cache precision, or the copy does not fit", nameof(source));
-        int n = source.Length * Dims.HeadDim;
-        int size = BFloat16Cache ? sizeof(ushort) : sizeof(float);
+        long n = (long)source.Length * Dims.HeadDim;
+        int size = sizeof(float) / ValuesPerFloat(Precision);
         for (int l = 0; l < Dims.Layers; l++)
             for (int h = 0; h < Dims.Heads; h++)
             {
-                Buffer.MemoryCopy((byte*)source.Keys[l].Pointer + (long)source.HeadOffset(h) * size, (byte*)Keys[l].Pointer + (long)HeadOffset(h) * size, (long)n * size, (long)n * size);
-                Buffer.MemoryCopy((byte*)source.Values[l].Pointer + (long)source.HeadOffset(h) * size, (byte*)Values[l].Pointer + (long)HeadOffset(h) * size, (long)n * size, (long)n * size);
+                Buffer.MemoryCopy((byte*)source.Keys[l].Pointer + (long)source.HeadOffset(h) * size, (byte*)Keys[l].Pointer + (long)HeadOffset(h) * size, n * size, n * size);
+                Buffer.MemoryCopy((byte*)source.Values[l].Pointer + (long)source.HeadOffset(h) * size, (byte*)Values[l].Pointer + (long)HeadOffset(h) * size, n * size, n * size);
+                if (Precision != CachePrecision.Int8) continue;
+                source.KeyScales![l].Span.Slice(h * source.Capacity, source.Length).CopyTo(KeyScales![l].Span.Slice(h * Capacity));
+                source.ValueScales![l].Span.Slice(h * source.Capacity, source.Length).CopyTo(ValueScales![l].Span.Slice(h * Capacity));
             }
         Length = source.Length;
         TextLength = source.TextLength;

@@ -60,20 +60,30 @@ public sealed class LmWorkspace
             int length = ws.Slots[r] + 1;
             var query = ws.Qkv.Span.Slice(r * 3 * width + h * hd, hd);
             var output = ws.Attended.Span.Slice(r * width + h * hd, hd);
-            if (stream.BFloat16Cache)
+            float scale = 1f / MathF.Sqrt(hd);
+            if (stream.Precision != CachePrecision.Float32)
             {
                 unsafe
                 {
-                    long cached = (long)length * hd;
-                    var k = new ReadOnlySpan<ushort>(stream.KeysBFloat16(ws.Layer) + stream.HeadOffset(h), (int)cached);
-                    var v = new ReadOnlySpan<ushort>(stream.ValuesBFloat16(ws.Layer) + stream.HeadOffset(h), (int)cached);
-                    CachedCausalAttention.Attend(query, k, v, length, 1f / MathF.Sqrt(hd), ws.Scores[worker], output);
+                    int cached = length * hd;
+                    if (stream.Precision == CachePrecision.BFloat16)
+                    {
+                        var k = new ReadOnlySpan<ushort>(stream.KeysBFloat16(ws.Layer) + stream.HeadOffset(h), cached);
+                        var v = new ReadOnlySpan<ushort>(stream.ValuesBFloat16(ws.Layer) + stream.HeadOffset(h), cached);
+                        CachedCausalAttention.Attend(query, k, v, length, scale, ws.Scores[worker], output);
+                        return;
+                    }
+                    var k8 = new ReadOnlySpan<sbyte>(stream.KeysInt8(ws.Layer) + stream.HeadOffset(h), cached);
+                    var v8 = new ReadOnlySpan<sbyte>(stream.ValuesInt8(ws.Layer) + stream.HeadOffset(h), cached);
+                    var keyScales = stream.KeyScales![ws.Layer].Span.Slice(h * stream.Capacity, length);
+                    var valueScales = stream.ValueScales![ws.Layer].Span.Slice(h * stream.Capacity, length);
+                    CachedCausalAttention.Attend(query, k8, keyScales, v8, valueScales, length, scale, ws.Scores[worker], output);
                 }
                 return;
             }
             var keys = stream.Keys[ws.Layer].Span[stream.HeadOffset(h)..];
             var values = stream.Values[ws.Layer].Span[stream.HeadOffset(h)..];
-            CachedCausalAttention.Attend(query, keys, values, hd, length, 1f / MathF.Sqrt(hd), ws.Scores[worker], output);
+            CachedCausalAttention.Attend(query, keys, values, hd, length, scale, ws.Scores[worker], output);
         }
     }
 

@@ -161,8 +161,10 @@ public class MusicGenLmGoldenTests(ITestOutputHelper output)
         Assert.Equal(new LmDimensions(64, 2, 4, 64, 256, 4, 2050, 2048, 64), d);
     }
 
-    [Fact]
-    public void A_bfloat16_cache_stays_near_the_float32_one_and_copies_whole()
+    [Theory]
+    [InlineData(CachePrecision.BFloat16, 2e-2)]
+    [InlineData(CachePrecision.Int8, 5e-2)]
+    public void A_lower_precision_cache_stays_near_the_float32_one_and_copies_whole(CachePrecision precision, double bound)
     {
         var lm = Goldens.Lm;
         var prefix = Prefix();
@@ -189,18 +191,18 @@ public class MusicGenLmGoldenTests(ITestOutputHelper output)
             return logits;
         }
         var exact = Run(new LmStream(lm.Dims, 32));
-        var halved = new LmStream(lm.Dims, 32, bfloat16Cache: true);
-        var rounded = Run(halved);
+        var lower = new LmStream(lm.Dims, 32, precision);
+        var rounded = Run(lower);
         double worst = Goldens.MaxAbsDiff(rounded, exact);
-        output.WriteLine($"max |Δ| logits, bfloat16 against float32 cache: {worst:E2}");
-        Assert.True(worst > 0, "the bfloat16 cache rounded nothing: is it in use?");
-        Assert.True(worst < 2e-2, $"a bfloat16 cache moves the logits by {worst:E2}");
+        output.WriteLine($"max |Δ| logits, {precision} against float32 cache: {worst:E2}");
+        Assert.True(worst > 0, $"the {precision} cache rounded nothing: is it in use?");
+        Assert.True(worst < bound, $"a {precision} cache moves the logits by {worst:E2}");
 
         // A copy (a variation sharing the prefill) continues exactly as its source would.
-        var source = new LmStream(lm.Dims, 32, bfloat16Cache: true);
+        var source = new LmStream(lm.Dims, 32, precision);
         Run(source);
         var sourceLength = source.Length;
-        var copy = new LmStream(lm.Dims, 40, bfloat16Cache: true);
+        var copy = new LmStream(lm.Dims, 40, precision);
         source.Length = sourceLength - 1;   // drop the row Run added last, then replay it on both
         copy.CopyFrom(source);
         Assert.Equal(Last(source), Last(copy));
