@@ -9,7 +9,9 @@ namespace Stage.Benchmarks;
 /// <summary>
 /// EnCodec at the real 32 kHz size (dimension 128, n_filters 64, ratios 8,5,4,4, 2-layer LSTM,
 /// 4 × 2048 codebooks) with random weights, encoding and decoding 10 s of audio.
-/// Arguments: <c>[THREADS] [--device D]</c>: the CPU kernels' thread count (default: all cores), and where the layers
+/// Arguments: <c>[THREADS] [--device D] [--bf16]</c>: the CPU kernels' thread count (default: all cores), whether the
+/// convolutions and LSTMs keep bfloat16 weights as the engine's EnCodec does below a float32 LM (then also how far its
+/// audio and codes are from float32's), and where the layers
 /// run (default the CPU; <c>cuda</c>/<c>opencl</c> measure nothing on a machine without one, <c>ilgpu-cpu</c> runs the
 /// GPU kernels on ILGPU's CPU accelerator: a correctness path, not a fast one).
 /// </summary>
@@ -22,6 +24,8 @@ internal static class EncodecBenchmark
     {
         using var device = BenchmarkDevice.Open(ref args);
         if (device is null) return;
+        bool bfloat16 = args.Contains("--bf16");
+        args = args.Where(a => a != "--bf16").ToArray();
         if (args.Length > 0) KernelThreads.Count = int.Parse(args[0]);
         Console.WriteLine($"  kernel threads: {KernelThreads.Count}");
         var config = StageConfig.Released.Encodec;
@@ -33,8 +37,9 @@ internal static class EncodecBenchmark
             Console.WriteLine($"  random checkpoint written in {build.Elapsed.TotalSeconds:0.00} s ({new FileInfo(path).Length / 1e6:0} MB)");
             build.Restart();
             EncodecModel model;
-            using (var file = SafetensorsFile.Open(path)) model = EncodecModel.Load(file, config, device.CodecBackend);
-            Console.WriteLine($"  model loaded (weight norm folded, packed) in {build.Elapsed.TotalSeconds:0.00} s; layers on {device.CodecBackend.Name}");
+            using (var file = SafetensorsFile.Open(path)) model = EncodecModel.Load(file, config, device.CodecBackend, bfloat16);
+            Console.WriteLine($"  model loaded (weight norm folded, packed{(bfloat16 ? ", bfloat16" : "")}) in {build.Elapsed.TotalSeconds:0.00} s; layers on {device.CodecBackend.Name}");
+            if (bfloat16) AgainstFloat32(path, config, device.CodecBackend, model);
 
             var audio = TestSignal(config.SampleRate * Seconds, config.SampleRate);
             CodeMatrix codes = null!;
@@ -53,6 +58,27 @@ internal static class EncodecBenchmark
         {
             File.Delete(path);
         }
+    }
+
+    /// <summary>How far the bfloat16 model's codes and audio are from the float32 model's on the same test signal.</summary>
+    static void AgainstFloat32(string path, EncodecConfig config, IComputeBackend backend, EncodecModel bfloat16)
+    {
+        EncodecModel float32;
+        using (var file = SafetensorsFile.Open(path)) float32 = EncodecModel.Load(file, config, backend);
+        var audio = TestSignal(config.SampleRate * Seconds, config.SampleRate);
+        var exact = float32.Encode(audio);
+        var rounded = bfloat16.Encode(audio).AsSpan();
+        int same = 0;
+        for (int i = 0; i < rounded.Length; i++) same += rounded[i] == exact.AsSpan()[i] ? 1 : 0;
+        var reference = float32.Decode(exact);
+        var decoded = bfloat16.Decode(exact);
+        double signal = 0, noise = 0;
+        for (int i = 0; i < reference.Length; i++)
+        {
+            signal += (double)reference[i] * reference[i];
+            noise += (double)(decoded[i] - reference[i]) * (decoded[i] - reference[i]);
+        }
+        Console.WriteLine($"  bf16 against f32: codes equal {100.0 * same / rounded.Length:F1}% of {rounded.Length}; decoded audio {10 * Math.Log10(signal / noise):F1} dB signal to difference");
     }
 
     static void Report(string name, Action action)

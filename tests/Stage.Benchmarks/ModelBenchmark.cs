@@ -43,6 +43,9 @@ static class ModelBenchmark
             process.Refresh();
             Console.WriteLine($"  loaded as {WeightPrecisions.Name(precision)} in {clock.Elapsed.TotalSeconds:F2} s (the page cache holds the file); "
                 + $"working set {process.WorkingSet64 / 1e9:F2} GB, peak {process.PeakWorkingSet64 / 1e9:F2} GB; {KernelThreads()} kernel threads, {Environment.ProcessorCount} cores");
+            var heap = GC.GetGCMemoryInfo();
+            Console.WriteLine($"  after load: GC heap {heap.HeapSizeBytes / 1e9:F2} GB ({heap.FragmentedBytes / 1e9:F2} GB of it free), committed {heap.TotalCommittedBytes / 1e9:F2} GB; "
+                + $"the rest of the working set {(process.WorkingSet64 - heap.TotalCommittedBytes) / 1e9:F2} GB (runtime, code, native buffers)");
 
             var generator = new StageGenerator();
             var contextAudio = Stereo(EncodecBenchmark.TestSignal(10 * 48000, 48000));

@@ -47,7 +47,9 @@ public sealed class StageModel
         var lm = MusicGenLm.Load(weights, lmPrecision);
         if (text.Dim != lm.Dims.TextDim)
             throw new CheckpointException($"{weights.Path}: the text projection gives {text.Dim}-d states but the LM cross-attends {lm.Dims.TextDim}-d ones");
-        var codec = EncodecModel.Load(weights, folder.Config.Encodec, codecBackend);
+        // EnCodec follows too: bfloat16 convolutions move a decoded stem far below what a producer could hear
+        // (EncodecBFloat16Tests), and its LSTMs' recurrent steps read half the bytes.
+        var codec = EncodecModel.Load(weights, folder.Config.Encodec, codecBackend, bfloat16: lmPrecision != Gpu.WeightPrecision.Float32);
         if (codec.Codebooks != lm.Dims.Codebooks)
             throw new CheckpointException($"{weights.Path}: EnCodec has {codec.Codebooks} codebooks but the LM {lm.Dims.Codebooks}");
         var model = new StageModel(folder.Config, codec, text, lm);

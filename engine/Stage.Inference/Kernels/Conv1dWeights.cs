@@ -26,6 +26,9 @@ public sealed class Conv1dWeights : PreparedWeights
     public int EffectiveKernelSize => (KernelSize - 1) * Dilation + 1;
     internal LinearWeights Gemm { get; }
 
+    /// <summary>The same convolution with its weights kept as bfloat16 (see <see cref="LinearWeights.ToBFloat16"/>).</summary>
+    public Conv1dWeights ToBFloat16() => new(InChannels, OutChannels, KernelSize, Stride, Dilation, Gemm.ToBFloat16());
+
     /// <param name="weight">PyTorch Conv1d weight [out, in, k] (already weight-norm folded).</param>
     public static Conv1dWeights FromPyTorch(ReadOnlySpan<float> weight, int outChannels, int inChannels, int kernelSize,
         ReadOnlySpan<float> bias, int stride = 1, int dilation = 1)

@@ -27,6 +27,9 @@ public sealed class ConvTranspose1dWeights : PreparedWeights
     public int Taps { get; }
     internal LinearWeights Gemm { get; }
 
+    /// <summary>The same convolution with its weights kept as bfloat16 (see <see cref="LinearWeights.ToBFloat16"/>).</summary>
+    public ConvTranspose1dWeights ToBFloat16() => new(InChannels, OutChannels, KernelSize, Stride, Taps, Gemm.ToBFloat16());
+
     /// <param name="weight">PyTorch ConvTranspose1d weight [in, out, k] (already weight-norm folded).</param>
     public static ConvTranspose1dWeights FromPyTorch(ReadOnlySpan<float> weight, int inChannels, int outChannels, int kernelSize,
         ReadOnlySpan<float> bias, int stride)

@@ -21,6 +21,13 @@ public sealed class LstmWeights : PreparedWeights
     internal LinearWeights[] Input { get; }
     internal LinearWeights[] Recurrent { get; }
 
+    /// <summary>
+    /// The same LSTM with its projections kept as bfloat16 (see <see cref="LinearWeights.ToBFloat16"/>); the recurrent step,
+    /// one frame's product with all of W_hh, then reads half the bytes.
+    /// </summary>
+    public LstmWeights ToBFloat16() =>
+        new(InputSize, HiddenSize, Array.ConvertAll(Input, w => w.ToBFloat16()), Array.ConvertAll(Recurrent, w => w.ToBFloat16()));
+
     /// <summary>One layer's PyTorch parameters: weight_ih [4H, in], weight_hh [4H, H], bias_ih [4H], bias_hh [4H].</summary>
     public readonly record struct Layer(float[] WeightIh, float[] WeightHh, float[] BiasIh, float[] BiasHh);
 

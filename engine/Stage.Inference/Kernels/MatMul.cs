@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Stage.Inference.Kernels;
 
@@ -50,7 +51,7 @@ public static unsafe class MatMul
         fixed (float* px = x)
         fixed (float* py = y)
         {
-            if (w.Panels is null) RowDot(px, rows, ldx, w, py, ldy, accumulate);
+            if (w.Rows is not null) RowDot(px, rows, ldx, w, py, ldy, accumulate);
             else Gemm(px, rows, ldx, w, py, ldy, accumulate);
         }
     }
@@ -142,13 +143,15 @@ public static unsafe class MatMul
         int tasks = (long)rows * n * k < 32768 ? 1 : rowBlocks * groups;
 
         nint xa = (nint)x, ya = (nint)y;
-        var packed = w.Panels!;
+        var packed = w.Panels;
+        var packed16 = w.BFloat16Panels;
         var bias = w.Bias;
         if (tasks == 1)
         {
             fixed (float* pb = packed)
+            fixed (ushort* pb16 = packed16)
                 for (int rb = 0; rb < rowBlocks; rb++)
-                    GemmBlock(x, ldx, pb, bias, y, ldy, k, n, rb * RowBlock, Math.Min(rows, (rb + 1) * RowBlock), 0, panels, accumulate);
+                    GemmBlock(x, ldx, pb, pb16, bias, y, ldy, k, n, rb * RowBlock, Math.Min(rows, (rb + 1) * RowBlock), 0, panels, accumulate);
             return;
         }
         KernelThreads.For(tasks, t =>
@@ -157,12 +160,17 @@ public static unsafe class MatMul
             int r0 = rb * RowBlock, r1 = Math.Min(rows, r0 + RowBlock);
             int p0 = g * panelsPerGroup, p1 = Math.Min(panels, p0 + panelsPerGroup);
             fixed (float* pb = packed)
-                GemmBlock((float*)xa, ldx, pb, bias, (float*)ya, ldy, k, n, r0, r1, p0, p1, accumulate);
+            fixed (ushort* pb16 = packed16)
+                GemmBlock((float*)xa, ldx, pb, pb16, bias, (float*)ya, ldy, k, n, r0, r1, p0, p1, accumulate);
         });
     }
 
-    /// <summary>Rows [r0, r1) × panels [p0, p1): bias first, then depth blocks accumulate in place.</summary>
-    static void GemmBlock(float* x, int ldx, float* packed, float[] bias, float* y, int ldy, int k, int n,
+    /// <summary>
+    /// Rows [r0, r1) × panels [p0, p1): bias first, then depth blocks accumulate in place. Panels come as float32
+    /// (<paramref name="packed"/>) or as bfloat16 (<paramref name="packed16"/>), each depth block of which is widened once
+    /// for all the rows.
+    /// </summary>
+    static void GemmBlock(float* x, int ldx, float* packed, ushort* packed16, float[] bias, float* y, int ldy, int k, int n,
         int r0, int r1, int p0, int p1, bool accumulate)
     {
         int c0 = p0 * NR, c1 = Math.Min(n, p1 * NR);
@@ -176,11 +184,30 @@ public static unsafe class MatMul
 
         bool wide = UseVector512;
         float* tile = stackalloc float[6 * NR];
+        float* widened = stackalloc float[packed16 != null ? DepthBlock * NR : 0];
         for (int k0 = 0; k0 < k; k0 += DepthBlock)
         {
             int kc = Math.Min(DepthBlock, k - k0);
             for (int p = p0; p < p1; p++)
-                PanelBlock(x, ldx, r0, r1, k0, packed + (long)p * k * NR + (long)k0 * NR, kc, y + p * NR, ldy, Math.Min(NR, n - p * NR), tile, wide);
+            {
+                long at = (long)p * k * NR + (long)k0 * NR;
+                int cols = Math.Min(NR, n - p * NR);
+                float* block = packed + at;
+                if (packed16 != null)
+                {
+                    if (r1 - r0 < 6 && Avx2.IsSupported)
+                    {
+                        // A few rows (the LSTM's recurrent step) have no tile to share a widened block: widening in
+                        // registers fits in the latency of the FMA chains, and the block is read once, at half the bytes.
+                        for (int r = r0; r < r1; r++)
+                            RowBFloat16(x + (long)r * ldx + k0, packed16 + at, kc, y + (long)r * ldy + p * NR, cols, tile);
+                        continue;
+                    }
+                    RowWeights.Widen(packed16 + at, new Span<float>(widened, kc * NR));
+                    block = widened;
+                }
+                PanelBlock(x, ldx, r0, r1, k0, block, kc, y + p * NR, ldy, cols, tile, wide);
+            }
         }
     }
 
@@ -313,6 +340,30 @@ public static unsafe class MatMul
         s40.Store(c4); s41.Store(c4 + 8);
         s50.Store(c5); s51.Store(c5 + 8);
     }
+
+    /// <summary>
+    /// One row of <see cref="Kernel1x32"/> over a bfloat16 depth block, each weight widened exactly in a register: the same
+    /// FMA chains in the same order, so the same sums as the float32 kernel over the widened block.
+    /// </summary>
+    static void RowBFloat16(float* a, ushort* b, int kc, float* c, int cols, float* tile)
+    {
+        float* target = c;
+        if (cols < NR) { LoadTile(c, 0, tile, 1, cols); target = tile; }
+        var s0 = Vector256.Load(target); var s1 = Vector256.Load(target + 8); var s2 = Vector256.Load(target + 16); var s3 = Vector256.Load(target + 24);
+        for (int i = 0; i < kc; i++, b += NR)
+        {
+            var v = Vector256.Create(a[i]);
+            s0 = Vector256.FusedMultiplyAdd(v, Widen8(b), s0);
+            s1 = Vector256.FusedMultiplyAdd(v, Widen8(b + 8), s1);
+            s2 = Vector256.FusedMultiplyAdd(v, Widen8(b + 16), s2);
+            s3 = Vector256.FusedMultiplyAdd(v, Widen8(b + 24), s3);
+        }
+        s0.Store(target); s1.Store(target + 8); s2.Store(target + 16); s3.Store(target + 24);
+        if (cols < NR) StoreTile(tile, c, 0, 1, cols);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Widen8(ushort* p) => Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(p), 16).AsSingle();
 
     static void Kernel1x32(float* a, float* b, int kc, float* c, bool wide)
     {

@@ -97,17 +97,23 @@ public sealed unsafe class RowWeights
         if (_int8 != null) throw new InvalidOperationException("bfloat16 is made from float32 weights, not from int8 ones");
         var bf16 = GC.AllocateArray<ushort>(Rows * Cols, pinned: true);
         var result = new RowWeights(bf16, Rows, Cols);
-        float* source = Float32;
-        ushort* target = result.BFloat16;
         // One thread, and the float32 source kept alive to the end (the loop reads it through a raw pointer). The
         // win-x64 engine once died under Wine with "Internal CLR error" in a finalizer when this ran on Parallel.For;
         // the same crash later came back with no change here and went away with .NET's W^X off under Wine
         // (tests/Stage.Windows.Tests/Wine.cs), so Wine's handling of W^X, not this loop, was most likely the cause.
-        int n = bf16.Length, i = 0;
+        RoundToBFloat16(Float32, result.BFloat16, bf16.Length);
+        GC.KeepAlive(this);
+        return result;
+    }
+
+    /// <summary><paramref name="n"/> weights rounded to bfloat16, to nearest even (weights have no NaNs).</summary>
+    public static void RoundToBFloat16(float* source, ushort* target, long n)
+    {
+        long i = 0;
         if (Vector256.IsHardwareAccelerated)
             for (; i + 16 <= n; i += 16)
             {
-                // Round to nearest even: add 0x7FFF plus the lowest kept bit, keep the top half (weights have no NaNs).
+                // add 0x7FFF plus the lowest kept bit, keep the top half
                 var lo = Vector256.Load((uint*)(source + i));
                 var hi = Vector256.Load((uint*)(source + i + 8));
                 lo = Vector256.ShiftRightLogical(lo + Vector256.Create(0x7FFFu) + (Vector256.ShiftRightLogical(lo, 16) & Vector256<uint>.One), 16);
@@ -115,8 +121,6 @@ public sealed unsafe class RowWeights
                 Vector256.Store(Vector256.Narrow(lo, hi), target + i);
             }
         for (; i < n; i++) target[i] = RoundToBFloat16(source[i]);
-        GC.KeepAlive(this);
-        return result;
     }
 
     /// <summary>Row <paramref name="row"/> as float32 (exact for float32 storage, widened for bfloat16).</summary>

@@ -48,6 +48,27 @@ public class MatMulTests
         for (int i = 0; i < y.Length; i++) Assert.True(Math.Abs(raw[i] - expected[i]) < 1e-4f);
     }
 
+    [Theory]
+    [InlineData(1, 1024, 4096)]   // the LSTM's recurrent step
+    [InlineData(13, 517, 95)]     // partial tiles, panels and depth blocks
+    [InlineData(200, 300, 64)]    // several row blocks
+    [InlineData(7, 33, 8)]        // row layout: stays float32
+    public void BFloat16PanelsAreTheFloat32GemmOverTheRoundedWeights(int rows, int k, int n)
+    {
+        var x = Random(rows * k, 1);
+        var w = Random(n * k, 2);
+        var b = Random(n, 3);
+        var rounded = w.Select(v => BitConverter.UInt32BitsToSingle((uint)RowWeights.RoundToBFloat16(v) << 16)).ToArray();
+        var bf16 = LinearWeights.FromRows(w, n, k, b).ToBFloat16();
+        Assert.Equal(n >= LinearWeights.PanelWidth / 2, bf16.IsBFloat16);
+        var expected = new float[rows * n];
+        var actual = new float[rows * n];
+        MatMul.Linear(x, rows, LinearWeights.FromRows(bf16.IsBFloat16 ? rounded : w, n, k, b), expected);
+        MatMul.Linear(x, rows, bf16, actual);
+        Assert.Equal(expected, actual);
+        Assert.Equal(bf16.IsBFloat16 ? rounded : w, bf16.RowMajor());
+    }
+
     [Fact]
     public void StridedRowsAndAccumulate()
     {

@@ -39,20 +39,24 @@ public sealed class EncodecModel
 
     /// <summary>Builds the codec from the <c>encodec_model.*</c> tensors of a STAGE checkpoint.</summary>
     /// <param name="backend">Where the layers run; null = <see cref="CpuBackend.Instance"/>.</param>
-    public static EncodecModel Load(SafetensorsFile file, EncodecConfig config, IComputeBackend? backend = null)
+    /// <param name="bfloat16">
+    /// Keep the convolutions' and LSTMs' weights as bfloat16 (half the memory, and the LSTM's recurrent step reads half the
+    /// bytes); float32 reproduces STAGE's goldens exactly. The quantizer's codebooks stay float32.
+    /// </param>
+    public static EncodecModel Load(SafetensorsFile file, EncodecConfig config, IComputeBackend? backend = null, bool bfloat16 = false)
     {
         backend ??= CpuBackend.Instance;
         if (config.Channels != 1) throw new CheckpointException($"{file.Path}: EnCodec with {config.Channels} channels is not supported (STAGE uses mono)");
-        var encoder = SeanetEncoder.Load(backend, file, config);
+        var encoder = SeanetEncoder.Load(backend, file, config, bfloat16);
         var quantizer = ResidualVectorQuantizer.Load(file, config);
-        var decoder = SeanetDecoder.Load(backend, file, config);
+        var decoder = SeanetDecoder.Load(backend, file, config, bfloat16);
         return new EncodecModel(config, encoder, quantizer, decoder, backend);
     }
 
-    public static EncodecModel Load(ModelFolder folder, IComputeBackend? backend = null)
+    public static EncodecModel Load(ModelFolder folder, IComputeBackend? backend = null, bool bfloat16 = false)
     {
         using var file = folder.OpenWeights();
-        return Load(file, folder.Config.Encodec, backend);
+        return Load(file, folder.Config.Encodec, backend, bfloat16);
     }
 
     /// <summary>Mono audio at <see cref="SampleRate"/> → codes [codebooks, ceil(L/640)].</summary>

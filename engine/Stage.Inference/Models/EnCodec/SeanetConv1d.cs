@@ -35,11 +35,12 @@ sealed class SeanetConv1d
     public int Lookahead => Conv1d.NonCausalPadding(Span + 1, _weights.KernelSize, 1, _weights.Dilation).Right;
 
     public static SeanetConv1d Load(IComputeBackend backend, SafetensorsFile file, string prefix, int inChannels, int outChannels, int kernelSize,
-        int stride, int dilation, PaddingMode padding)
+        int stride, int dilation, PaddingMode padding, bool bfloat16)
     {
         var weight = WeightNorm.Read(file, prefix, [outChannels, inChannels, kernelSize]);
         var bias = file.ReadFloat32(prefix + ".bias", outChannels);
-        return new SeanetConv1d(backend, Conv1dWeights.FromPyTorch(weight, outChannels, inChannels, kernelSize, bias, stride, dilation), padding);
+        var weights = Conv1dWeights.FromPyTorch(weight, outChannels, inChannels, kernelSize, bias, stride, dilation);
+        return new SeanetConv1d(backend, bfloat16 ? weights.ToBFloat16() : weights, padding);
     }
 
     /// <summary>x [T, in] → [ceil(T/stride), out]; ELU(x) is convolved instead of x when <paramref name="eluInput"/>.</summary>

@@ -29,12 +29,14 @@ sealed class SeanetConvTranspose1d
         return Math.Max(Math.Max(before, after), 0);
     }
 
-    public static SeanetConvTranspose1d Load(IComputeBackend backend, SafetensorsFile file, string prefix, int inChannels, int outChannels, int kernelSize, int stride)
+    public static SeanetConvTranspose1d Load(IComputeBackend backend, SafetensorsFile file, string prefix, int inChannels, int outChannels, int kernelSize, int stride,
+        bool bfloat16)
     {
         // ConvTranspose1d stores [in, out, k]; weight norm's dim 0 is therefore the input channel.
         var weight = WeightNorm.Read(file, prefix, [inChannels, outChannels, kernelSize]);
         var bias = file.ReadFloat32(prefix + ".bias", outChannels);
-        return new SeanetConvTranspose1d(backend, ConvTranspose1dWeights.FromPyTorch(weight, inChannels, outChannels, kernelSize, bias, stride));
+        var weights = ConvTranspose1dWeights.FromPyTorch(weight, inChannels, outChannels, kernelSize, bias, stride);
+        return new SeanetConvTranspose1d(backend, bfloat16 ? weights.ToBFloat16() : weights);
     }
 
     /// <summary>x [T, in] → [T·stride, out] of ELU(x) when <paramref name="eluInput"/>.</summary>

@@ -27,31 +27,31 @@ sealed class SeanetDecoder
         _output = output;
     }
 
-    public static SeanetDecoder Load(IComputeBackend backend, SafetensorsFile file, EncodecConfig c)
+    public static SeanetDecoder Load(IComputeBackend backend, SafetensorsFile file, EncodecConfig c, bool bfloat16)
     {
         var pad = c.PadMode == "reflect" ? PaddingMode.Reflect : PaddingMode.Zero;
         int channels = c.NFilters << c.Ratios.Length;
         int i = 0;
-        var input = SeanetConv1d.Load(backend, file, Layout.DecoderConv(i++), c.Dimension, channels, c.KernelSize, 1, 1, pad);
-        var lstm = SeanetLstm.Load(backend, file, Layout.DecoderLstm(i++), channels, c.LstmLayers);
+        var input = SeanetConv1d.Load(backend, file, Layout.DecoderConv(i++), c.Dimension, channels, c.KernelSize, 1, 1, pad, bfloat16);
+        var lstm = SeanetLstm.Load(backend, file, Layout.DecoderLstm(i++), channels, c.LstmLayers, bfloat16);
         var stages = new List<Stage>();
         foreach (int ratio in c.Ratios)
         {
             i++; // ELU
             int convIndex = i++;
-            var up = SeanetConvTranspose1d.Load(backend, file, Layout.DecoderTransposedConv(convIndex), channels, channels / 2, 2 * ratio, ratio);
+            var up = SeanetConvTranspose1d.Load(backend, file, Layout.DecoderTransposedConv(convIndex), channels, channels / 2, 2 * ratio, ratio, bfloat16);
             channels /= 2;
             var blocks = new SeanetResidualBlock[c.NResidualLayers];
             for (int j = 0; j < c.NResidualLayers; j++)
             {
                 int index = i++;
                 blocks[j] = SeanetResidualBlock.Load(backend, file, n => Layout.DecoderResidualConv(index, n), channels, channels / c.Compress,
-                    c.ResidualKernelSize, (int)Math.Pow(c.DilationBase, j), pad);
+                    c.ResidualKernelSize, (int)Math.Pow(c.DilationBase, j), pad, bfloat16);
             }
             stages.Add(new Stage(convIndex, up, blocks));
         }
         i++; // ELU
-        var output = SeanetConv1d.Load(backend, file, Layout.DecoderConv(i), channels, c.Channels, c.LastKernelSize, 1, 1, pad);
+        var output = SeanetConv1d.Load(backend, file, Layout.DecoderConv(i), channels, c.Channels, c.LastKernelSize, 1, 1, pad, bfloat16);
         return new SeanetDecoder(input, lstm, stages.ToArray(), output);
     }
 

@@ -27,12 +27,12 @@ sealed class SeanetEncoder
         _output = output;
     }
 
-    public static SeanetEncoder Load(IComputeBackend backend, SafetensorsFile file, EncodecConfig c)
+    public static SeanetEncoder Load(IComputeBackend backend, SafetensorsFile file, EncodecConfig c, bool bfloat16)
     {
         var pad = c.PadMode == "reflect" ? PaddingMode.Reflect : PaddingMode.Zero;
         int i = 0;
         int channels = c.NFilters;
-        var input = SeanetConv1d.Load(backend, file, Layout.EncoderConv(i++), c.Channels, channels, c.KernelSize, 1, 1, pad);
+        var input = SeanetConv1d.Load(backend, file, Layout.EncoderConv(i++), c.Channels, channels, c.KernelSize, 1, 1, pad, bfloat16);
         var stages = new List<Stage>();
         foreach (int ratio in c.Ratios.Reverse())
         {
@@ -41,17 +41,17 @@ sealed class SeanetEncoder
             {
                 int index = i++;
                 blocks[j] = SeanetResidualBlock.Load(backend, file, n => Layout.EncoderResidualConv(index, n), channels, channels / c.Compress,
-                    c.ResidualKernelSize, (int)Math.Pow(c.DilationBase, j), pad);
+                    c.ResidualKernelSize, (int)Math.Pow(c.DilationBase, j), pad, bfloat16);
             }
             i++; // ELU
             int convIndex = i++;
-            var down = SeanetConv1d.Load(backend, file, Layout.EncoderConv(convIndex), channels, channels * 2, 2 * ratio, ratio, 1, pad);
+            var down = SeanetConv1d.Load(backend, file, Layout.EncoderConv(convIndex), channels, channels * 2, 2 * ratio, ratio, 1, pad, bfloat16);
             stages.Add(new Stage(convIndex, blocks, down));
             channels *= 2;
         }
-        var lstm = SeanetLstm.Load(backend, file, Layout.EncoderLstm(i++), channels, c.LstmLayers);
+        var lstm = SeanetLstm.Load(backend, file, Layout.EncoderLstm(i++), channels, c.LstmLayers, bfloat16);
         i++; // ELU
-        var output = SeanetConv1d.Load(backend, file, Layout.EncoderConv(i), channels, c.Dimension, c.LastKernelSize, 1, 1, pad);
+        var output = SeanetConv1d.Load(backend, file, Layout.EncoderConv(i), channels, c.Dimension, c.LastKernelSize, 1, 1, pad, bfloat16);
         return new SeanetEncoder(input, stages.ToArray(), lstm, output);
     }
 

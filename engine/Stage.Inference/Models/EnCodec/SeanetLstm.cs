@@ -16,7 +16,7 @@ sealed class SeanetLstm
         _weights = weights;
     }
 
-    public static SeanetLstm Load(IComputeBackend backend, SafetensorsFile file, string prefix, int dim, int layers)
+    public static SeanetLstm Load(IComputeBackend backend, SafetensorsFile file, string prefix, int dim, int layers, bool bfloat16)
     {
         var parameters = new LstmWeights.Layer[layers];
         for (int l = 0; l < layers; l++)
@@ -28,7 +28,8 @@ sealed class SeanetLstm
                 file.ReadFloat32(P("bias_ih"), 4 * dim),
                 file.ReadFloat32(P("bias_hh"), 4 * dim));
         }
-        return new SeanetLstm(backend, LstmWeights.FromPyTorch(dim, dim, parameters));
+        var weights = LstmWeights.FromPyTorch(dim, dim, parameters);
+        return new SeanetLstm(backend, bfloat16 ? weights.ToBFloat16() : weights);
     }
 
     /// <summary>A fresh state for running a sequence in pieces.</summary>

@@ -21,10 +21,10 @@ sealed class SeanetResidualBlock
 
     /// <param name="convPrefix">Maps the index inside the block (1 or 3) to the conv's checkpoint prefix.</param>
     public static SeanetResidualBlock Load(IComputeBackend backend, SafetensorsFile file, Func<int, string> convPrefix, int dim, int hidden,
-        int kernelSize, int dilation, PaddingMode padding)
+        int kernelSize, int dilation, PaddingMode padding, bool bfloat16)
     {
-        var compress = SeanetConv1d.Load(backend, file, convPrefix(1), dim, hidden, kernelSize, 1, dilation, padding);
-        var expand = SeanetConv1d.Load(backend, file, convPrefix(3), hidden, dim, 1, 1, 1, padding);
+        var compress = SeanetConv1d.Load(backend, file, convPrefix(1), dim, hidden, kernelSize, 1, dilation, padding, bfloat16);
+        var expand = SeanetConv1d.Load(backend, file, convPrefix(3), hidden, dim, 1, 1, 1, padding, bfloat16);
         return new SeanetResidualBlock(compress, expand);
     }
 
