@@ -47,7 +47,8 @@ public sealed class CpuLmDecoder(MusicGenLm lm) : LmDecoder
         foreach (var stream in _streams) stream.Reset();
         int perRow = _lm.LogitsPerRow;
         if (_stepLogits.Length < _streams.Length * perRow) _stepLogits = new float[_streams.Length * perRow];
-        if (_scratch.Length < maxRows * perRow) _scratch = new float[maxRows * perRow];
+        // logits only for the rows that want them: a decode step's two per candidate (a 512-row prefill wants one or two)
+        if (_scratch.Length < 2 * candidates * perRow) _scratch = new float[2 * candidates * perRow];
         if (_guided.Length < candidates * perRow) _guided = new float[candidates * perRow];
         if (_rows.Length < maxRows) _rows = new LmRow[maxRows];
     }
@@ -57,6 +58,9 @@ public sealed class CpuLmDecoder(MusicGenLm lm) : LmDecoder
     public override void Forward(ReadOnlySpan<DecoderRow> rows)
     {
         Span<int> tokens = stackalloc int[4];
+        int wanting = 0;
+        foreach (var row in rows) wanting += row.WantsLogits ? 1 : 0;
+        if (_scratch.Length < wanting * _lm.LogitsPerRow) _scratch = new float[wanting * _lm.LogitsPerRow];
         for (int r = 0; r < rows.Length; r++)
         {
             for (int q = 0; q < 4; q++) tokens[q] = rows[r].Token(q);

@@ -74,20 +74,26 @@ public sealed unsafe class RowWeights
     {
         if (_int8 != null) return this;
         if (_f32 == null) throw new InvalidOperationException("int8 is made from float32 weights, not from bfloat16 ones");
-        var q = GC.AllocateArray<sbyte>(Rows * Cols, pinned: true);
-        var scales = GC.AllocateArray<float>(Rows, pinned: true);
-        var source = _f32.Span;
-        for (int r = 0; r < Rows; r++)
+        return Int8From(_f32.Span, Rows, Cols);
+    }
+
+    /// <summary>A row-major float32 matrix as <see cref="ToInt8"/> stores it, with no pinned float32 copy (see <see cref="BFloat16From"/>).</summary>
+    public static RowWeights Int8From(ReadOnlySpan<float> rowMajor, int rows, int cols)
+    {
+        if ((long)rows * cols != rowMajor.Length) throw new ArgumentException($"a [{rows}, {cols}] matrix needs {(long)rows * cols} values, got {rowMajor.Length}");
+        var q = GC.AllocateArray<sbyte>(rows * cols, pinned: true);
+        var scales = GC.AllocateArray<float>(rows, pinned: true);
+        for (int r = 0; r < rows; r++)
         {
-            var row = source.Slice(r * Cols, Cols);
+            var row = rowMajor.Slice(r * cols, cols);
             float max = MathF.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row));   // MaxMagnitude keeps the sign
             float scale = max > 0 ? max / 127f : 1f;
             float inverse = 1f / scale;
             scales[r] = scale;
-            var target = q.AsSpan(r * Cols, Cols);
-            for (int i = 0; i < Cols; i++) target[i] = (sbyte)Math.Clamp(MathF.Round(row[i] * inverse), -127f, 127f);
+            var target = q.AsSpan(r * cols, cols);
+            for (int i = 0; i < cols; i++) target[i] = (sbyte)Math.Clamp(MathF.Round(row[i] * inverse), -127f, 127f);
         }
-        return new RowWeights(q, scales, Rows, Cols);
+        return new RowWeights(q, scales, rows, cols);
     }
 
     /// <summary>The same matrix rounded to bfloat16 (this one is left as it is).</summary>
@@ -103,6 +109,19 @@ public sealed unsafe class RowWeights
         // (tests/Stage.Windows.Tests/Wine.cs), so Wine's handling of W^X, not this loop, was most likely the cause.
         RoundToBFloat16(Float32, result.BFloat16, bf16.Length);
         GC.KeepAlive(this);
+        return result;
+    }
+
+    /// <summary>
+    /// A row-major float32 matrix rounded straight to bfloat16 rows, with no pinned float32 copy: a load that staged each
+    /// matrix on the pinned heap left holes there that no collection can close.
+    /// </summary>
+    public static RowWeights BFloat16From(ReadOnlySpan<float> rowMajor, int rows, int cols)
+    {
+        if ((long)rows * cols != rowMajor.Length) throw new ArgumentException($"a [{rows}, {cols}] matrix needs {(long)rows * cols} values, got {rowMajor.Length}");
+        var bf16 = GC.AllocateArray<ushort>(rowMajor.Length, pinned: true);
+        var result = new RowWeights(bf16, rows, cols);
+        fixed (float* source = rowMajor) RoundToBFloat16(source, result.BFloat16, bf16.Length);
         return result;
     }
 

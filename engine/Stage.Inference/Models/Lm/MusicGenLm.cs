@@ -297,13 +297,11 @@ public sealed unsafe class MusicGenLm
     /// </summary>
     public static MusicGenLm Load(SafetensorsFile file, Gpu.WeightPrecision precision = Gpu.WeightPrecision.Float32)
     {
-        var Stored = Storage(precision);
-        var Staging = StagingBuffers(precision);
+        var staging = new MatrixStaging(precision);
         RowWeights Rows(string name, int rows, int cols)
         {
-            var buffer = Staging((long)rows * cols);
-            ReadInto(file, name, buffer.Span, rows, cols);
-            return Stored(new RowWeights(buffer, rows, cols));
+            ReadInto(file, name, staging.Buffer(rows, cols), rows, cols);
+            return staging.Store();
         }
 
         var embedding0 = file.Entry(L.TokenEmbedding(0));
@@ -331,12 +329,13 @@ public sealed unsafe class MusicGenLm
         var blocks = new LmLayer[layers];
         for (int l = 0; l < layers; l++)
         {
-            var qkv = Staging(3L * width * dim);
-            ReadInto(file, L.SelfAttention(l, "to_q"), qkv.Span[..(width * dim)], width, dim);
-            ReadInto(file, L.SelfAttention(l, "to_k"), qkv.Span.Slice(width * dim, width * dim), width, dim);
-            ReadInto(file, L.SelfAttention(l, "to_v"), qkv.Span.Slice(2 * width * dim, width * dim), width, dim);
+            var qkv = staging.Buffer(3 * width, dim);
+            ReadInto(file, L.SelfAttention(l, "to_q"), qkv[..(width * dim)], width, dim);
+            ReadInto(file, L.SelfAttention(l, "to_k"), qkv.Slice(width * dim, width * dim), width, dim);
+            ReadInto(file, L.SelfAttention(l, "to_v"), qkv.Slice(2 * width * dim, width * dim), width, dim);
+            var selfQkv = staging.Store();
             blocks[l] = new LmLayer(
-                ReadNorm(file, L.SelfAttentionNorm(l), dim), Stored(new RowWeights(qkv, 3 * width, dim)), Rows(L.SelfAttention(l, "to_out"), dim, width),
+                ReadNorm(file, L.SelfAttentionNorm(l), dim), selfQkv, Rows(L.SelfAttention(l, "to_out"), dim, width),
                 ReadNorm(file, L.CrossAttentionNorm(l), dim),
                 Rows(L.CrossAttention(l, "to_q"), width, dim),
                 Rows(L.CrossAttention(l, "to_k"), width, dims.TextDim),
@@ -347,21 +346,42 @@ public sealed unsafe class MusicGenLm
                 Rows(L.FeedForwardOut(l), dim, dims.FfnDim));
         }
 
-        var heads = Staging((long)codebooks * dims.Card * dim);
+        var heads = staging.Buffer(codebooks * dims.Card, dim);
         for (int q = 0; q < codebooks; q++)
-            ReadInto(file, L.OutputHead(q), heads.Span.Slice(q * dims.Card * dim, dims.Card * dim), dims.Card, dim);
-        return new MusicGenLm(dims, embeddings, blocks, ReadNorm(file, L.FinalNorm, dim), Stored(new RowWeights(heads, codebooks * dims.Card, dim)));
+            ReadInto(file, L.OutputHead(q), heads.Slice(q * dims.Card * dim, dims.Card * dim), dims.Card, dim);
+        return new MusicGenLm(dims, embeddings, blocks, ReadNorm(file, L.FinalNorm, dim), staging.Store());
     }
 
     /// <summary>
-    /// Where a float32 matrix is put before it is stored: a new buffer when float32 is the storage, otherwise one buffer per
-    /// length, reused (its values are copied out by the conversion).
+    /// Where a float32 matrix is put before it is stored. As float32 it is a new pinned buffer that becomes the stored
+    /// matrix; below float32, one ordinary array per length, reused, that the conversion reads: staged on the pinned heap,
+    /// those buffers left holes there after the load that no collection can close.
     /// </summary>
-    static Func<long, PinnedFloats> StagingBuffers(Gpu.WeightPrecision precision)
+    sealed class MatrixStaging(Gpu.WeightPrecision precision)
     {
-        if (precision == Gpu.WeightPrecision.Float32) return static length => new PinnedFloats(length);
-        var buffers = new Dictionary<long, PinnedFloats>();
-        return length => buffers.TryGetValue(length, out var b) ? b : buffers[length] = new PinnedFloats(length);
+        readonly Dictionary<long, float[]> _buffers = [];
+        PinnedFloats? _float32;
+        float[]? _staged;
+        int _rows, _cols;
+
+        /// <summary>The buffer for the next matrix, <c>[rows, cols]</c>, to fill before <see cref="Store"/>.</summary>
+        public Span<float> Buffer(int rows, int cols)
+        {
+            long length = (long)rows * cols;
+            (_rows, _cols) = (rows, cols);
+            if (precision == Gpu.WeightPrecision.Float32) return (_float32 = new PinnedFloats(length)).Span;
+            if (!_buffers.TryGetValue(length, out _staged)) _buffers[length] = _staged = new float[length];
+            return _staged;
+        }
+
+        /// <summary>The filled buffer as stored weights.</summary>
+        public RowWeights Store() => precision switch
+        {
+            Gpu.WeightPrecision.Float32 => new RowWeights(_float32!, _rows, _cols),
+            Gpu.WeightPrecision.BFloat16 => RowWeights.BFloat16From(_staged, _rows, _cols),
+            Gpu.WeightPrecision.Int8 => RowWeights.Int8From(_staged, _rows, _cols),
+            _ => throw new ArgumentException($"the CPU engine stores the LM as f32, bf16 or int8, not {Gpu.WeightPrecisions.Name(precision)}", nameof(precision)),
+        };
     }
 
     static PinnedFloats Read(SafetensorsFile file, string name, int rows, int cols)
@@ -385,20 +405,23 @@ public sealed unsafe class MusicGenLm
     /// <summary>An LM of the given size with random weights (for benchmarks; no file), its matrices stored in <paramref name="precision"/> as made.</summary>
     public static MusicGenLm CreateRandom(LmDimensions dims, int seed, Gpu.WeightPrecision precision = Gpu.WeightPrecision.Float32)
     {
-        var stored = Storage(precision);
-        var staging = StagingBuffers(precision);
+        var staging = new MatrixStaging(precision);
         var random = new Random(seed);
-        PinnedFloats Values(int rows, int cols, bool kept = false)
+        void Fill(Span<float> values, int cols)
         {
-            var m = kept ? new PinnedFloats((long)rows * cols) : staging((long)rows * cols);
             float scale = 1f / MathF.Sqrt(cols);
-            var span = m.Span;
-            for (int i = 0; i < span.Length; i++) span[i] = (float)(random.NextDouble() * 2 - 1) * scale;
-            return m;
+            for (int i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1) * scale;
+        }
+        PinnedFloats Embedding()
+        {
+            var table = new PinnedFloats((long)dims.InputCard * dims.Dim);
+            Fill(table.Span, dims.Dim);
+            return table;
         }
         RowWeights Matrix(int rows, int cols)
         {
-            return stored(new RowWeights(Values(rows, cols), rows, cols));
+            Fill(staging.Buffer(rows, cols), cols);
+            return staging.Store();
         }
         Norm UnitNorm()
         {
@@ -408,7 +431,7 @@ public sealed unsafe class MusicGenLm
         }
         int width = dims.AttentionDim;
         var embeddings = new PinnedFloats[dims.Codebooks];
-        for (int q = 0; q < dims.Codebooks; q++) embeddings[q] = Values(dims.InputCard, dims.Dim, kept: true);
+        for (int q = 0; q < dims.Codebooks; q++) embeddings[q] = Embedding();
         var blocks = new LmLayer[dims.Layers];
         for (int l = 0; l < dims.Layers; l++)
             blocks[l] = new LmLayer(UnitNorm(), Matrix(3 * width, dims.Dim), Matrix(dims.Dim, width),

@@ -23,12 +23,7 @@ sealed unsafe class T5Linear
     }
 
     /// <summary>A row-major float32 matrix as bfloat16 rows (T5's linears and its token embedding).</summary>
-    public static RowWeights BFloat16Rows(float[] rowMajor, int rows, int cols)
-    {
-        var staged = new PinnedFloats(rowMajor.Length);
-        rowMajor.CopyTo(staged.Span);
-        return new RowWeights(staged, rows, cols).ToBFloat16();
-    }
+    public static RowWeights BFloat16Rows(float[] rowMajor, int rows, int cols) => RowWeights.BFloat16From(rowMajor, rows, cols);
 
     public bool IsBFloat16 => _bfloat16 is not null;
 
