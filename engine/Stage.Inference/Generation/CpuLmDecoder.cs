@@ -29,6 +29,7 @@ public sealed class CpuLmDecoder(MusicGenLm lm) : LmDecoder
             _workspace = new LmWorkspace(dims, maxRows, Math.Max(1, maxSteps));
         if (_streams.Length < 2 * candidates || _streams[0].Capacity < conditionalSteps || _streams[1].Capacity < unconditionalSteps)
         {
+            CopyOutKeptPrefill();
             // the cache follows the weights: a lower precision moves the logits less than the weights' own already do
             // (lm --quality measures both together)
             var cache = _lm.Precision switch
@@ -53,10 +54,16 @@ public sealed class CpuLmDecoder(MusicGenLm lm) : LmDecoder
         if (_rows.Length < maxRows) _rows = new LmRow[maxRows];
     }
 
-    public override void AttachText(ReadOnlySpan<float> text, int length) => _lm.AttachText(Workspace, _streams[0], text, length);
+    public override void AttachText(ReadOnlySpan<float> text, int length)
+    {
+        CopyOutKeptPrefill();
+        _lm.AttachText(Workspace, _streams[0], text, length);
+    }
 
     public override void Forward(ReadOnlySpan<DecoderRow> rows)
     {
+        if (_keptInPlace && (_streams[0].Length < _keptConditionalSteps || _streams[1].Length < _keptUnconditionalSteps))
+            CopyOutKeptPrefill();   // these rows would land on the kept steps
         Span<int> tokens = stackalloc int[4];
         int wanting = 0;
         foreach (var row in rows) wanting += row.WantsLogits ? 1 : 0;
@@ -84,34 +91,61 @@ public sealed class CpuLmDecoder(MusicGenLm lm) : LmDecoder
         }
     }
 
-    sealed class Kept(LmStream conditional, LmStream unconditional, float[] stepLogits) : KeptPrefill
-    {
-        public readonly LmStream Conditional = conditional, Unconditional = unconditional;
-        public readonly float[] StepLogits = stepLogits;
-    }
+    // The kept prefill. In place it is the live streams' first steps, which a next take only rewinds to: nothing copied.
+    // Before anything would write over those steps (a later window's prefill, a text, larger streams), it is copied out.
+    LmStream? _keptConditional, _keptUnconditional;
+    int _keptConditionalSteps, _keptUnconditionalSteps, _keptTextLength;
+    bool _keptInPlace;
+    float[] _keptLogits = [];
 
-    public override KeptPrefill? KeepPrefill(KeptPrefill? reuse)
+    public override bool KeepPrefill()
     {
-        var (conditional, unconditional) = (_streams[0], _streams[1]);
+        (_keptConditional, _keptUnconditional) = (_streams[0], _streams[1]);
+        (_keptConditionalSteps, _keptUnconditionalSteps, _keptTextLength) = (_streams[0].Length, _streams[1].Length, _streams[0].TextLength);
+        _keptInPlace = true;
         int pair = 2 * _lm.LogitsPerRow;
-        var kept = reuse as Kept;
-        if (kept is null || kept.Conditional.Capacity < conditional.Length || kept.Unconditional.Capacity < unconditional.Length
-            || kept.Conditional.Dims != conditional.Dims || kept.Conditional.Precision != conditional.Precision)
-            kept = new Kept(new LmStream(_lm.Dims, Math.Max(1, conditional.Length), conditional.Precision),
-                new LmStream(_lm.Dims, Math.Max(1, unconditional.Length), unconditional.Precision), new float[pair]);
-        kept.Conditional.CopyFrom(conditional);
-        kept.Unconditional.CopyFrom(unconditional);
-        _stepLogits.AsSpan(0, pair).CopyTo(kept.StepLogits);
-        return kept;
+        if (_keptLogits.Length != pair) _keptLogits = new float[pair];
+        _stepLogits.AsSpan(0, pair).CopyTo(_keptLogits);
+        return true;
     }
 
-    public override void RestorePrefill(KeptPrefill kept)
+    public override bool RestorePrefill()
     {
-        if (kept is not Kept k) throw new ArgumentException("a prefill kept by another kind of decoder", nameof(kept));
-        _streams[0].CopyFrom(k.Conditional);
-        _streams[1].CopyFrom(k.Unconditional);
-        k.StepLogits.CopyTo(_stepLogits.AsSpan(0, k.StepLogits.Length));
+        if (_keptConditional is null) return false;
+        if (_keptInPlace)
+        {
+            // Prepare only forgot the steps; every write below them would have copied the prefill out first
+            _streams[0].Rewind(_keptConditionalSteps, _keptTextLength);
+            _streams[1].Rewind(_keptUnconditionalSteps, 0);
+        }
+        else
+        {
+            _streams[0].CopyFrom(_keptConditional);
+            _streams[1].CopyFrom(_keptUnconditional!);
+            (_keptConditional, _keptUnconditional, _keptInPlace) = (_streams[0], _streams[1], true);   // the copies can go
+        }
+        _keptLogits.CopyTo(_stepLogits.AsSpan(0, _keptLogits.Length));
+        return true;
     }
+
+    public override void ForgetPrefill()
+    {
+        (_keptConditional, _keptUnconditional, _keptInPlace) = (null, null, false);
+    }
+
+    /// <summary>Copies a prefill kept in place out of the live streams, which are about to be written over.</summary>
+    void CopyOutKeptPrefill()
+    {
+        if (!_keptInPlace) return;
+        var conditional = new LmStream(_lm.Dims, Math.Max(1, _keptConditionalSteps), _keptConditional!.Precision);
+        var unconditional = new LmStream(_lm.Dims, Math.Max(1, _keptUnconditionalSteps), _keptUnconditional!.Precision);
+        conditional.CopyFrom(_keptConditional, _keptConditionalSteps, _keptTextLength);
+        unconditional.CopyFrom(_keptUnconditional, _keptUnconditionalSteps, 0);
+        (_keptConditional, _keptUnconditional, _keptInPlace) = (conditional, unconditional, false);
+    }
+
+    /// <summary>Whether the kept prefill is still the live streams' first steps (tests).</summary>
+    internal bool KeptInPlace => _keptInPlace;
 
     public override void GuideAndSample(int candidates, float guidance, int topK, float temperature, ReadOnlySpan<double> uniforms, Span<int> tokens)
     {

@@ -34,13 +34,17 @@ public abstract class LmDecoder : IDisposable
     public abstract void Forward(ReadOnlySpan<DecoderRow> rows);
 
     /// <summary>
-    /// Copies candidate 0's two streams (steps and text) and step logits as they stand after a prefill, into
-    /// <paramref name="reuse"/> when it is big enough; null where the decoder cannot keep them (a device decoder).
+    /// Keeps candidate 0's two streams (steps and text) and step logits as they stand after a prefill, for
+    /// <see cref="RestorePrefill"/>; one prefill at a time, replacing any kept before. False where the decoder cannot (a
+    /// device decoder).
     /// </summary>
-    public virtual KeptPrefill? KeepPrefill(KeptPrefill? reuse) => null;
+    public virtual bool KeepPrefill() => false;
 
-    /// <summary>Makes candidate 0's streams and step logits what <see cref="KeepPrefill"/> copied (after <see cref="Prepare"/>).</summary>
-    public virtual void RestorePrefill(KeptPrefill kept) => throw new NotSupportedException($"{GetType().Name} does not keep prefills");
+    /// <summary>Makes candidate 0's streams and step logits what <see cref="KeepPrefill"/> kept (after <see cref="Prepare"/>); false if none is kept.</summary>
+    public virtual bool RestorePrefill() => false;
+
+    /// <summary>Lets the kept prefill go (a new one is about to replace it).</summary>
+    public virtual void ForgetPrefill() { }
 
     /// <summary>Makes candidates 1 .. n−1 copies of candidate 0 (streams, text and step logits).</summary>
     public abstract void CopyCandidateZero(int candidates);
@@ -79,6 +83,3 @@ public readonly record struct DecoderRow(int Candidate, PrefixRow Row, int Posit
         _ => throw new ArgumentOutOfRangeException(nameof(codebook)),
     };
 }
-
-/// <summary>A decoder's copy of a prefilled stream pair (see <see cref="LmDecoder.KeepPrefill"/>), opaque to its caller.</summary>
-public abstract class KeptPrefill;

@@ -39,8 +39,7 @@ public sealed class StageGenerator : IDisposable
     int[] _tokens = [];
     float[] _guided = [];
     DecoderRow[] _prefillRows = [];
-    PrefillKey? _keptKey;
-    KeptPrefill? _kept;
+    PrefillKey? _keptKey;   // what the decoder's kept prefill was made from
 
     /// <summary>What a kept prefill was made from: the LM, the decoder, every prefill row and the text.</summary>
     sealed record PrefillKey(MusicGenLm Lm, LmDecoder Decoder, DecoderRow[] Rows, float[] Text)
@@ -51,6 +50,9 @@ public sealed class StageGenerator : IDisposable
 
     /// <summary>Whether the last generation's prefill was restored from the one kept before it (tests and logs).</summary>
     public bool LastPrefillWasKept { get; private set; }
+
+    /// <summary>Whether the kept prefill is still the live streams' first steps rather than a copy (tests).</summary>
+    internal bool KeptPrefillInPlace => (_decoder as CpuLmDecoder)?.KeptInPlace ?? false;
 
     /// <summary>A generator on the CPU engine.</summary>
     public StageGenerator() : this(InferenceDevice.Cpu) { }
@@ -116,18 +118,20 @@ public sealed class StageGenerator : IDisposable
 
         int prefillRows = PrefillRowsOf(prefix);
         var rows = _prefillRows.AsSpan(0, prefillRows);
-        LastPrefillWasKept = _kept is not null && _keptKey!.Matches(lm, decoder, rows, text.Span);
-        if (LastPrefillWasKept) decoder.RestorePrefill(_kept!);
-        else
+        LastPrefillWasKept = _keptKey is not null && _keptKey.Matches(lm, decoder, rows, text.Span) && decoder.RestorePrefill();
+        if (!LastPrefillWasKept)
         {
+            // Later windows continue a stem (a prompt), which no next take repeats: keep first windows only. A first window
+            // replaces the kept one, which can go before this prefill writes over it.
+            bool keep = options.PromptCodes is null;
+            if (keep)
+            {
+                decoder.ForgetPrefill();
+                _keptKey = null;
+            }
             decoder.AttachText(text.Span, textLength);
             Prefill(decoder, rows, cancel);
-            // Later windows continue a stem (a prompt), which no next take repeats: keep first windows only.
-            if (options.PromptCodes is null)
-            {
-                _kept = decoder.KeepPrefill(_kept);
-                _keptKey = _kept is null ? null : new PrefillKey(lm, decoder, rows.ToArray(), text.ToArray());
-            }
+            if (keep && decoder.KeepPrefill()) _keptKey = new PrefillKey(lm, decoder, rows.ToArray(), text.ToArray());
         }
         decoder.CopyCandidateZero(variations);
 
@@ -230,7 +234,6 @@ public sealed class StageGenerator : IDisposable
     /// <summary>Releases the decoder (device memory, for a GPU); the device itself stays with its owner.</summary>
     public void Dispose()
     {
-        _kept = null;
         _keptKey = null;
         _decoder?.Dispose();
         _decoder = null;

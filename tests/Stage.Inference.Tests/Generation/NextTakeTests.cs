@@ -47,14 +47,19 @@ public class NextTakeTests
         var generator = new StageGenerator();
         var first = generator.Generate(model, context, Sampled, null, CancellationToken.None);
         Assert.False(generator.LastPrefillWasKept);
+        Assert.True(generator.KeptPrefillInPlace);   // kept where it was computed: nothing copied
 
         // the same take again, and another seed, a longer stem and two variations on the kept prefill
         Assert.Equal(first, generator.Generate(model, context, Sampled, null, CancellationToken.None));
         Assert.True(generator.LastPrefillWasKept);
+        Assert.True(generator.KeptPrefillInPlace);
+        // a longer stem needs larger streams: the kept prefill is copied out of the old ones, restored from the copy, and
+        // is the live streams' again
         foreach (var options in new[] { Sampled with { Seed = 8 }, Sampled with { Frames = 30 } })
         {
             var taken = generator.Generate(model, context, options, null, CancellationToken.None);
             Assert.True(generator.LastPrefillWasKept);
+            Assert.True(generator.KeptPrefillInPlace);
             Assert.Equal(new StageGenerator().Generate(model, context, options, null, CancellationToken.None), taken);
         }
         var text = model.EncodeText(Sampled.Prompt);
@@ -84,7 +89,9 @@ public class NextTakeTests
         var prompt = new[] { new[] { 1, 2, 3 }, new[] { 4, 5, 6 }, new[] { 7, 8, 9 }, new[] { 10, 11, 12 } };
         generator.Generate(model, shifted, Sampled with { PromptCodes = prompt }, null, CancellationToken.None);
         Assert.False(generator.LastPrefillWasKept);
-        generator.Generate(model, shifted, Sampled, null, CancellationToken.None);
+        Assert.False(generator.KeptPrefillInPlace);   // copied out before the later window wrote over it
+        var again = generator.Generate(model, shifted, Sampled, null, CancellationToken.None);
         Assert.True(generator.LastPrefillWasKept);
+        Assert.Equal(taken, again);
     }
 }

@@ -144,6 +144,19 @@ public sealed unsafe class LmStream
     /// <summary>Text tokens attended by cross-attention; 0 means no text (the null condition: cross-attention adds exactly 0).</summary>
     public int TextLength { get; internal set; }
 
+    /// <summary>
+    /// Takes back the first <paramref name="steps"/> steps and <paramref name="textLength"/> text tokens this stream held
+    /// before a <see cref="Reset"/>: for a caller that knows nothing has written over them since.
+    /// </summary>
+    internal void Rewind(int steps, int textLength)
+    {
+        if (steps > Capacity || textLength > 0 && (TextKeys is null || TextKeys[0].Length < textLength * Dims.AttentionDim))
+            throw new ArgumentOutOfRangeException(nameof(steps), "the stream never held that much");
+        Length = steps;
+        TextLength = textLength;
+        Pending = 0;
+    }
+
     /// <summary>Forgets every step and the text, keeping the memory.</summary>
     public void Reset()
     {
@@ -153,11 +166,16 @@ public sealed unsafe class LmStream
     }
 
     /// <summary>Makes this stream a copy of <paramref name="source"/> (its steps and text), e.g. to share one prefilled prefix.</summary>
-    public void CopyFrom(LmStream source)
+    public void CopyFrom(LmStream source) => CopyFrom(source, source.Length, source.TextLength);
+
+    /// <summary>Makes this stream a copy of the first <paramref name="steps"/> steps and <paramref name="textLength"/> text tokens of <paramref name="source"/>.</summary>
+    public void CopyFrom(LmStream source, int steps, int textLength)
     {
-        if (source.Dims != Dims || source.Length > Capacity || source.Precision != Precision)
+        if (source.Dims != Dims || steps > Capacity || source.Precision != Precision)
             throw new ArgumentException("streams differ in model or cache precision, or the copy does not fit", nameof(source));
-        long n = (long)source.Length * Dims.HeadDim;
+        if (steps < 0 || steps > source.Capacity || textLength < 0 || textLength > source.TextLength)
+            throw new ArgumentOutOfRangeException(nameof(steps), "the copy asks for more than the source holds");
+        long n = (long)steps * Dims.HeadDim;
         int size = sizeof(float) / ValuesPerFloat(Precision);
         for (int l = 0; l < Dims.Layers; l++)
             for (int h = 0; h < Dims.Heads; h++)
@@ -165,15 +183,15 @@ public sealed unsafe class LmStream
                 Buffer.MemoryCopy((byte*)source.Keys[l].Pointer + (long)source.HeadOffset(h) * size, (byte*)Keys[l].Pointer + (long)HeadOffset(h) * size, n * size, n * size);
                 Buffer.MemoryCopy((byte*)source.Values[l].Pointer + (long)source.HeadOffset(h) * size, (byte*)Values[l].Pointer + (long)HeadOffset(h) * size, n * size, n * size);
                 if (Precision != CachePrecision.Int8) continue;
-                source.KeyScales![l].Span.Slice(h * source.Capacity, source.Length).CopyTo(KeyScales![l].Span.Slice(h * Capacity));
-                source.ValueScales![l].Span.Slice(h * source.Capacity, source.Length).CopyTo(ValueScales![l].Span.Slice(h * Capacity));
+                source.KeyScales![l].Span.Slice(h * source.Capacity, steps).CopyTo(KeyScales![l].Span.Slice(h * Capacity));
+                source.ValueScales![l].Span.Slice(h * source.Capacity, steps).CopyTo(ValueScales![l].Span.Slice(h * Capacity));
             }
-        Length = source.Length;
-        TextLength = source.TextLength;
-        if (source.TextLength > 0)
+        Length = steps;
+        TextLength = textLength;
+        if (textLength > 0)
         {
-            EnsureText(source.TextLength);
-            int m = source.TextLength * Dims.AttentionDim;
+            EnsureText(textLength);
+            int m = textLength * Dims.AttentionDim;
             for (int l = 0; l < Dims.Layers; l++)
             {
                 source.TextKeys![l].Span[..m].CopyTo(TextKeys![l].Span);
