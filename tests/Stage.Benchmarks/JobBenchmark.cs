@@ -47,7 +47,8 @@ static class JobBenchmark
         {
             EncodecBenchmark.WriteRandomCheckpoint(path, config);
             using var file = SafetensorsFile.Open(path);
-            codec = EncodecModel.Load(file, config, device.CodecBackend);
+            // as the engine loads it (StageModel.Load): EnCodec follows an LM stored below float32 to bfloat16
+            codec = EncodecModel.Load(file, config, device.CodecBackend, bfloat16: device.HostLmPrecision != Stage.Inference.Gpu.WeightPrecision.Float32);
         }
         finally
         {

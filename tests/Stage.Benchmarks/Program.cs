@@ -12,7 +12,7 @@ static class Program
         ("pipe-roundtrip", "10 s stereo 48 kHz to the engine and back over the named pipe", PipeRoundTripBenchmark.Run),
         ("audio", "resample 10 s stereo 32k->48k (whole and streamed; ours beside NAudio's WDL), WAV write+read 10 s", Void(AudioBenchmark.Run)),
         ("matmul", "GEMM throughput on the networks' shapes [threads]", Void(MatMulBenchmark.Run)),
-        ("encodec", "EnCodec 32 kHz real size, random weights: encode + decode 10 s [threads] [--device D]", Void(EncodecBenchmark.Run)),
+        ("encodec", "EnCodec 32 kHz real size, random weights: encode + decode 10 s [threads] [--device D] [--bf16]", Void(EncodecBenchmark.Run)),
         ("text", "tokenizer throughput (fixture and synthetic 32k-piece spiece.model) and t5-base encode of a 20-word prompt (random weights)", Void(TextBenchmark.Run)),
         ("lm", "STAGE LM full size, random weights: prefill + guided steps/s for 10 s context + 10 s stem [context] [stem] [text] [--variations N] [--device D] [--precision P]; --quality [steps] [--precision bf16|int8]: logits against f32", LmBenchmark.Run),
         ("plugin-process", "the plugin's process() per 512-sample stereo block: capturing and playing a stem", PluginProcessBenchmark.Run),
