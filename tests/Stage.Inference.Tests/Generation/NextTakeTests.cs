@@ -94,4 +94,23 @@ public class NextTakeTests
         Assert.True(generator.LastPrefillWasKept);
         Assert.Equal(taken, again);
     }
+
+    [Fact]
+    public void ALaterWindowInStreamsBigEnoughCopiesTheKeptPrefillOutFirst()
+    {
+        // The streams of a longer first take are reused by the later window, whose prefill writes over the kept steps
+        // and text after Prepare has forgotten their lengths.
+        var model = LoadModel();
+        var context = model.EncodeContext(Signal(4));
+        var longer = Sampled with { Frames = 30 };
+        var generator = new StageGenerator();
+        var first = generator.Generate(model, context, longer, null, CancellationToken.None);
+        Assert.True(generator.KeptPrefillInPlace);
+        var prompt = new[] { new[] { 1, 2, 3 }, new[] { 4, 5, 6 }, new[] { 7, 8, 9 }, new[] { 10, 11, 12 } };
+        var later = generator.Generate(model, context, Sampled with { PromptCodes = prompt, Prompt = "slow bass" }, null, CancellationToken.None);
+        Assert.False(generator.KeptPrefillInPlace);
+        Assert.Equal(new StageGenerator().Generate(model, context, Sampled with { PromptCodes = prompt, Prompt = "slow bass" }, null, CancellationToken.None), later);
+        Assert.Equal(first, generator.Generate(model, context, longer, null, CancellationToken.None));
+        Assert.True(generator.LastPrefillWasKept);
+    }
 }

@@ -173,8 +173,10 @@ public sealed unsafe class LmStream
     {
         if (source.Dims != Dims || steps > Capacity || source.Precision != Precision)
             throw new ArgumentException("streams differ in model or cache precision, or the copy does not fit", nameof(source));
-        if (steps < 0 || steps > source.Capacity || textLength < 0 || textLength > source.TextLength)
-            throw new ArgumentOutOfRangeException(nameof(steps), "the copy asks for more than the source holds");
+        // against what the source can hold, not its lengths: a stream Reset since it held them still has them
+        if (steps < 0 || steps > source.Capacity || textLength < 0
+            || textLength > 0 && (source.TextKeys is null || source.TextKeys[0].Length < textLength * Dims.AttentionDim))
+            throw new ArgumentOutOfRangeException(nameof(steps), "the copy asks for more than the source can hold");
         long n = (long)steps * Dims.HeadDim;
         int size = sizeof(float) / ValuesPerFloat(Precision);
         for (int l = 0; l < Dims.Layers; l++)
