@@ -23,8 +23,8 @@ public sealed class DeviceOptions
     {
         Description = "how the language model's weights are stored: bf16 (the default: half the bytes per step, about 1.8x faster "
             + "decoding on the CPU), f32 (reproduces STAGE's goldens exactly), int8 (CPU only: a quarter of the bytes, a scale per row, "
-            + "about 3x f32's decoding speed) "
-            + "or f16 (GPU only); sums are float32 whatever the storage.",
+            + "an int8 KV cache, about 3.5x f32's decoding speed) "
+            + "or f16 (GPU only); sums are float32 whatever the storage. Below f32, T5 and EnCodec are kept in bf16.",
         HelpName = "f32|bf16|int8|f16",
         CustomParser = OptionValues.OneOf<WeightPrecision>(["f32", "bf16", "int8", "f16"], text => WeightPrecisions.TryParse(text, out var p) ? p : null),
     };
@@ -43,7 +43,7 @@ public sealed class DeviceOptions
         command.Add(_threads);
     }
 
-    /// <summary>Only <c>--device</c>, for commands with no language model (EnCodec runs in float32 everywhere).</summary>
+    /// <summary>Only <c>--device</c>, for commands with no language model (<c>codec</c> has its own <c>--precision</c>).</summary>
     public void AddDeviceTo(Command command)
     {
         command.Add(_device);

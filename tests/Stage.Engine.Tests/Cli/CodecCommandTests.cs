@@ -69,6 +69,37 @@ public sealed class CodecCommandTests : IDisposable
     }
 
     [Fact]
+    public void Bf16DecodesNearTheGoldenAndOtherPrecisionsAreRefused()
+    {
+        using var golden = SafetensorsFile.Open(Path.Combine(_model, "golden.safetensors"));
+        var expected = golden.ReadInt64("encodec.codes", 1, 4, 66);
+        var codesPath = Path.Combine(_dir, "golden-codes.json");
+        File.WriteAllText(codesPath, JsonSerializer.Serialize(new
+        {
+            frames = 66,
+            codebooks = 4,
+            codes = Enumerable.Range(0, 4).Select(q => expected.Skip(q * 66).Take(66).Select(v => (int)v).ToArray()).ToArray(),
+        }));
+        var outWav = Path.Combine(_dir, "bf16.wav");
+        var (code, _, err) = Run("codec", "decode", codesPath, "--model", _model, "--out", outWav, "--precision", "bf16");
+        Assert.True(code == 0, err);
+        var decoded = WavReader.Read(outWav).Channel(0);
+        var reference = golden.ReadFloat32("encodec.decoded");
+        double signal = 0, noise = 0;
+        for (int i = 0; i < reference.Length; i++)
+        {
+            signal += (double)reference[i] * reference[i];
+            noise += (double)(decoded[i] - reference[i]) * (decoded[i] - reference[i]);
+        }
+        Assert.True(noise > 0, "bf16 decoded exactly the float32 audio: were the weights rounded?");
+        Assert.True(10 * Math.Log10(signal / noise) > 40, $"bf16 audio only {10 * Math.Log10(signal / noise):F1} dB from the golden");
+
+        (code, _, err) = Run("codec", "decode", codesPath, "--model", _model, "--out", outWav, "--precision", "int8");
+        Assert.Equal(2, code);
+        Assert.Contains("--precision 'int8' is not one of f32, bf16", err);
+    }
+
+    [Fact]
     public void StereoInputAtAnotherRateIsMixedAndResampled()
     {
         int rate = 48000, frames = 24000;   // 0.5 s -> 16000 samples at 32 kHz -> 25 codec frames
