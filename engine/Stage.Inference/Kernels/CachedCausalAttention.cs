@@ -41,7 +41,7 @@ public static unsafe class CachedCausalAttention
             {
                 Scores64x8(q, k, stride, length, scale, p);
                 Softmax(s);
-                Mix64x8(p, v, stride, length, o);
+                Mix64x8<Float32Values>(p, (byte*)v, stride * sizeof(float), length, o);
                 return;
             }
             for (int t = 0; t < length; t++)
@@ -109,24 +109,6 @@ public static unsafe class CachedCausalAttention
         }
     }
 
-    static void Mix64x8(float* weights, float* v, int stride, int length, float* output)
-    {
-        Vector256<float> o0 = default, o1 = default, o2 = default, o3 = default, o4 = default, o5 = default, o6 = default, o7 = default;
-        for (int t = 0; t < length; t++, v += stride)
-        {
-            var w = Vector256.Create(weights[t]);
-            o0 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v), o0);
-            o1 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 8), o1);
-            o2 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 16), o2);
-            o3 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 24), o3);
-            o4 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 32), o4);
-            o5 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 40), o5);
-            o6 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 48), o6);
-            o7 = Vector256.FusedMultiplyAdd(w, Vector256.Load(v + 56), o7);
-        }
-        o0.Store(output); o1.Store(output + 8); o2.Store(output + 16); o3.Store(output + 24);
-        o4.Store(output + 32); o5.Store(output + 40); o6.Store(output + 48); o7.Store(output + 56);
-    }
 
     /// <summary>
     /// As <see cref="Attend(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, float, Span{float}, Span{float})"/>
@@ -150,7 +132,7 @@ public static unsafe class CachedCausalAttention
             {
                 ScoresBFloat16x64(q, k, length, scale, p);
                 Softmax(s);
-                MixBFloat16x64(p, v, length, o);
+                Mix64x8<BFloat16Values>(p, (byte*)v, 64 * sizeof(ushort), length, o);
                 return;
             }
             for (int t = 0; t < length; t++)
@@ -189,24 +171,6 @@ public static unsafe class CachedCausalAttention
         }
     }
 
-    static void MixBFloat16x64(float* weights, ushort* v, int length, float* output)
-    {
-        Vector256<float> o0 = default, o1 = default, o2 = default, o3 = default, o4 = default, o5 = default, o6 = default, o7 = default;
-        for (int t = 0; t < length; t++, v += 64)
-        {
-            var w = Vector256.Create(weights[t]);
-            o0 = Vector256.FusedMultiplyAdd(w, Widen8(v), o0);
-            o1 = Vector256.FusedMultiplyAdd(w, Widen8(v + 8), o1);
-            o2 = Vector256.FusedMultiplyAdd(w, Widen8(v + 16), o2);
-            o3 = Vector256.FusedMultiplyAdd(w, Widen8(v + 24), o3);
-            o4 = Vector256.FusedMultiplyAdd(w, Widen8(v + 32), o4);
-            o5 = Vector256.FusedMultiplyAdd(w, Widen8(v + 40), o5);
-            o6 = Vector256.FusedMultiplyAdd(w, Widen8(v + 48), o6);
-            o7 = Vector256.FusedMultiplyAdd(w, Widen8(v + 56), o7);
-        }
-        o0.Store(output); o1.Store(output + 8); o2.Store(output + 16); o3.Store(output + 24);
-        o4.Store(output + 32); o5.Store(output + 40); o6.Store(output + 48); o7.Store(output + 56);
-    }
 
     /// <summary>
     /// As <see cref="Attend(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, float, Span{float}, Span{float})"/>
@@ -246,7 +210,7 @@ public static unsafe class CachedCausalAttention
                 ScoresInt8x64(q16, k, ks, length, queryScale * scale, p);
                 Softmax(s);
                 TensorPrimitives.Multiply(s, valueScales[..length], s);
-                MixInt8x64(p, v, length, o);
+                Mix64x8<Int8Values>(p, (byte*)v, 64, length, o);
                 return;
             }
             for (int t = 0; t < length; t++)
@@ -279,25 +243,52 @@ public static unsafe class CachedCausalAttention
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> Widen8(sbyte* p) => Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(p));
 
-    static void MixInt8x64(float* weights, sbyte* v, int length, float* output)
+
+    /// <summary>
+    /// o = Σ_t weights[t] · v_t over 64-wide value rows <paramref name="stride"/> bytes apart, each row widened to float32 by
+    /// <typeparamref name="TValues"/> (a struct, so the JIT compiles one loop per storage with the widening inlined).
+    /// </summary>
+    static void Mix64x8<TValues>(float* weights, byte* v, int stride, int length, float* output) where TValues : struct, IValueRow
     {
         Vector256<float> o0 = default, o1 = default, o2 = default, o3 = default, o4 = default, o5 = default, o6 = default, o7 = default;
-        for (int t = 0; t < length; t++, v += 64)
+        for (int t = 0; t < length; t++, v += stride)
         {
             var w = Vector256.Create(weights[t]);
-            o0 = Vector256.FusedMultiplyAdd(w, Widen8(v), o0);
-            o1 = Vector256.FusedMultiplyAdd(w, Widen8(v + 8), o1);
-            o2 = Vector256.FusedMultiplyAdd(w, Widen8(v + 16), o2);
-            o3 = Vector256.FusedMultiplyAdd(w, Widen8(v + 24), o3);
-            o4 = Vector256.FusedMultiplyAdd(w, Widen8(v + 32), o4);
-            o5 = Vector256.FusedMultiplyAdd(w, Widen8(v + 40), o5);
-            o6 = Vector256.FusedMultiplyAdd(w, Widen8(v + 48), o6);
-            o7 = Vector256.FusedMultiplyAdd(w, Widen8(v + 56), o7);
+            o0 = Vector256.FusedMultiplyAdd(w, TValues.Widen8(v, 0), o0);
+            o1 = Vector256.FusedMultiplyAdd(w, TValues.Widen8(v, 8), o1);
+            o2 = Vector256.FusedMultiplyAdd(w, TValues.Widen8(v, 16), o2);
+            o3 = Vector256.FusedMultiplyAdd(w, TValues.Widen8(v, 24), o3);
+            o4 = Vector256.FusedMultiplyAdd(w, TValues.Widen8(v, 32), o4);
+            o5 = Vector256.FusedMultiplyAdd(w, TValues.Widen8(v, 40), o5);
+            o6 = Vector256.FusedMultiplyAdd(w, TValues.Widen8(v, 48), o6);
+            o7 = Vector256.FusedMultiplyAdd(w, TValues.Widen8(v, 56), o7);
         }
         o0.Store(output); o1.Store(output + 8); o2.Store(output + 16); o3.Store(output + 24);
         o4.Store(output + 32); o5.Store(output + 40); o6.Store(output + 48); o7.Store(output + 56);
+    }
+
+    /// <summary>How a cache row's values are stored: eight of them, from value <c>i</c> on, as float32.</summary>
+    interface IValueRow
+    {
+        static abstract Vector256<float> Widen8(byte* row, int i);
+    }
+
+    struct Float32Values : IValueRow
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Widen8(byte* row, int i) => Vector256.Load((float*)row + i);
+    }
+
+    struct BFloat16Values : IValueRow
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Widen8(byte* row, int i) => CachedCausalAttention.Widen8((ushort*)row + i);
+    }
+
+    struct Int8Values : IValueRow
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Widen8(byte* row, int i) => Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32((sbyte*)row + i));
     }
 }
