@@ -38,7 +38,7 @@ public class StreamingStemDecoderTests
     [Fact]
     public void TheWholeStemIsThereOnlyOnceEveryFrameIsDecoded()
     {
-        var decoder = new StreamingStemDecoder(new LocalFrames(30));
+        var decoder = new StreamingStemDecoder(new LocalFrames(30), pieceFrames: 25, firstPieceFrames: 10);
         for (int t = 0; t < 29; t++) decoder.Add([t, 1, 2, 3]);
         while (decoder.TryDecodePiece(out _)) { }
         Assert.Equal(10, decoder.EmittedFrames);   // the last piece, [10, 30), waits for frame 30
