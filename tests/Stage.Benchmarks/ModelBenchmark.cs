@@ -70,10 +70,11 @@ static class ModelBenchmark
                 var variations = StemJob.Run(model, generator, request, context, listener, CancellationToken.None);
                 var total = clock.Elapsed;
                 process.Refresh();
+                var heapAtEnd = GC.GetGCMemoryInfo();
                 Console.WriteLine($"  take {take} ({(take == 1 ? "first" : "next: same bars and prompt, another seed")}): first streamed audio {listener.At.TotalSeconds:F2} s, "
                     + $"total {total.TotalSeconds:F2} s, {variations[0].Frames} frames at 48 kHz; context {(model.LastContextWasKept ? "kept" : "encoded")}, "
                     + $"prefill {(generator.LastPrefillWasKept ? "kept" : "computed")}; peak working set {process.PeakWorkingSet64 / 1e9:F2} GB "
-                    + $"(at its end {process.WorkingSet64 / 1e9:F2} GB, GC heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1e9:F2} GB, committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1e9:F2} GB)");
+                    + $"(at its end {process.WorkingSet64 / 1e9:F2} GB, GC heap {heapAtEnd.HeapSizeBytes / 1e9:F2} GB, committed {heapAtEnd.TotalCommittedBytes / 1e9:F2} GB)");
             }
             return 0;
         }
