@@ -72,7 +72,7 @@ static class ModelBenchmark
                 process.Refresh();
                 var heapAtEnd = GC.GetGCMemoryInfo();
                 Console.WriteLine($"  take {take} ({(take == 1 ? "first" : "next: same bars and prompt, another seed")}): first streamed audio {listener.At.TotalSeconds:F2} s, "
-                    + $"total {total.TotalSeconds:F2} s, {variations[0].Frames} frames at 48 kHz; context {(model.LastContextWasKept ? "kept" : "encoded")}, "
+                    + $"total {total.TotalSeconds:F2} s, {variations[0].Frames} frames at 48 kHz; context {(model.LastContextWasKept ? "kept" : "encoded")}, prompt {(model.LastTextWasKept ? "kept" : "encoded")}, "
                     + $"prefill {(generator.LastPrefillWasKept ? "kept" : "computed")}; peak working set {process.PeakWorkingSet64 / 1e9:F2} GB "
                     + $"(at its end {process.WorkingSet64 / 1e9:F2} GB, GC heap {heapAtEnd.HeapSizeBytes / 1e9:F2} GB, committed {heapAtEnd.TotalCommittedBytes / 1e9:F2} GB)");
             }

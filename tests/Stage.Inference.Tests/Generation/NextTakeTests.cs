@@ -40,6 +40,26 @@ public class NextTakeTests
     }
 
     [Fact]
+    public void TheSamePromptIsEncodedOnce()
+    {
+        var model = LoadModel();
+        var first = model.EncodeText("funky drums").ToArray();
+        Assert.False(model.LastTextWasKept);
+        Assert.Equal(first, model.EncodeText("funky drums").ToArray());
+        Assert.True(model.LastTextWasKept);
+        Assert.Equal(LoadModel().EncodeText("funky drums").ToArray(), first);
+
+        var other = model.EncodeText("funky drums!");
+        Assert.False(model.LastTextWasKept);
+        Assert.NotEqual(first, other.ToArray());
+        Assert.True(model.EncodeText(null).IsEmpty);    // the null condition
+        Assert.True(model.EncodeText("").IsEmpty);
+        Assert.True(model.LastTextWasKept);              // "" is the same null condition as null
+        model.EncodeText("funky drums");
+        Assert.True(model.LastTextWasKept);              // both prompts are kept
+    }
+
+    [Fact]
     public void ANextTakeRestoresThePrefillAndGeneratesWhatAFreshEngineWould()
     {
         var model = LoadModel();
