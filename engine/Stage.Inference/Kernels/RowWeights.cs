@@ -101,15 +101,7 @@ public sealed unsafe class RowWeights
     {
         if (_bf16 != null) return this;
         if (_int8 != null) throw new InvalidOperationException("bfloat16 is made from float32 weights, not from int8 ones");
-        var bf16 = GC.AllocateArray<ushort>(Rows * Cols, pinned: true);
-        var result = new RowWeights(bf16, Rows, Cols);
-        // One thread, and the float32 source kept alive to the end (the loop reads it through a raw pointer). The
-        // win-x64 engine once died under Wine with "Internal CLR error" in a finalizer when this ran on Parallel.For;
-        // the same crash later came back with no change here and went away with .NET's W^X off under Wine
-        // (tests/Stage.Windows.Tests/Wine.cs), so Wine's handling of W^X, not this loop, was most likely the cause.
-        RoundToBFloat16(Float32, result.BFloat16, bf16.Length);
-        GC.KeepAlive(this);
-        return result;
+        return BFloat16From(_f32!.Span, Rows, Cols);
     }
 
     /// <summary>
@@ -121,6 +113,9 @@ public sealed unsafe class RowWeights
         if ((long)rows * cols != rowMajor.Length) throw new ArgumentException($"a [{rows}, {cols}] matrix needs {(long)rows * cols} values, got {rowMajor.Length}");
         var bf16 = GC.AllocateArray<ushort>(rowMajor.Length, pinned: true);
         var result = new RowWeights(bf16, rows, cols);
+        // One thread. The win-x64 engine once died under Wine with "Internal CLR error" in a finalizer when this ran on
+        // Parallel.For; the same crash later came back with no change here and went away with .NET's W^X off under Wine
+        // (tests/Stage.Windows.Tests/Wine.cs), so Wine's handling of W^X, not this loop, was most likely the cause.
         fixed (float* source = rowMajor) RoundToBFloat16(source, result.BFloat16, bf16.Length);
         return result;
     }

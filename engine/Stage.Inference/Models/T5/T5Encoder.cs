@@ -30,7 +30,7 @@ public sealed class T5Encoder
         weights.Validate();
         Config = weights.Config;
         var c = Config;
-        if (bfloat16) _embeddingBFloat16 = T5Linear.BFloat16Rows(weights.Embedding, c.VocabSize, c.DModel);
+        if (bfloat16) _embeddingBFloat16 = RowWeights.BFloat16From(weights.Embedding, c.VocabSize, c.DModel);
         else _embedding = weights.Embedding;
         _relativeAttentionBias = weights.RelativeAttentionBias;
         _finalNorm = weights.FinalNorm;

@@ -19,11 +19,8 @@ sealed unsafe class T5Linear
             _float32 = LinearWeights.FromRows(rowMajor, outFeatures, inFeatures);
             return;
         }
-        _bfloat16 = BFloat16Rows(rowMajor, outFeatures, inFeatures);
+        _bfloat16 = RowWeights.BFloat16From(rowMajor, outFeatures, inFeatures);
     }
-
-    /// <summary>A row-major float32 matrix as bfloat16 rows (T5's linears and its token embedding).</summary>
-    public static RowWeights BFloat16Rows(float[] rowMajor, int rows, int cols) => RowWeights.BFloat16From(rowMajor, rows, cols);
 
     public bool IsBFloat16 => _bfloat16 is not null;
 
