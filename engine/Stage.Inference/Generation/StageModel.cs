@@ -63,31 +63,18 @@ public sealed class StageModel
     public ReadOnlyMemory<float> EncodeText(string? prompt)
     {
         // A next take usually keeps its prompt: the states of the last few prompts are kept (T5 took 40-60 ms of a next
-        // take's 0.4 s to its first audio).
-        lock (_keptTexts)
-        {
-            int found = _keptTexts.FindIndex(kept => kept.Prompt == (prompt ?? ""));
-            LastTextWasKept = found >= 0;
-            if (found >= 0)
-            {
-                var kept = _keptTexts[found];
-                _keptTexts.RemoveAt(found);
-                _keptTexts.Insert(0, kept);
-                return kept.States;   // read-only to the caller, so shared
-            }
-        }
+        // take's 0.4 s to its first audio). They are read-only to the caller, so shared.
+        string key = prompt ?? "";
+        LastTextWasKept = _keptTexts.TryFind(kept => kept == key, out var keptStates);
+        if (LastTextWasKept) return keptStates;
         var condition = TextConditioner.Encode(prompt);
         var states = condition.IsNull ? ReadOnlyMemory<float>.Empty : condition.States;
-        lock (_keptTexts)
-        {
-            _keptTexts.Insert(0, (prompt ?? "", states.ToArray()));
-            if (_keptTexts.Count > KeptTexts) _keptTexts.RemoveAt(KeptTexts);
-        }
+        _keptTexts.Keep(key, states.ToArray());
         return states;
     }
 
     const int KeptTexts = 8;
-    readonly List<(string Prompt, float[] States)> _keptTexts = [];
+    readonly KeptResults<string, float[]> _keptTexts = new(KeptTexts);
 
     /// <summary>Whether the last <see cref="EncodeText"/> found its prompt among the kept ones (tests and logs).</summary>
     public bool LastTextWasKept { get; private set; }
@@ -100,30 +87,16 @@ public sealed class StageModel
     {
         // A producer's next take usually hears the same bars: the codes of the last few contexts (a long stem's windows)
         // are kept, and found by comparing the audio bit for bit.
-        var bits = MemoryMarshal.Cast<float, int>(audio);
-        lock (_keptContexts)
-        {
-            int found = -1;
-            for (int i = 0; i < _keptContexts.Count && found < 0; i++)
-                if (bits.SequenceEqual(MemoryMarshal.Cast<float, int>(_keptContexts[i].Audio))) found = i;
-            LastContextWasKept = found >= 0;
-            if (found >= 0)
-            {
-                var kept = _keptContexts[found];
-                _keptContexts.RemoveAt(found);
-                _keptContexts.Insert(0, kept);
-                return Copy(kept.Codes);
-            }
-        }
+        var samples = audio.ToArray();
+        bool kept = _keptContexts.TryFind(audio => MemoryMarshal.Cast<float, int>(audio).SequenceEqual(MemoryMarshal.Cast<float, int>(samples)),
+            out var keptCodes);
+        LastContextWasKept = kept;
+        if (kept) return Copy(keptCodes!);
         const int shortestEncodable = 7; // PromptProcessor.encode
         var codes = audio.Length < shortestEncodable ? new CodeMatrix(Codec.Codebooks, 0) : Codec.Encode(audio);
         var result = new int[codes.Codebooks][];
         for (int q = 0; q < result.Length; q++) result[q] = codes.Codebook(q).ToArray();
-        lock (_keptContexts)
-        {
-            _keptContexts.Insert(0, (audio.ToArray(), Copy(result)));
-            if (_keptContexts.Count > KeptContexts) _keptContexts.RemoveAt(KeptContexts);
-        }
+        _keptContexts.Keep(samples, Copy(result));
         return result;
 
         static int[][] Copy(int[][] codes)
@@ -137,7 +110,7 @@ public sealed class StageModel
     /// <summary>Contexts whose codes are kept: every window of the longest stem (60 s: 11 windows), about 1.3 MB each.</summary>
     public const int KeptContexts = 12;
 
-    readonly List<(float[] Audio, int[][] Codes)> _keptContexts = [];
+    readonly KeptResults<float[], int[][]> _keptContexts = new(KeptContexts);
 
     /// <summary>Whether the last <see cref="EncodeContext"/> returned the kept codes of the same audio (tests and logs).</summary>
     public bool LastContextWasKept { get; private set; }
