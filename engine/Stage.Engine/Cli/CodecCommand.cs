@@ -40,12 +40,8 @@ public sealed class CodecCommand : Command
             Description = "how EnCodec's convolutions and LSTMs are stored: f32 (the default: STAGE's codes and audio exactly) or bf16 "
                 + "(as the engine keeps them below an f32 language model: half the memory, audio about 55 dB from f32's)",
             HelpName = "f32|bf16",
-            CustomParser = OptionValues.OneOf<Stage.Inference.Gpu.WeightPrecision>(["f32", "bf16"], text => text switch
-            {
-                "f32" => Stage.Inference.Gpu.WeightPrecision.Float32,
-                "bf16" => Stage.Inference.Gpu.WeightPrecision.BFloat16,
-                _ => null,
-            }),
+            CustomParser = OptionValues.OneOf<Stage.Inference.Gpu.WeightPrecision>(["f32", "bf16"],
+                text => text is "f32" or "bf16" && Stage.Inference.Gpu.WeightPrecisions.TryParse(text, out var p) ? p : null),
         };
 
         public Direction(string name, string input, string output, string description, string details) : base(name, description)

@@ -94,7 +94,7 @@ public sealed unsafe class LmStream
                 }
                 return;
             default:
-                int scale = head * Capacity + slot;
+                int scale = ScaleOffset(head) + slot;
                 KeyScales![layer].Pointer[scale] = Quantize(key, KeysInt8(layer) + at);
                 ValueScales![layer].Pointer[scale] = Quantize(value, ValuesInt8(layer) + at);
                 return;
@@ -185,8 +185,8 @@ public sealed unsafe class LmStream
                 Buffer.MemoryCopy((byte*)source.Keys[l].Pointer + (long)source.HeadOffset(h) * size, (byte*)Keys[l].Pointer + (long)HeadOffset(h) * size, n * size, n * size);
                 Buffer.MemoryCopy((byte*)source.Values[l].Pointer + (long)source.HeadOffset(h) * size, (byte*)Values[l].Pointer + (long)HeadOffset(h) * size, n * size, n * size);
                 if (Precision != CachePrecision.Int8) continue;
-                source.KeyScales![l].Span.Slice(h * source.Capacity, steps).CopyTo(KeyScales![l].Span.Slice(h * Capacity));
-                source.ValueScales![l].Span.Slice(h * source.Capacity, steps).CopyTo(ValueScales![l].Span.Slice(h * Capacity));
+                source.KeyScales![l].Span.Slice(source.ScaleOffset(h), steps).CopyTo(KeyScales![l].Span[ScaleOffset(h)..]);
+                source.ValueScales![l].Span.Slice(source.ScaleOffset(h), steps).CopyTo(ValueScales![l].Span[ScaleOffset(h)..]);
             }
         Length = steps;
         TextLength = textLength;
@@ -204,6 +204,9 @@ public sealed unsafe class LmStream
 
     /// <summary>Where head <paramref name="head"/>'s keys (and values) start in a layer's cache, in values (float32 or bfloat16).</summary>
     internal int HeadOffset(int head) => head * Capacity * Dims.HeadDim;
+
+    /// <summary>Where head <paramref name="head"/>'s scales start in a layer's <see cref="KeyScales"/> (and <see cref="ValueScales"/>).</summary>
+    internal int ScaleOffset(int head) => head * Capacity;
 
     internal void EnsureText(int length)
     {

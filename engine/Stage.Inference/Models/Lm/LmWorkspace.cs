@@ -75,8 +75,8 @@ public sealed class LmWorkspace
                     }
                     var k8 = new ReadOnlySpan<sbyte>(stream.KeysInt8(ws.Layer) + stream.HeadOffset(h), cached);
                     var v8 = new ReadOnlySpan<sbyte>(stream.ValuesInt8(ws.Layer) + stream.HeadOffset(h), cached);
-                    var keyScales = stream.KeyScales![ws.Layer].Span.Slice(h * stream.Capacity, length);
-                    var valueScales = stream.ValueScales![ws.Layer].Span.Slice(h * stream.Capacity, length);
+                    var keyScales = stream.KeyScales![ws.Layer].Span.Slice(stream.ScaleOffset(h), length);
+                    var valueScales = stream.ValueScales![ws.Layer].Span.Slice(stream.ScaleOffset(h), length);
                     CachedCausalAttention.Attend(query, k8, keyScales, v8, valueScales, length, scale, ws.Scores[worker], output);
                 }
                 return;
