@@ -113,7 +113,7 @@ static class TextBenchmark
         return new T5Weights
         {
             Config = c,
-            Embedding = Normal(random, c.VocabSize * d, 1f),
+            Embedding = EmbeddingTable.InMemory(Normal(random, c.VocabSize * d, 1f), c.VocabSize, d),
             RelativeAttentionBias = Normal(random, c.RelativeAttentionBuckets * c.Heads, 1f),
             Blocks = blocks,
             FinalNorm = Normal(random, d, 0.1f, 1f),

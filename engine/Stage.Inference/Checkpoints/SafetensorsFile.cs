@@ -1,4 +1,5 @@
 using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Stage.Inference.Tensors;
 
@@ -189,26 +190,48 @@ public sealed unsafe class SafetensorsFile : IDisposable
     {
         if (destination.Length != e.ElementCount)
             throw new ArgumentException($"destination holds {destination.Length} floats, tensor '{e.Name}' has {e.ElementCount}");
+        var stored = StoredTypeOf(e);
         byte* src = _base + _dataStart + e.Begin;
+        ToFloat32(stored, new ReadOnlySpan<byte>(src, checked((int)(e.End - e.Begin))), destination);
+        LeaveWorkingSet(src, e.End - e.Begin);
+    }
+
+    /// <summary>The floating-point types a weight may be stored as.</summary>
+    public enum StoredType { Float32, Float16, BFloat16 }
+
+    /// <summary>How <paramref name="e"/> is stored; throws naming the tensor if not as F32, F16 or BF16.</summary>
+    public StoredType StoredTypeOf(TensorEntry e) => e.DType switch
+    {
+        "F32" => StoredType.Float32,
+        "F16" => StoredType.Float16,
+        "BF16" => StoredType.BFloat16,
+        _ => throw new CheckpointException($"{Path}: tensor '{e.Name}' has unsupported dtype {e.DType} (expected F32, F16 or BF16)"),
+    };
+
+    public static int ElementSize(StoredType stored) => stored == StoredType.Float32 ? 4 : 2;
+
+    /// <summary>Where <paramref name="e"/>'s first byte is in the file.</summary>
+    public long FileOffset(TensorEntry e) => _dataStart + e.Begin;
+
+    /// <summary>Little-endian stored values → float32 (<paramref name="destination"/>.Length of them).</summary>
+    public static void ToFloat32(StoredType stored, ReadOnlySpan<byte> source, Span<float> destination)
+    {
         int n = destination.Length;
-        switch (e.DType)
+        switch (stored)
         {
-            case "F32":
-                new ReadOnlySpan<float>(src, n).CopyTo(destination);
+            case StoredType.Float32:
+                MemoryMarshal.Cast<byte, float>(source)[..n].CopyTo(destination);
                 break;
-            case "F16":
-                System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(src, n), destination);
+            case StoredType.Float16:
+                System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(source)[..n], destination);
                 break;
-            case "BF16":
+            default:
                 {
-                    var s = new ReadOnlySpan<ushort>(src, n);
+                    var s = MemoryMarshal.Cast<byte, ushort>(source)[..n];
                     for (int i = 0; i < n; i++) destination[i] = BitConverter.Int32BitsToSingle(s[i] << 16);
                     break;
                 }
-            default:
-                throw new CheckpointException($"{Path}: tensor '{e.Name}' has unsupported dtype {e.DType} (expected F32, F16 or BF16)");
         }
-        LeaveWorkingSet(src, e.End - e.Begin);
     }
 
     /// <summary>

@@ -41,7 +41,7 @@ sealed class DeviceLmWeights : IDisposable
         {
             var embeddings = new float[(long)d.Codebooks * d.InputCard * d.Dim];
             for (int q = 0; q < d.Codebooks; q++)
-                lm.TokenEmbeddings[q].Span.CopyTo(embeddings.AsSpan(q * d.InputCard * d.Dim));
+                lm.TokenEmbeddings[q].CopyAll(embeddings.AsSpan(q * d.InputCard * d.Dim));
             Embeddings = Floats(embeddings).View;
             Layers = new DeviceLmLayer[d.Layers];
             for (int l = 0; l < d.Layers; l++)

@@ -1,3 +1,4 @@
+using Stage.Inference.Gpu;
 using Stage.Inference.Generation;
 using Xunit.Abstractions;
 
@@ -46,6 +47,19 @@ public class StageModelEndToEndTests(ITestOutputHelper output)
         double audioError = Goldens.MaxAbsDiff(Model.Decode(codes), Goldens.Floats($"{golden}.audio"));
         output.WriteLine($"{golden}: audio max |Δ| {audioError:E2}");
         Assert.True(audioError < 1e-4, $"audio differs by {audioError:E2}");
+    }
+
+    [Theory]
+    [InlineData(WeightPrecision.Float32)]
+    [InlineData(WeightPrecision.BFloat16)]
+    [InlineData(WeightPrecision.Int8)]
+    public void ALoadedModelLeavesItsEmbeddingsInTheCheckpoint(WeightPrecision precision)
+    {
+        // the engine's working set: T5's 32128-row table and the LM's four codebook tables are read a few rows at a time
+        var model = precision == WeightPrecision.Float32 ? Model : StageModel.Load(Fixture.Directory, precision);
+        Assert.True(model.TextConditioner.Encoder.Embedding.IsInFile);
+        Assert.Equal(4, model.Lm.TokenEmbeddings.Length);
+        foreach (var table in model.Lm.TokenEmbeddings) Assert.True(table.IsInFile);
     }
 
     [Fact]

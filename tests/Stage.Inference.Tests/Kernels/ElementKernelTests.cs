@@ -92,14 +92,4 @@ public class ElementKernelTests
         Assert.Equal(1 / (1 + e1 + e2), x[1], 6);
         Assert.Equal([0f, 0f, 0f], x[3..]);
     }
-
-    [Fact]
-    public void EmbeddingLookup()
-    {
-        float[] table = [0f, 0f, 1f, 2f, 3f, 4f];
-        var y = new float[4];
-        Embedding.Lookup(table, 2, [2, 1], y);
-        Assert.Equal([3f, 4f, 1f, 2f], y);
-        Assert.Throws<ArgumentOutOfRangeException>(() => Embedding.Lookup(table, 2, [3], y));
-    }
 }

@@ -23,7 +23,7 @@ public class T5EncoderTests
         return new T5Encoder(new T5Weights
         {
             Config = c,
-            Embedding = Random(c.VocabSize * d, 1),
+            Embedding = EmbeddingTable.InMemory(Random(c.VocabSize * d, 1), c.VocabSize, d),
             RelativeAttentionBias = Random(c.RelativeAttentionBuckets * c.Heads, 2),
             Blocks = [new T5BlockWeights(Random(d, 3), Random(inner * d, 4), Random(inner * d, 5), Random(inner * d, 6),
                 Random(d * inner, 7), Random(d, 8), Random(c.DFf * d, 9), Random(d * c.DFf, 10))],
@@ -48,7 +48,7 @@ public class T5EncoderTests
         var weights = new T5Weights
         {
             Config = c,
-            Embedding = Random(c.VocabSize * c.DModel, 1),
+            Embedding = EmbeddingTable.InMemory(Random(c.VocabSize * c.DModel, 1), c.VocabSize, c.DModel),
             RelativeAttentionBias = Random(c.RelativeAttentionBuckets * c.Heads, 2),
             Blocks = [new T5BlockWeights(Random(8, 3), Random(64, 4), Random(64, 5), Random(64, 6), Random(64, 7), Random(8, 8), Random(128, 9), Random(100, 10))],
             FinalNorm = Random(8, 11),

@@ -20,13 +20,13 @@ public sealed unsafe class MusicGenLm
 {
     public const float NormEps = 1e-5f;
 
-    readonly PinnedFloats[] _tokenEmbeddings;   // [codebook] → [InputCard, Dim]
+    readonly EmbeddingTable[] _tokenEmbeddings;   // [codebook] → [InputCard, Dim]; loaded ones stay in the checkpoint
     readonly SinusoidalPositions _positions;
     readonly LmLayer[] _layers;
     readonly Norm _finalNorm;
     readonly RowWeights _heads;                  // the four output heads stacked: [Codebooks · Card, Dim]
 
-    MusicGenLm(LmDimensions dims, PinnedFloats[] tokenEmbeddings, LmLayer[] layers, Norm finalNorm, RowWeights heads)
+    MusicGenLm(LmDimensions dims, EmbeddingTable[] tokenEmbeddings, LmLayer[] layers, Norm finalNorm, RowWeights heads)
     {
         Dims = dims;
         _tokenEmbeddings = tokenEmbeddings;
@@ -42,7 +42,7 @@ public sealed unsafe class MusicGenLm
     public int LogitsPerRow => Dims.Codebooks * Dims.Card;
 
     // The weights as loaded, for a device backend to upload (Gpu/DeviceLmWeights); read only.
-    internal ReadOnlySpan<PinnedFloats> TokenEmbeddings => _tokenEmbeddings;
+    internal ReadOnlySpan<EmbeddingTable> TokenEmbeddings => _tokenEmbeddings;
     internal ReadOnlySpan<LmLayer> Layers => _layers;
     internal Norm FinalNorm => _finalNorm;
     internal RowWeights OutputHeads => _heads;
@@ -144,9 +144,10 @@ public sealed unsafe class MusicGenLm
         for (int r = 0; r < rows.Length; r++)
         {
             var h = ws.Hidden.Span.Slice(r * dim, dim);
+            var scratch = ws.Normed.Span.Slice(r * dim, dim);   // free until the first layer normalises
             h.Clear();
             for (int q = 0; q < Dims.Codebooks; q++)
-                System.Numerics.Tensors.TensorPrimitives.Add(h, _tokenEmbeddings[q].Span.Slice(rows[r].Token(q) * dim, dim), h);
+                _tokenEmbeddings[q].AddRow(rows[r].Token(q), h, scratch);
             _positions.AddTo(rows[r].Position, h);
         }
     }
@@ -323,8 +324,8 @@ public sealed unsafe class MusicGenLm
             throw new CheckpointException($"{file.Path}: STAGE's LM has 4 codebook embeddings, found {codebooks}");
         var dims = new LmDimensions(dim, layers, width / headDim, headDim, ffn0.Shape[0], codebooks, inputCard, head0.Shape[0], crossK0.Shape[1]);
 
-        var embeddings = new PinnedFloats[codebooks];
-        for (int q = 0; q < codebooks; q++) embeddings[q] = Read(file, L.TokenEmbedding(q), inputCard, dim);
+        var embeddings = new EmbeddingTable[codebooks];
+        for (int q = 0; q < codebooks; q++) embeddings[q] = EmbeddingTable.InFile(file, L.TokenEmbedding(q), inputCard, dim);
 
         var blocks = new LmLayer[layers];
         for (int l = 0; l < layers; l++)
@@ -384,13 +385,6 @@ public sealed unsafe class MusicGenLm
         };
     }
 
-    static PinnedFloats Read(SafetensorsFile file, string name, int rows, int cols)
-    {
-        var buffer = new PinnedFloats((long)rows * cols);
-        ReadInto(file, name, buffer.Span, rows, cols);
-        return buffer;
-    }
-
     static void ReadInto(SafetensorsFile file, string name, Span<float> destination, int rows, int cols)
     {
         var entry = file.Entry(name);
@@ -412,11 +406,11 @@ public sealed unsafe class MusicGenLm
             float scale = 1f / MathF.Sqrt(cols);
             for (int i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1) * scale;
         }
-        PinnedFloats Embedding()
+        EmbeddingTable Embedding()
         {
-            var table = new PinnedFloats((long)dims.InputCard * dims.Dim);
-            Fill(table.Span, dims.Dim);
-            return table;
+            var table = new float[dims.InputCard * dims.Dim];
+            Fill(table, dims.Dim);
+            return EmbeddingTable.InMemory(table, dims.InputCard, dims.Dim);
         }
         RowWeights Matrix(int rows, int cols)
         {
@@ -430,7 +424,7 @@ public sealed unsafe class MusicGenLm
             return new Norm(w, new float[dims.Dim]);
         }
         int width = dims.AttentionDim;
-        var embeddings = new PinnedFloats[dims.Codebooks];
+        var embeddings = new EmbeddingTable[dims.Codebooks];
         for (int q = 0; q < dims.Codebooks; q++) embeddings[q] = Embedding();
         var blocks = new LmLayer[dims.Layers];
         for (int l = 0; l < dims.Layers; l++)

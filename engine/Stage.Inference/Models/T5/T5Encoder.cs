@@ -15,8 +15,7 @@ public delegate void T5BlockObserver(int block, ReadOnlySpan<float> hidden);
 /// </summary>
 public sealed class T5Encoder
 {
-    readonly float[]? _embedding;
-    readonly RowWeights? _embeddingBFloat16;   // with bfloat16 linears: 32128 × 768 rows read a prompt's few at a time
+    readonly EmbeddingTable _embedding;
     readonly float[] _relativeAttentionBias;
     readonly Block[] _blocks;
     readonly float[] _finalNorm;
@@ -24,14 +23,13 @@ public sealed class T5Encoder
     sealed record Block(float[] AttentionNorm, T5Linear QueryKeyValue, T5Linear Output,
         float[] FeedForwardNorm, T5Linear FeedForwardIn, T5Linear FeedForwardOut);
 
-    /// <param name="bfloat16">Store the token embedding and the blocks' linears as bfloat16 (see <see cref="T5Linear"/>); float32 reproduces STAGE exactly.</param>
+    /// <param name="bfloat16">Store the blocks' linears as bfloat16 (see <see cref="T5Linear"/>); float32 reproduces STAGE exactly.</param>
     public T5Encoder(T5Weights weights, bool bfloat16 = false)
     {
         weights.Validate();
         Config = weights.Config;
         var c = Config;
-        if (bfloat16) _embeddingBFloat16 = RowWeights.BFloat16From(weights.Embedding, c.VocabSize, c.DModel);
-        else _embedding = weights.Embedding;
+        _embedding = weights.Embedding;
         _relativeAttentionBias = weights.RelativeAttentionBias;
         _finalNorm = weights.FinalNorm;
         _blocks = new Block[c.Layers];
@@ -55,7 +53,10 @@ public sealed class T5Encoder
 
     public T5Config Config { get; }
 
-    /// <summary>Whether the token embedding and the blocks' linears are stored as bfloat16.</summary>
+    /// <summary>The token embedding (tests: a loaded one reads the checkpoint).</summary>
+    internal EmbeddingTable Embedding => _embedding;
+
+    /// <summary>Whether the blocks' linears are stored as bfloat16.</summary>
     public bool IsBFloat16 => _blocks.Length > 0 && _blocks[0].QueryKeyValue.IsBFloat16;
 
     /// <summary>
@@ -81,8 +82,7 @@ public sealed class T5Encoder
         try
         {
             var h = x.AsSpan(0, length * d);
-            if (_embedding is not null) Embedding.Lookup(_embedding, d, inputIds, h);
-            else LookupBFloat16(inputIds, h);
+            _embedding.Lookup(inputIds, h);
             var bias = positionBias.AsSpan(0, c.Heads * (2 * length - 1));
             ComputePositionBias(length, bias);
             var mask = attentionMask.IsEmpty ? default : keyMask.AsSpan(0, length);
@@ -121,16 +121,6 @@ public sealed class T5Encoder
             pool.Return(hidden);
             pool.Return(positionBias);
             pool.Return(keyMask);
-        }
-    }
-
-    void LookupBFloat16(ReadOnlySpan<int> ids, Span<float> h)
-    {
-        int d = Config.DModel, rows = _embeddingBFloat16!.Rows;
-        for (int i = 0; i < ids.Length; i++)
-        {
-            if ((uint)ids[i] >= (uint)rows) throw new ArgumentOutOfRangeException(nameof(ids), $"id {ids[i]} outside the table's {rows} rows");
-            _embeddingBFloat16.CopyRow(ids[i], h.Slice(i * d, d));
         }
     }
 

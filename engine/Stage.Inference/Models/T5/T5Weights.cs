@@ -17,8 +17,8 @@ public sealed record T5BlockWeights(
 public sealed class T5Weights
 {
     public required T5Config Config { get; init; }
-    /// <summary><c>shared</c> = <c>encoder.embed_tokens</c> [vocab, d].</summary>
-    public required float[] Embedding { get; init; }
+    /// <summary><c>shared</c> = <c>encoder.embed_tokens</c> [vocab, d]; a loaded one stays in the checkpoint (<see cref="EmbeddingTable"/>).</summary>
+    public required EmbeddingTable Embedding { get; init; }
     /// <summary>Block 0's <c>relative_attention_bias</c> [buckets, heads], shared by every block.</summary>
     public required float[] RelativeAttentionBias { get; init; }
     public required T5BlockWeights[] Blocks { get; init; }
@@ -53,7 +53,7 @@ public sealed class T5Weights
         return new T5Weights
         {
             Config = config,
-            Embedding = file.ReadFloat32(embedding, config.VocabSize, d),
+            Embedding = EmbeddingTable.InFile(file, embedding, config.VocabSize, d),
             RelativeAttentionBias = file.ReadFloat32(StageCheckpointLayout.T5.RelativeAttentionBias, config.RelativeAttentionBuckets, config.Heads),
             Blocks = blocks,
             FinalNorm = file.ReadFloat32(StageCheckpointLayout.T5.FinalNorm, d),
@@ -64,7 +64,8 @@ public sealed class T5Weights
     public void Validate()
     {
         var c = Config;
-        Check(Embedding, (long)c.VocabSize * c.DModel, "embedding");
+        if (Embedding.Rows != c.VocabSize || Embedding.Dim != c.DModel)
+            throw new ArgumentException($"T5 embedding is [{Embedding.Rows}, {Embedding.Dim}], expected [{c.VocabSize}, {c.DModel}]");
         Check(RelativeAttentionBias, (long)c.RelativeAttentionBuckets * c.Heads, "relative_attention_bias");
         Check(FinalNorm, c.DModel, "final_layer_norm");
         if (Blocks.Length != c.Layers) throw new ArgumentException($"T5 weights have {Blocks.Length} blocks, config says {c.Layers}");
