@@ -35,7 +35,14 @@ public static class ModelInstaller
         if (Directory.Exists(target))
         {
             previous = Path.Combine(modelsRoot, $".replaced-{InstrumentName.Of(instrument)}-{Environment.ProcessId}");
-            Directory.Move(target, previous);
+            try { Directory.Move(target, previous); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // An engine that has loaded the model reads its embeddings from model.safetensors (EmbeddingTable), so
+                // keeps the file open; Windows refuses to rename a folder with an open file inside.
+                throw new IOException($"the installed {InstrumentName.Of(instrument)} model at {target} could not be moved aside ({e.Message}); " +
+                    "if an engine is running with it loaded, stop the engine (close the DAW) and install again", e);
+            }
         }
         Directory.Move(staging, target);
         if (previous != null) Directory.Delete(previous, recursive: true);

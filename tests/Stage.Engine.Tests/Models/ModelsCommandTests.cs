@@ -206,6 +206,24 @@ public sealed class ModelsCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_reinstall_that_cannot_move_the_installed_model_aside_says_so_and_keeps_it()
+    {
+        // On Windows an engine with the model loaded keeps model.safetensors open and the folder cannot be renamed; here
+        // the way aside is blocked by a folder already there.
+        Assert.Equal(0, Run("models", "import", Fixture("model.safetensors"), "--instrument", "drums", "--models", Root).Code);
+        string blocker = Path.Combine(Root, $".replaced-drums-{Environment.ProcessId}");
+        Directory.CreateDirectory(blocker);
+        File.WriteAllText(Path.Combine(blocker, "x"), "x");
+        var (code, _, stderr) = Run("models", "import", Fixture("model.safetensors"), "--instrument", "drums", "--models", Root);
+        Assert.Equal(1, code);
+        Assert.Contains("could not be moved aside", stderr);
+        Assert.Contains("stop the engine", stderr);
+        Assert.Contains("nothing was installed", stderr);
+        Assert.True(File.Exists(Path.Combine(Root, "drums", "model.safetensors")));
+        Assert.Equal(0, Run("models", "verify", "drums", "--models", Root).Code);
+    }
+
+    [Fact]
     public void Verify_finds_a_changed_file_and_remove_deletes_the_model()
     {
         Assert.Equal(0, Run("models", "import", Fixture("model.safetensors"), "--instrument", "drums", "--models", Root).Code);
