@@ -282,7 +282,7 @@ public sealed class GenerateCommand : EngineCommand
             throw new ModelLoadException($"no complete STAGE model at {full}: {string.Join(", ", missing)} missing (expected {InstalledModel.Expected})");
         try
         {
-            return StageModel.Load(full, lmPrecision, codecBackend);
+            return StageModel.Load(full, lmPrecision, codecBackend, keepConverted: installed != null);   // not into a folder given by hand
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException or UnauthorizedAccessException
                                    or Stage.Inference.Checkpoints.CheckpointException)

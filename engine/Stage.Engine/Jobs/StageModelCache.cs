@@ -5,7 +5,8 @@ using Stage.Shared.Protocol;
 namespace Stage.Engine.Jobs;
 
 /// <summary>Each instrument's model, loaded from its folder once and kept for the engine's lifetime.
-/// A load that fails is not cached, so installing the model fixes the next request.</summary>
+/// A load that fails is not cached, so installing the model fixes the next request. A bf16 or int8 LM's converted
+/// matrices are kept in the model folder by the first load and mapped by later ones (<see cref="Stage.Inference.Models.Lm.ConvertedLm"/>).</summary>
 public sealed class StageModelCache(string modelsRoot, Stage.Inference.Gpu.WeightPrecision lmPrecision = Stage.Inference.Gpu.WeightPrecision.Float32, Stage.Inference.Kernels.IComputeBackend? codecBackend = null)
 {
     readonly ConcurrentDictionary<string, Lazy<StageModel>> _models = new();
@@ -22,7 +23,7 @@ public sealed class StageModelCache(string modelsRoot, Stage.Inference.Gpu.Weigh
     {
         var folder = InstalledModel.Resolve(ModelsRoot, instrument);
         folder.EnsureInstalled();
-        var lazy = _models.GetOrAdd(folder.Path, path => new Lazy<StageModel>(() => StageModel.Load(path, lmPrecision, codecBackend)));
+        var lazy = _models.GetOrAdd(folder.Path, path => new Lazy<StageModel>(() => StageModel.Load(path, lmPrecision, codecBackend, keepConverted: true)));
         try
         {
             return lazy.Value;

@@ -96,7 +96,7 @@ public sealed class StageStemGenerator(StageModelCache models, string? stemsFold
             var model = models.Get(instrument);
             var loaded = clock.Elapsed;
             WarmUp(model);
-            return $"the {name} model is ready: {(wasLoaded ? "already loaded" : $"loaded in {loaded.TotalSeconds:0.0} s")}, "
+            return $"the {name} model is ready: {(wasLoaded ? "already loaded" : $"loaded in {loaded.TotalSeconds:0.0} s (LM matrices {model.ConvertedLmNote})")}, "
                 + $"warmed up in {(clock.Elapsed - loaded).TotalSeconds:0.0} s";
         }
         catch (Exception e) when (e is not OutOfMemoryException)

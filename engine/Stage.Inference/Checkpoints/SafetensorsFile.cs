@@ -210,6 +210,12 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
     public static int ElementSize(StoredType stored) => stored == StoredType.Float32 ? 4 : 2;
 
+    /// <summary>
+    /// <paramref name="e"/>'s bytes in the mapping, valid while this file is open (converted weights are used where they
+    /// lie; whoever keeps the pointer keeps this object).
+    /// </summary>
+    internal byte* DataPointer(TensorEntry e) => _base + _dataStart + e.Begin;
+
     /// <summary>Where <paramref name="e"/>'s first byte is in the file.</summary>
     public long FileOffset(TensorEntry e) => _dataStart + e.Begin;
 

@@ -13,8 +13,9 @@ namespace Stage.Inference.Generation;
 /// </summary>
 public sealed class StageModel
 {
-    StageModel(StageConfig config, EncodecModel codec, TextConditioner textConditioner, MusicGenLm lm)
+    StageModel(StageConfig config, EncodecModel codec, TextConditioner textConditioner, MusicGenLm lm, string convertedLm)
     {
+        ConvertedLmNote = convertedLm;
         Config = config;
         Codec = codec;
         TextConditioner = textConditioner;
@@ -26,6 +27,9 @@ public sealed class StageModel
     public TextConditioner TextConditioner { get; }
     public MusicGenLm Lm { get; }
 
+    /// <summary>Where the LM's converted matrices came from or went (<see cref="ConvertedLm"/>), for the engine's log.</summary>
+    public string ConvertedLmNote { get; }
+
     /// <summary>EnCodec's rate: context audio must be mono at this rate, stems come out at it.</summary>
     public int SampleRate => Codec.SampleRate;
 
@@ -33,9 +37,12 @@ public sealed class StageModel
     /// Loads every part from one memory-mapped pass over the weights file; the LM's matrices stored as
     /// <paramref name="lmPrecision"/> (what <see cref="InferenceDevice.HostLmPrecision"/> asks for; below float32, T5's
     /// linears are stored as bfloat16 too), and EnCodec's layers on
-    /// <paramref name="codecBackend"/> (<see cref="InferenceDevice.CodecBackend"/>; null = the CPU).
+    /// <paramref name="codecBackend"/> (<see cref="InferenceDevice.CodecBackend"/>; null = the CPU). With
+    /// <paramref name="keepConverted"/> a bf16 or int8 LM is mapped from the matrices a first load kept next to the
+    /// checkpoint (<see cref="ConvertedLm"/>), and a first load keeps them there.
     /// </summary>
-    public static StageModel Load(string modelFolder, Gpu.WeightPrecision lmPrecision = Gpu.WeightPrecision.Float32, Kernels.IComputeBackend? codecBackend = null)
+    public static StageModel Load(string modelFolder, Gpu.WeightPrecision lmPrecision = Gpu.WeightPrecision.Float32, Kernels.IComputeBackend? codecBackend = null,
+        bool keepConverted = false)
     {
         var folder = ModelFolder.Open(modelFolder);
         using var weights = folder.OpenWeights();
@@ -44,7 +51,7 @@ public sealed class StageModel
         // An LM stored below float32 moves its logits more than bfloat16 text weights move the text states: T5 follows it.
         var text = TextConditioner.Load(folder, weights, bfloat16: lmPrecision != Gpu.WeightPrecision.Float32);
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        var lm = MusicGenLm.Load(weights, lmPrecision);
+        var (lm, convertedNote) = LoadLm(weights, lmPrecision, keepConverted);
         if (text.Dim != lm.Dims.TextDim)
             throw new CheckpointException($"{weights.Path}: the text projection gives {text.Dim}-d states but the LM cross-attends {lm.Dims.TextDim}-d ones");
         // EnCodec follows too: bfloat16 convolutions move a decoded stem far below what a producer could hear
@@ -52,11 +59,37 @@ public sealed class StageModel
         var codec = EncodecModel.Load(weights, folder.Config.Encodec, codecBackend, bfloat16: lmPrecision != Gpu.WeightPrecision.Float32);
         if (codec.Codebooks != lm.Dims.Codebooks)
             throw new CheckpointException($"{weights.Path}: EnCodec has {codec.Codebooks} codebooks but the LM {lm.Dims.Codebooks}");
-        var model = new StageModel(folder.Config, codec, text, lm);
+        var model = new StageModel(folder.Config, codec, text, lm, convertedNote);
         // A load leaves float32 staging behind (the LM's conversion buffers): return it to the system now rather than carry
         // it in the engine's working set until a later collection.
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         return model;
+    }
+
+    static (MusicGenLm Lm, string Note) LoadLm(SafetensorsFile weights, Gpu.WeightPrecision precision, bool keepConverted)
+    {
+        if (!keepConverted || !ConvertedLm.Applies(precision)) return (MusicGenLm.Load(weights, precision), "not kept");
+        var converted = ConvertedLm.TryOpen(weights.Path, precision, out string why);
+        if (converted is not null)
+        {
+            try { return (MusicGenLm.Load(weights, precision, converted), $"mapped from {converted.Path}"); }
+            catch (CheckpointException e)
+            {
+                converted.Dispose();
+                why = e.Message;
+            }
+        }
+        var lm = MusicGenLm.Load(weights, precision);
+        try
+        {
+            ConvertedLm.Write(lm, weights.Path);
+            return (lm, $"written to {ConvertedLm.PathFor(weights.Path, precision)} ({why})");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // a folder the engine may not write to: every load converts, as without the file
+            return (lm, $"not kept: {e.Message} ({why})");
+        }
     }
 
     /// <summary>The projected T5 states <c>[L, Dim]</c> of a prompt; empty for the null condition (null or "").</summary>

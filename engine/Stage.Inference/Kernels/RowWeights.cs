@@ -8,14 +8,13 @@ namespace Stage.Inference.Kernels;
 /// A weight matrix <c>[Rows, Cols]</c> (PyTorch layout, one output per row) as <see cref="RowsLinear"/> reads it:
 /// float32; bfloat16 — float32's top 16 bits, rounded to nearest even — for half the bytes a decode step
 /// streams; or int8 with one float32 scale per row (symmetric: w ≈ scale·q, q in −127..127) for a quarter.
-/// Sums stay float32 whatever the storage. Lives on the pinned heap, so kernels keep raw pointers.
+/// Sums stay float32 whatever the storage. Lives on the pinned heap, or in a mapped file of converted weights, so
+/// kernels keep raw pointers; the object that owns the memory is held for as long as the matrix is.
 /// </summary>
 public sealed unsafe class RowWeights
 {
     readonly PinnedFloats? _f32;
-    readonly ushort[]? _bf16;
-    readonly sbyte[]? _int8;
-    readonly float[]? _scales;
+    readonly object? _owner;   // the arrays, or the mapping, the pointers point into
 
     public RowWeights(PinnedFloats f32, int rows, int cols)
     {
@@ -27,21 +26,29 @@ public sealed unsafe class RowWeights
     }
 
     RowWeights(ushort[] bf16, int rows, int cols)
-    {
-        _bf16 = bf16;
-        Rows = rows;
-        Cols = cols;
-        BFloat16 = (ushort*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(bf16));
-    }
+        : this(bf16, (ushort*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(bf16)), rows, cols) { }
 
     RowWeights(sbyte[] int8, float[] scales, int rows, int cols)
+        : this((int8, scales), (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(int8)),
+            (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(scales)), rows, cols) { }
+
+    /// <summary>bfloat16 rows in memory that <paramref name="owner"/> keeps valid (pinned arrays, a file mapping).</summary>
+    internal RowWeights(object owner, ushort* bf16, int rows, int cols)
     {
-        _int8 = int8;
-        _scales = scales;
+        _owner = owner;
         Rows = rows;
         Cols = cols;
-        Int8 = (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(int8));
-        Scales = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(scales));
+        BFloat16 = bf16;
+    }
+
+    /// <summary>int8 rows and their scales in memory that <paramref name="owner"/> keeps valid.</summary>
+    internal RowWeights(object owner, sbyte* int8, float* scales, int rows, int cols)
+    {
+        _owner = owner;
+        Rows = rows;
+        Cols = cols;
+        Int8 = int8;
+        Scales = scales;
     }
 
     public int Rows { get; }
@@ -53,7 +60,7 @@ public sealed unsafe class RowWeights
     /// <summary>Per row: the float32 value of one int8 step, or null unless stored as int8.</summary>
     public float* Scales { get; }
 
-    public bool IsInt8 => _int8 != null;
+    public bool IsInt8 => Int8 != null;
 
     /// <summary>The float32 values, or null when stored as bfloat16.</summary>
     public float* Float32 { get; }
@@ -61,7 +68,7 @@ public sealed unsafe class RowWeights
     /// <summary>The bfloat16 values, or null when stored as float32.</summary>
     public ushort* BFloat16 { get; }
 
-    public bool IsBFloat16 => _bf16 != null;
+    public bool IsBFloat16 => BFloat16 != null;
 
     /// <summary>Bytes one pass over the weights reads.</summary>
     public long Bytes => IsInt8 ? (long)Rows * Cols + Rows * 4L : (long)Rows * Cols * (IsBFloat16 ? 2 : 4);
@@ -72,7 +79,7 @@ public sealed unsafe class RowWeights
     /// </summary>
     public RowWeights ToInt8()
     {
-        if (_int8 != null) return this;
+        if (IsInt8) return this;
         if (_f32 == null) throw new InvalidOperationException("int8 is made from float32 weights, not from bfloat16 ones");
         return Int8From(_f32.Span, Rows, Cols);
     }
@@ -99,8 +106,8 @@ public sealed unsafe class RowWeights
     /// <summary>The same matrix rounded to bfloat16 (this one is left as it is).</summary>
     public RowWeights ToBFloat16()
     {
-        if (_bf16 != null) return this;
-        if (_int8 != null) throw new InvalidOperationException("bfloat16 is made from float32 weights, not from int8 ones");
+        if (IsBFloat16) return this;
+        if (IsInt8) throw new InvalidOperationException("bfloat16 is made from float32 weights, not from int8 ones");
         return BFloat16From(_f32!.Span, Rows, Cols);
     }
 
@@ -141,7 +148,7 @@ public sealed unsafe class RowWeights
     public void CopyRow(int row, Span<float> destination)
     {
         if (_f32 != null) { _f32.Span.Slice(row * Cols, Cols).CopyTo(destination); return; }
-        if (_int8 != null) { WidenInt8(Int8 + (long)row * Cols, _scales![row], destination[..Cols]); return; }
+        if (IsInt8) { WidenInt8(Int8 + (long)row * Cols, Scales[row], destination[..Cols]); return; }
         Widen(BFloat16 + (long)row * Cols, destination[..Cols]);
     }
 

@@ -135,6 +135,10 @@ public sealed class ModelsCommandTests : IDisposable
         string stem = Path.Combine(dir, "bass.wav");
         (code, _, stderr) = Run("generate", "--instrument", "bass", "--models", Root, "--out", stem, "--seconds", "0.24", "--device", "cpu");
         Assert.True(code == 0, stderr);
+        // the installed model's first bf16 load kept the LM's converted matrices beside it; verify still passes
+        Assert.True(File.Exists(Path.Combine(Root, "bass", "model.lm-bf16.safetensors")));
+        (code, stdout, _) = Run("models", "verify", "bass", "--models", Root);
+        Assert.True(code == 0, stdout);
     }
 
     string Copy(string name, byte[] bytes, bool withTokenizer = true)

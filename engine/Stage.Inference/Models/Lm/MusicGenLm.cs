@@ -66,6 +66,24 @@ public sealed unsafe class MusicGenLm
         }
     }
 
+    /// <summary>Every stored matrix under the name <see cref="ConvertedLm"/> keeps it by, in the order <see cref="Load"/> reads them.</summary>
+    internal IEnumerable<(string Name, RowWeights Weights)> Matrices()
+    {
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            var x = _layers[l];
+            yield return (ConvertedLm.MatrixName(l, "self_qkv"), x.SelfQkv);
+            yield return (ConvertedLm.MatrixName(l, "self_out"), x.SelfOut);
+            yield return (ConvertedLm.MatrixName(l, "cross_q"), x.CrossQuery);
+            yield return (ConvertedLm.MatrixName(l, "cross_k"), x.CrossKey);
+            yield return (ConvertedLm.MatrixName(l, "cross_v"), x.CrossValue);
+            yield return (ConvertedLm.MatrixName(l, "cross_out"), x.CrossOut);
+            yield return (ConvertedLm.MatrixName(l, "ffn_in"), x.FfnIn);
+            yield return (ConvertedLm.MatrixName(l, "ffn_out"), x.FfnOut);
+        }
+        yield return (ConvertedLm.HeadsName, _heads);
+    }
+
     /// <summary>
     /// The same LM with every matrix rounded to bfloat16: half the bytes a decode step streams, sums still in
     /// float32. The logits move (the lm benchmark's --quality measures by how much); float32 keeps every golden exact.
@@ -294,13 +312,16 @@ public sealed unsafe class MusicGenLm
     /// Reads the LM from a STAGE checkpoint (<see cref="StageCheckpointLayout.Lm"/> names), sizes taken from the tensor
     /// shapes. Each matrix is turned into <paramref name="precision"/>'s storage as soon as it is read, through one reused
     /// float32 buffer per shape, so memory peaks at the stored weights plus those few buffers (no float32 garbage waiting
-    /// for a collection: that alone put bf16 drums over 1.7 GB).
+    /// for a collection: that alone put bf16 drums over 1.7 GB). With <paramref name="converted"/> (a
+    /// <see cref="ConvertedLm"/> file made from this checkpoint at this precision) the matrices are used where that file
+    /// is mapped, with no conversion, and the checkpoint gives only the embeddings and norms.
     /// </summary>
-    public static MusicGenLm Load(SafetensorsFile file, Gpu.WeightPrecision precision = Gpu.WeightPrecision.Float32)
+    public static MusicGenLm Load(SafetensorsFile file, Gpu.WeightPrecision precision = Gpu.WeightPrecision.Float32, SafetensorsFile? converted = null)
     {
         var staging = new MatrixStaging(precision);
-        RowWeights Rows(string name, int rows, int cols)
+        RowWeights Rows(string name, int rows, int cols, string convertedName)
         {
+            if (converted is not null) return ConvertedLm.Matrix(converted, convertedName, rows, cols, precision);
             ReadInto(file, name, staging.Buffer(rows, cols), rows, cols);
             return staging.Store();
         }
@@ -330,27 +351,40 @@ public sealed unsafe class MusicGenLm
         var blocks = new LmLayer[layers];
         for (int l = 0; l < layers; l++)
         {
-            var qkv = staging.Buffer(3 * width, dim);
-            ReadInto(file, L.SelfAttention(l, "to_q"), qkv[..(width * dim)], width, dim);
-            ReadInto(file, L.SelfAttention(l, "to_k"), qkv.Slice(width * dim, width * dim), width, dim);
-            ReadInto(file, L.SelfAttention(l, "to_v"), qkv.Slice(2 * width * dim, width * dim), width, dim);
-            var selfQkv = staging.Store();
+            RowWeights selfQkv;
+            if (converted is not null) selfQkv = ConvertedLm.Matrix(converted, ConvertedLm.MatrixName(l, "self_qkv"), 3 * width, dim, precision);
+            else
+            {
+                var qkv = staging.Buffer(3 * width, dim);
+                ReadInto(file, L.SelfAttention(l, "to_q"), qkv[..(width * dim)], width, dim);
+                ReadInto(file, L.SelfAttention(l, "to_k"), qkv.Slice(width * dim, width * dim), width, dim);
+                ReadInto(file, L.SelfAttention(l, "to_v"), qkv.Slice(2 * width * dim, width * dim), width, dim);
+                selfQkv = staging.Store();
+            }
             blocks[l] = new LmLayer(
-                ReadNorm(file, L.SelfAttentionNorm(l), dim), selfQkv, Rows(L.SelfAttention(l, "to_out"), dim, width),
+                ReadNorm(file, L.SelfAttentionNorm(l), dim), selfQkv, Rows(L.SelfAttention(l, "to_out"), dim, width, ConvertedLm.MatrixName(l, "self_out")),
                 ReadNorm(file, L.CrossAttentionNorm(l), dim),
-                Rows(L.CrossAttention(l, "to_q"), width, dim),
-                Rows(L.CrossAttention(l, "to_k"), width, dims.TextDim),
-                Rows(L.CrossAttention(l, "to_v"), width, dims.TextDim),
-                Rows(L.CrossAttention(l, "to_out"), dim, width),
+                Rows(L.CrossAttention(l, "to_q"), width, dim, ConvertedLm.MatrixName(l, "cross_q")),
+                Rows(L.CrossAttention(l, "to_k"), width, dims.TextDim, ConvertedLm.MatrixName(l, "cross_k")),
+                Rows(L.CrossAttention(l, "to_v"), width, dims.TextDim, ConvertedLm.MatrixName(l, "cross_v")),
+                Rows(L.CrossAttention(l, "to_out"), dim, width, ConvertedLm.MatrixName(l, "cross_out")),
                 ReadNorm(file, L.FeedForwardNorm(l), dim),
-                Rows(L.FeedForwardIn(l), dims.FfnDim, dim),
-                Rows(L.FeedForwardOut(l), dim, dims.FfnDim));
+                Rows(L.FeedForwardIn(l), dims.FfnDim, dim, ConvertedLm.MatrixName(l, "ffn_in")),
+                Rows(L.FeedForwardOut(l), dim, dims.FfnDim, ConvertedLm.MatrixName(l, "ffn_out")));
         }
 
-        var heads = staging.Buffer(codebooks * dims.Card, dim);
-        for (int q = 0; q < codebooks; q++)
-            ReadInto(file, L.OutputHead(q), heads.Slice(q * dims.Card * dim, dims.Card * dim), dims.Card, dim);
-        return new MusicGenLm(dims, embeddings, blocks, ReadNorm(file, L.FinalNorm, dim), staging.Store());
+        RowWeights heads;
+        if (converted is not null) heads = ConvertedLm.Matrix(converted, ConvertedLm.HeadsName, codebooks * dims.Card, dim, precision);
+        else
+        {
+            var stacked = staging.Buffer(codebooks * dims.Card, dim);
+            for (int q = 0; q < codebooks; q++)
+                ReadInto(file, L.OutputHead(q), stacked.Slice(q * dims.Card * dim, dims.Card * dim), dims.Card, dim);
+            heads = staging.Store();
+        }
+        if (converted is not null && converted.Names.Count != ConvertedLm.TensorCount(layers, precision))
+            throw new CheckpointException($"{converted.Path}: holds {converted.Names.Count} tensors, not the {ConvertedLm.TensorCount(layers, precision)} of this LM");
+        return new MusicGenLm(dims, embeddings, blocks, ReadNorm(file, L.FinalNorm, dim), heads);
     }
 
     /// <summary>

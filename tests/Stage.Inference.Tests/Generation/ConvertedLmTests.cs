@@ -1,0 +1,138 @@
+using Stage.Inference.Checkpoints;
+using Stage.Inference.Generation;
+using Stage.Inference.Gpu;
+using Stage.Inference.Models.Lm;
+using Stage.Inference.Tests.Checkpoints;
+
+namespace Stage.Inference.Tests.Generation;
+
+/// <summary>
+/// A bf16 or int8 LM's matrices kept next to the checkpoint by a first load and mapped by later ones
+/// (<see cref="ConvertedLm"/>): the same model either way, and a file that does not belong is written again.
+/// </summary>
+public class ConvertedLmTests
+{
+    static readonly GenerationOptions Greedy = new() { Frames = 12, TopK = 1, Prompt = "funky drums with ghost notes" };
+
+    /// <summary>The fixture model in a folder of its own: loads may write there.</summary>
+    static string CopyOfTheFixture(TempDir dir)
+    {
+        foreach (var name in new[] { ModelFolder.WeightsFileName, ModelFolder.TokenizerFileName, ModelFolder.ConfigFileName })
+            if (File.Exists(Path.Combine(Fixture.Directory, name)))
+                File.Copy(Path.Combine(Fixture.Directory, name), dir.File(name));
+        return dir.Path;
+    }
+
+    static string ConvertedPath(string folder, WeightPrecision precision) =>
+        ConvertedLm.PathFor(Path.Combine(folder, ModelFolder.WeightsFileName), precision);
+
+    static int[][] Generate(StageModel model) =>
+        new StageGenerator().Generate(model, model.EncodeContext(Goldens.Floats("encodec.signal")), Greedy, null, CancellationToken.None);
+
+    [Theory]
+    [InlineData(WeightPrecision.BFloat16)]
+    [InlineData(WeightPrecision.Int8)]
+    public void AFirstLoadKeepsTheMatricesAndALaterOneMapsThemToTheSameModel(WeightPrecision precision)
+    {
+        using var dir = new TempDir();
+        string folder = CopyOfTheFixture(dir);
+        var first = StageModel.Load(folder, precision, keepConverted: true);
+        Assert.StartsWith($"written to {ConvertedPath(folder, precision)}", first.ConvertedLmNote);
+        Assert.True(File.Exists(ConvertedPath(folder, precision)));
+        Assert.Empty(Directory.GetFiles(folder, "*.partial"));
+
+        var mapped = StageModel.Load(folder, precision, keepConverted: true);
+        Assert.Equal($"mapped from {ConvertedPath(folder, precision)}", mapped.ConvertedLmNote);
+        Assert.Equal(precision, mapped.Lm.Precision);
+        var a = first.Lm.Matrices().ToArray();
+        var b = mapped.Lm.Matrices().ToArray();
+        Assert.Equal(a.Length, b.Length);
+        for (int i = 0; i < a.Length; i++)
+        {
+            Assert.Equal(a[i].Name, b[i].Name);
+            var x = new float[a[i].Weights.Rows * a[i].Weights.Cols];
+            var y = new float[x.Length];
+            a[i].Weights.CopyTo(x);
+            b[i].Weights.CopyTo(y);
+            Assert.Equal(x, y);
+        }
+        Assert.Equal(Generate(first), Generate(mapped));
+    }
+
+    [Fact]
+    public void AFileMadeFromAnotherCheckpointIsWrittenAgain()
+    {
+        using var dir = new TempDir();
+        string folder = CopyOfTheFixture(dir);
+        _ = StageModel.Load(folder, WeightPrecision.BFloat16, keepConverted: true);
+        File.SetLastWriteTimeUtc(Path.Combine(folder, ModelFolder.WeightsFileName), DateTime.UtcNow.AddMinutes(5));   // a checkpoint put there since
+        var again = StageModel.Load(folder, WeightPrecision.BFloat16, keepConverted: true);
+        Assert.StartsWith("written to", again.ConvertedLmNote);
+        Assert.Contains("was made from another model.safetensors", again.ConvertedLmNote);
+        Assert.StartsWith("mapped from", StageModel.Load(folder, WeightPrecision.BFloat16, keepConverted: true).ConvertedLmNote);
+    }
+
+    [Fact]
+    public void AFileCutShortIsNotUsedAndIsWrittenAgain()
+    {
+        using var dir = new TempDir();
+        string folder = CopyOfTheFixture(dir);
+        var reference = Generate(StageModel.Load(folder, WeightPrecision.Int8, keepConverted: true));
+        string path = ConvertedPath(folder, WeightPrecision.Int8);
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Write)) file.SetLength(file.Length - 100);
+        var again = StageModel.Load(folder, WeightPrecision.Int8, keepConverted: true);
+        Assert.StartsWith("written to", again.ConvertedLmNote);
+        Assert.Contains("truncated", again.ConvertedLmNote);
+        Assert.Equal(reference, Generate(again));
+        var mapped = StageModel.Load(folder, WeightPrecision.Int8, keepConverted: true);
+        Assert.StartsWith("mapped from", mapped.ConvertedLmNote);
+        Assert.Equal(reference, Generate(mapped));
+    }
+
+    [Fact]
+    public void AFileOfAnotherPrecisionIsNotUsed()
+    {
+        using var dir = new TempDir();
+        string folder = CopyOfTheFixture(dir);
+        _ = StageModel.Load(folder, WeightPrecision.BFloat16, keepConverted: true);
+        File.Copy(ConvertedPath(folder, WeightPrecision.BFloat16), ConvertedPath(folder, WeightPrecision.Int8));
+        var int8 = StageModel.Load(folder, WeightPrecision.Int8, keepConverted: true);
+        Assert.Contains("holds bf16 matrices, not int8", int8.ConvertedLmNote);
+        Assert.Equal(WeightPrecision.Int8, int8.Lm.Precision);
+    }
+
+    [Fact]
+    public void AMatrixOfTheWrongShapeIsRefusedNamingIt()
+    {
+        using var dir = new TempDir();
+        string folder = CopyOfTheFixture(dir);
+        var model = StageModel.Load(folder, WeightPrecision.BFloat16, keepConverted: true);
+        using var converted = SafetensorsFile.Open(ConvertedPath(folder, WeightPrecision.BFloat16));
+        var heads = model.Lm.Matrices().Last();
+        var e = Assert.Throws<CheckpointException>(() => ConvertedLm.Matrix(converted, heads.Name, heads.Weights.Rows + 1, heads.Weights.Cols, WeightPrecision.BFloat16));
+        Assert.Contains("'heads'", e.Message);
+        Assert.Throws<CheckpointException>(() => ConvertedLm.Matrix(converted, heads.Name, heads.Weights.Rows, heads.Weights.Cols, WeightPrecision.Int8));
+    }
+
+    [Fact]
+    public void NothingIsKeptAtF32OrUnlessAsked()
+    {
+        using var dir = new TempDir();
+        string folder = CopyOfTheFixture(dir);
+        Assert.Equal("not kept", StageModel.Load(folder, WeightPrecision.BFloat16).ConvertedLmNote);
+        Assert.Equal("not kept", StageModel.Load(folder, WeightPrecision.Float32, keepConverted: true).ConvertedLmNote);
+        Assert.Empty(Directory.GetFiles(folder, "*.lm-*"));
+    }
+
+    [Fact]
+    public void AFolderThatCannotTakeTheFileStillLoads()
+    {
+        using var dir = new TempDir();
+        string folder = CopyOfTheFixture(dir);
+        Directory.CreateDirectory(ConvertedPath(folder, WeightPrecision.BFloat16));   // the name is taken by a folder
+        var model = StageModel.Load(folder, WeightPrecision.BFloat16, keepConverted: true);
+        Assert.StartsWith("not kept:", model.ConvertedLmNote);
+        Assert.Empty(Directory.GetFiles(folder, "*.partial"));
+        Assert.Equal(12, Generate(model)[0].Length);
+    }
+}
