@@ -30,7 +30,9 @@ public sealed unsafe class SafetensorsWriter
         }
         var json = JsonSerializer.SerializeToUtf8Bytes(header, EntryJson.Default.DictionaryStringObject);
         int padded = (json.Length + 8 + 63) / 64 * 64 - 8;
-        string temporary = $"{path}.{Environment.ProcessId}.partial";
+        // one name, so a write cut short (a killed engine) is written over by the next rather than left behind; a second
+        // writer at the same time is refused the file
+        string temporary = $"{path}.partial";
         try
         {
             using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
@@ -50,9 +52,10 @@ public sealed unsafe class SafetensorsWriter
             }
             File.Move(temporary, path, overwrite: true);
         }
-        finally
+        catch
         {
-            if (File.Exists(temporary)) File.Delete(temporary);
+            try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
         }
     }
 

@@ -73,6 +73,26 @@ public class ConvertedLmTests
     }
 
     [Fact]
+    public void ACheckpointOfTheSameSizeAndTimeButOtherWeightsIsToldApart()
+    {
+        using var dir = new TempDir();
+        string folder = CopyOfTheFixture(dir);
+        _ = StageModel.Load(folder, WeightPrecision.BFloat16, keepConverted: true);
+        string checkpoint = Path.Combine(folder, ModelFolder.WeightsFileName);
+        var written = File.GetLastWriteTimeUtc(checkpoint);
+        using (var file = new FileStream(checkpoint, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = file.Length / 16 * 3 + 10;   // inside the data, where the stamp samples
+            int b = file.ReadByte();
+            file.Position--;
+            file.WriteByte((byte)(b ^ 0x01));
+        }
+        File.SetLastWriteTimeUtc(checkpoint, written);
+        var again = StageModel.Load(folder, WeightPrecision.BFloat16, keepConverted: true);
+        Assert.Contains("was made from another model.safetensors", again.ConvertedLmNote);
+    }
+
+    [Fact]
     public void AFileCutShortIsNotUsedAndIsWrittenAgain()
     {
         using var dir = new TempDir();
