@@ -95,7 +95,7 @@ public sealed class StageStemGenerator(StageModelCache models, string? stemsFold
             bool wasLoaded = models.IsLoaded(instrument);
             var model = models.Get(instrument);
             var loaded = clock.Elapsed;
-            WarmUp(model);
+            StemJob.WarmUp(model, _generator);
             return $"the {name} model is ready: {(wasLoaded ? "already loaded" : $"loaded in {loaded.TotalSeconds:0.0} s (LM matrices {model.ConvertedLmNote})")}, "
                 + $"warmed up in {(clock.Elapsed - loaded).TotalSeconds:0.0} s";
         }
@@ -108,20 +108,6 @@ public sealed class StageStemGenerator(StageModelCache models, string? stemsFold
         {
             _oneAtATime.Release();
         }
-    }
-
-    void WarmUp(StageModel model)
-    {
-        const int frames = 4;
-        var context = CodeRows.FromMatrix(model.Codec.Encode(new float[model.SampleRate]));
-        var decoder = new StreamingStemDecoder(model.Codec.OpenDecodeStream(frames));
-        _generator.Generate(model, context, new GenerationOptions { Frames = frames, TopK = 1, Prompt = "warm-up" }, null,
-            (_, codes) =>
-            {
-                decoder.Add(codes);
-                while (decoder.TryDecodePiece(out StemPiece _)) { }
-            },
-            CancellationToken.None);
     }
 
     StemRequest ToStemRequest(GenerateRequest r, string modelFolder)

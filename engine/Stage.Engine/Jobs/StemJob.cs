@@ -48,6 +48,24 @@ public static class StemJob
             request.Length.Frames * StemContext.SamplesPerFrame);
     }
 
+    /// <summary>
+    /// Runs every stage of a job once on a second of silence and four frames, so the kernels a first request uses are
+    /// compiled (and the generator's buffers made) before it arrives: the engine does this when an instance appears.
+    /// </summary>
+    public static void WarmUp(StageModel model, StageGenerator generator)
+    {
+        const int frames = 4;
+        var context = CodeRows.FromMatrix(model.Codec.Encode(new float[model.SampleRate]));
+        var decoder = new StreamingStemDecoder(model.Codec.OpenDecodeStream(frames));
+        generator.Generate(model, context, new GenerationOptions { Frames = frames, TopK = 1, Prompt = "warm-up" }, null,
+            (_, codes) =>
+            {
+                decoder.Add(codes);
+                while (decoder.TryDecodePiece(out StemPiece _)) { }
+            },
+            CancellationToken.None);
+    }
+
     /// <summary>Runs the whole job; <paramref name="generator"/> keeps its buffers between jobs (one job at a time).</summary>
     public static IReadOnlyList<StemVariation> Run(StageModel model, StageGenerator generator, StemRequest request, StemContext context,
         IStemListener? listener, CancellationToken cancel)
