@@ -82,17 +82,18 @@ static class LmBenchmark
         int decodeSteps = steps - 1; // forward passes after the prefill (the first step samples the prefill's logits)
 
         long peakWorkingSet = process.PeakWorkingSet64;   // before the bandwidth probe adds its own buffer
-        double floor = ReadBandwidth.GigabytesPerSecond(lm.MatrixBytes);
-        double streamed = lm.MatrixBytes * (double)decodeSteps / decode.TotalSeconds / 1e9;
+        long stepBytes = lm.StepBytes(textTokens);   // with folded text, not the cross-attention's query and output projections
+        double floor = ReadBandwidth.GigabytesPerSecond(stepBytes);
+        double streamed = stepBytes * (double)decodeSteps / decode.TotalSeconds / 1e9;
         var gc = GC.GetGCMemoryInfo();
         Console.WriteLine($"context {contextFrames} frames + stem {stemFrames} frames, {textTokens} text tokens, guidance 3.0, top-k 250, "
             + $"{variations} candidate(s) batched ({2 * variations} rows per step), {Environment.ProcessorCount} cores");
         Console.WriteLine($"prefill ({contextFrames + 1} conditional + 1 unconditional steps): {prefill.TotalSeconds:F2} s ({(cpuAtFirstStep - cpuAtStart).TotalSeconds:F2} s CPU)");
         Console.WriteLine($"decode: {decodeSteps} guided steps in {decode.TotalSeconds:F1} s = {decodeSteps / decode.TotalSeconds:F2} steps/s "
             + $"({decode.TotalMilliseconds / decodeSteps:F1} ms/step, fp32-equivalent weights streamed at {dims.StepParameters * 4.0 * decodeSteps / decode.TotalSeconds / 1e9:F1} GB/s)");
-        Console.WriteLine($"weights as stored ({Stage.Inference.Gpu.WeightPrecisions.Name(lm.Precision)}, {lm.MatrixBytes / 1e9:F2} GB of matrices per step) streamed at {streamed:F1} GB/s; "
+        Console.WriteLine($"weights as stored ({Stage.Inference.Gpu.WeightPrecisions.Name(lm.Precision)}, {stepBytes / 1e9:F2} GB of matrices per step) streamed at {streamed:F1} GB/s; "
             + $"a plain {Stage.Inference.Kernels.KernelThreads.Count}-thread read of as many bytes: {floor:F1} GB/s ({100 * streamed / floor:F0}% of it), "
-            + $"a floor of {floor * 1e9 / lm.MatrixBytes:F1} steps/s; {decodeSteps / decode.TotalSeconds / 3.55:F1}x PyTorch's 3.3-3.8 steps/s");
+            + $"a floor of {floor * 1e9 / stepBytes:F1} steps/s; {decodeSteps / decode.TotalSeconds / 3.55:F1}x PyTorch's 3.3-3.8 steps/s");
         Console.WriteLine($"decode CPU time {decodeCpu.TotalMilliseconds / decodeSteps:F0} ms/step over all threads "
             + $"(wall/CPU {decode.TotalMilliseconds / decodeCpu.TotalMilliseconds:F2}; machine load average {LoadAverage()})");
         Console.WriteLine($"first complete frame (first streamable audio): {firstFrame.TotalSeconds:F2} s; total {total.TotalSeconds:F1} s for {stemFrames / 50.0:F1} s of stem");

@@ -22,6 +22,9 @@ public sealed unsafe class LmStream
     // int8 only: one scale per head and step, [heads, capacity]
     internal readonly PinnedFloats[]? KeyScales, ValueScales;
     internal PinnedFloats[]? TextKeys, TextValues;
+    // With TextFolded: per layer, the text's keys and values with each head's query and output projections folded in,
+    // [heads, text, Dim] of bfloat16 (two in each float's place); see MusicGenLm.AttachText
+    internal PinnedFloats[]? FoldedKeys, FoldedValues;
     internal int Pending; // rows of the current forward call already assigned a slot
 
     public LmStream(LmDimensions dims, int capacity, CachePrecision precision = CachePrecision.Float32)
@@ -144,6 +147,30 @@ public sealed unsafe class LmStream
     /// <summary>Text tokens attended by cross-attention; 0 means no text (the null condition: cross-attention adds exactly 0).</summary>
     public int TextLength { get; internal set; }
 
+    /// <summary>Whether the text's keys and values are also kept folded (<see cref="FoldedKeys"/>); describes what the text holds.</summary>
+    public bool TextFolded { get; internal set; }
+
+    internal ushort* FoldedKeysOf(int layer) => (ushort*)FoldedKeys![layer].Pointer;
+    internal ushort* FoldedValuesOf(int layer) => (ushort*)FoldedValues![layer].Pointer;
+
+    /// <summary>Text tokens per head in the folded layout: the text's length when it was folded.</summary>
+    internal int FoldedStride;
+
+    /// <summary>Room for <paramref name="length"/> folded text tokens.</summary>
+    internal void EnsureFoldedText(int length) => EnsureFoldedFloats(((long)Dims.Heads * length * Dims.Dim + 1) / 2);
+
+    void EnsureFoldedFloats(long floats)
+    {
+        if (FoldedKeys is not null && FoldedKeys[0].Length >= floats) return;
+        FoldedKeys = new PinnedFloats[Dims.Layers];
+        FoldedValues = new PinnedFloats[Dims.Layers];
+        for (int l = 0; l < Dims.Layers; l++)
+        {
+            FoldedKeys[l] = new PinnedFloats(floats);
+            FoldedValues[l] = new PinnedFloats(floats);
+        }
+    }
+
     /// <summary>
     /// Takes back the first <paramref name="steps"/> steps and <paramref name="textLength"/> text tokens this stream held
     /// before a <see cref="Reset"/>: for a caller that knows nothing has written over them since.
@@ -154,6 +181,7 @@ public sealed unsafe class LmStream
             throw new ArgumentOutOfRangeException(nameof(steps), "the stream never held that much");
         Length = steps;
         TextLength = textLength;
+        TextFolded &= textLength == FoldedStride;
         Pending = 0;
     }
 
@@ -190,6 +218,7 @@ public sealed unsafe class LmStream
             }
         Length = steps;
         TextLength = textLength;
+        TextFolded = textLength > 0 && source.TextFolded && textLength == source.FoldedStride;
         if (textLength > 0)
         {
             EnsureText(textLength);
@@ -199,6 +228,16 @@ public sealed unsafe class LmStream
                 source.TextKeys![l].Span[..m].CopyTo(TextKeys![l].Span);
                 source.TextValues![l].Span[..m].CopyTo(TextValues![l].Span);
             }
+        }
+        if (TextFolded)
+        {
+            EnsureFoldedFloats(source.FoldedKeys![0].Length);
+            for (int l = 0; l < Dims.Layers; l++)
+            {
+                source.FoldedKeys![l].Span.CopyTo(FoldedKeys![l].Span);
+                source.FoldedValues![l].Span.CopyTo(FoldedValues![l].Span);
+            }
+            FoldedStride = source.FoldedStride;
         }
     }
 

@@ -28,6 +28,31 @@ public sealed class LmWorkspace
         Linear = new RowsLinear(Pool);
         SelfAttention = new SelfAttentionJob(this);
         TextAttention = new TextAttentionJob(this);
+        HeadGroups = Math.Min(Pool.Workers, dims.Heads);
+        FoldedPartials = new PinnedFloats((long)HeadGroups * FoldedRows * dims.Dim);
+        FoldedTextAttention = new FoldedTextAttentionJob(this);
+    }
+
+    /// <summary>Calls of at most this many rows (decode steps) cross-attend over folded text when their streams have it.</summary>
+    internal const int FoldedRows = 16;
+
+    /// <summary>Folded cross-attention splits a row's heads into this many groups, one chunk each.</summary>
+    internal readonly int HeadGroups;
+
+    // [group, row, Dim]: each head group's share of a row's cross-attention output
+    internal readonly PinnedFloats FoldedPartials;
+    internal readonly FoldedTextAttentionJob FoldedTextAttention;
+
+    /// <summary>h += the head groups' shares of the folded cross-attention, row by row.</summary>
+    internal unsafe void AddFoldedText(int rows)
+    {
+        int dim = Dims.Dim;
+        for (int g = 0; g < HeadGroups; g++)
+            for (int r = 0; r < rows; r++)
+            {
+                var h = Hidden.Span.Slice(r * dim, dim);
+                System.Numerics.Tensors.TensorPrimitives.Add(h, FoldedPartials.Span.Slice((g * FoldedRows + r) * dim, dim), h);
+            }
     }
 
     public LmDimensions Dims { get; }
@@ -84,6 +109,26 @@ public sealed class LmWorkspace
             var keys = stream.Keys[ws.Layer].Span[stream.HeadOffset(h)..];
             var values = stream.Values[ws.Layer].Span[stream.HeadOffset(h)..];
             CachedCausalAttention.Attend(query, keys, values, hd, length, scale, ws.Scores[worker], output);
+        }
+    }
+
+    /// <summary>Cross-attention of every (row, head group) over its stream's folded text, into the group's share; rows without text get zeros.</summary>
+    internal sealed unsafe class FoldedTextAttentionJob(LmWorkspace ws) : IChunkedWork
+    {
+        public void RunChunk(int chunk, int worker)
+        {
+            var d = ws.Dims;
+            int r = chunk / ws.HeadGroups, g = chunk % ws.HeadGroups, dim = d.Dim;
+            float* share = ws.FoldedPartials.Pointer + (long)(g * FoldedRows + r) * dim;
+            new Span<float>(share, dim).Clear();
+            var stream = ws.RowStreams[r];
+            if (stream.TextLength == 0) return;
+            float* x = ws.Normed.Pointer + (long)r * dim;
+            long perHead = (long)stream.FoldedStride * dim;
+            ushort* keys = stream.FoldedKeysOf(ws.Layer), values = stream.FoldedValuesOf(ws.Layer);
+            for (int h = g * d.Heads / ws.HeadGroups, end = (g + 1) * d.Heads / ws.HeadGroups; h < end; h++)
+                Kernels.FoldedTextAttention.Attend(x, keys + h * perHead, values + h * perHead, stream.TextLength, dim, 1f / MathF.Sqrt(d.HeadDim),
+                    ws.Scores[worker], share);
         }
     }
 

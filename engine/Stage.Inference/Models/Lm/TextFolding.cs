@@ -1,0 +1,70 @@
+using Stage.Inference.Kernels;
+
+namespace Stage.Inference.Models.Lm;
+
+/// <summary>
+/// Folds a layer's cross-attention projections into a stream's text, once per prompt, so a decode step reads neither.
+/// For head h and text token j, with k and v the text's keys and values (<see cref="MusicGenLm.AttachText"/>):
+/// <c>K̃_hj = W_q[h]ᵀ·k_hj</c>, so the score <c>(W_q[h]·x)·k_hj = x·K̃_hj</c>; and <c>Ṽ_hj = W_o[:, h]·v_hj</c>, so the
+/// output <c>W_o·concat_h(Σ_j p_hj·v_hj) = Σ_h Σ_j p_hj·Ṽ_hj</c>. Both are rows of the model's width, kept as bfloat16:
+/// 16 heads × a prompt's tokens × 2 rows read per step instead of the two 1024 × 1024 matrices.
+/// </summary>
+static unsafe class TextFolding
+{
+    /// <summary>Whether a text of <paramref name="length"/> tokens folded reads fewer bytes per step than the layer's two projections.</summary>
+    public static bool Pays(LmDimensions dims, RowWeights query, RowWeights output, int length) =>
+        length > 0 && (long)length * 2 * dims.Heads * dims.Dim * sizeof(ushort) < query.Bytes + output.Bytes;
+
+    public static void Fold(WorkerPool pool, LmDimensions dims, RowWeights query, RowWeights output, LmStream stream, int layer, int length)
+    {
+        pool.Run(new FoldKeys(dims, query, stream, layer, length), dims.Heads);
+        pool.Run(new FoldValues(dims, output, stream, layer, length), (dims.Dim + FoldValues.RowsPerChunk - 1) / FoldValues.RowsPerChunk);
+    }
+
+    /// <summary>K̃_hj[i] = Σ_d W_q[h·64 + d, i]·k_j[h·64 + d], one head per chunk.</summary>
+    sealed class FoldKeys(LmDimensions dims, RowWeights query, LmStream stream, int layer, int length) : IChunkedWork
+    {
+        public void RunChunk(int h, int worker)
+        {
+            int dim = dims.Dim, hd = dims.HeadDim, width = dims.AttentionDim;
+            var row = new float[dim];
+            var folded = new float[length * dim];
+            var keys = stream.TextKeys![layer].Span;
+            for (int d = 0; d < hd; d++)
+            {
+                query.CopyRow(h * hd + d, row);
+                for (int j = 0; j < length; j++)
+                {
+                    var target = folded.AsSpan(j * dim, dim);
+                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(row, keys[j * width + h * hd + d], target, target);
+                }
+            }
+            fixed (float* source = folded)
+                RowWeights.RoundToBFloat16(source, stream.FoldedKeysOf(layer) + (long)h * stream.FoldedStride * dim, folded.Length);
+        }
+    }
+
+    /// <summary>Ṽ_hj[o] = Σ_d W_o[o, h·64 + d]·v_j[h·64 + d], a block of output rows o per chunk.</summary>
+    sealed class FoldValues(LmDimensions dims, RowWeights output, LmStream stream, int layer, int length) : IChunkedWork
+    {
+        public const int RowsPerChunk = 64;
+
+        public void RunChunk(int chunk, int worker)
+        {
+            int dim = dims.Dim, hd = dims.HeadDim, width = dims.AttentionDim;
+            var row = new float[width];
+            var values = stream.TextValues![layer].Span;
+            ushort* folded = stream.FoldedValuesOf(layer);
+            for (int o = chunk * RowsPerChunk, end = Math.Min(dim, o + RowsPerChunk); o < end; o++)
+            {
+                output.CopyRow(o, row);
+                for (int h = 0; h < dims.Heads; h++)
+                    for (int j = 0; j < length; j++)
+                    {
+                        float v = System.Numerics.Tensors.TensorPrimitives.Dot(row.AsSpan(h * hd, hd), values.Slice(j * width + h * hd, hd));
+                        folded[((long)h * stream.FoldedStride + j) * dim + o] = RowWeights.RoundToBFloat16(v);
+                    }
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using Stage.Inference.Generation;
+using Stage.Inference.Gpu;
+using Stage.Inference.Kernels;
+using Stage.Inference.Models.Lm;
+using Stage.Inference.Tests.Generation;
+using Xunit.Abstractions;
+
+namespace Stage.Inference.Tests.Models.Lm;
+
+/// <summary>
+/// Cross-attention over text with the query and output projections folded in (<see cref="TextFolding"/>): the same
+/// attention as the unfolded one within bfloat16's rounding, used only where it reads fewer bytes, never in float32.
+/// </summary>
+public unsafe class FoldedTextTests(ITestOutputHelper output)
+{
+    const int Steps = MusicGenLmGoldenTests.Steps;
+
+    [Theory]
+    [InlineData(1024, 20)]
+    [InlineData(72, 3)]     // a width the 64-wide blocks do not divide
+    public void TheKernelEqualsScoresSoftmaxAndMixOverTheWidenedRows(int dim, int length)
+    {
+        var random = new Random(dim);
+        var x = Enumerable.Range(0, dim).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var keys = Enumerable.Range(0, length * dim).Select(_ => RowWeights.RoundToBFloat16((float)(random.NextDouble() * 0.2 - 0.1))).ToArray();
+        var values = Enumerable.Range(0, length * dim).Select(_ => RowWeights.RoundToBFloat16((float)(random.NextDouble() * 2 - 1))).ToArray();
+        static float Wide(ushort b) => BitConverter.UInt32BitsToSingle((uint)b << 16);
+
+        var p = new double[length];
+        for (int j = 0; j < length; j++)
+        {
+            double s = 0;
+            for (int i = 0; i < dim; i++) s += x[i] * (double)Wide(keys[j * dim + i]);
+            p[j] = s * 0.125;
+        }
+        double max = p.Max(), sum = 0;
+        for (int j = 0; j < length; j++) sum += p[j] = Math.Exp(p[j] - max);
+        var expected = new double[dim];
+        for (int o = 0; o < dim; o++)
+        {
+            expected[o] = 0.5;   // added to what the output holds
+            for (int j = 0; j < length; j++) expected[o] += p[j] / sum * Wide(values[j * dim + o]);
+        }
+
+        var y = Enumerable.Repeat(0.5f, dim).ToArray();
+        fixed (float* xp = x, yp = y)
+        fixed (ushort* kp = keys, vp = values)
+            FoldedTextAttention.Attend(xp, kp, vp, length, dim, 0.125f, new float[length], yp);
+        for (int o = 0; o < dim; o++) Assert.Equal(expected[o], y[o], 1e-5);
+    }
+
+    /// <summary>The conditional stream decoded step by step (one row per call, as a decode step) with the fixture's 26 text tokens.</summary>
+    static float[][] Decode(MusicGenLm lm, LmWorkspace ws, LmStream stream, float[] text, int textLength, bool folded)
+    {
+        var prefix = MusicGenLmGoldenTests.Prefix();
+        lm.AttachText(ws, stream, text, textLength);
+        if (!folded) stream.TextFolded = false;   // the text's unfolded keys and values are always there
+        var result = new float[Steps - 1][];
+        var tokens = new int[4];
+        for (int s = 1; s < Steps; s++)
+        {
+            prefix.StepTokens(PrefixRow.Conditional, s, tokens);
+            result[s - 1] = new float[lm.LogitsPerRow];
+            lm.Forward(ws, [new LmRow(stream, prefix.Position(PrefixRow.Conditional, s), tokens, true)], result[s - 1]);
+        }
+        return result;
+    }
+
+    [Theory]
+    [InlineData(WeightPrecision.BFloat16, 4e-3)]
+    [InlineData(WeightPrecision.Int8, 4e-3)]
+    public void FoldedTextGivesTheUnfoldedLogitsWithinBFloat16Rounding(WeightPrecision precision, double bound)
+    {
+        var lm = Goldens.Lm.In(precision);
+        var ws = new LmWorkspace(lm.Dims, 2, 32);
+        var text = MusicGenLmGoldenTests.Text();
+        var folded = new LmStream(lm.Dims, 32, CachePrecision.Float32);
+        var a = Decode(lm, ws, folded, text, 26, folded: true);
+        Assert.True(folded.TextFolded, "26 tokens of the fixture's width should have been folded");
+        var b = Decode(lm, ws, new LmStream(lm.Dims, 32, CachePrecision.Float32), text, 26, folded: false);
+        double worst = 0;
+        for (int s = 0; s < a.Length; s++) worst = Math.Max(worst, Goldens.MaxAbsDiff(a[s], b[s]));
+        output.WriteLine($"{WeightPrecisions.Name(precision)}: max |Δ| logits, folded against unfolded text: {worst:E2}");
+        Assert.True(worst > 0, "folded and unfolded gave the same bits: was the folded path taken?");
+        Assert.True(worst < bound, $"folding moved the logits by {worst:E2}");
+    }
+
+    [Fact]
+    public void Float32NeverFoldsAndLowerPrecisionsFoldOnlyWhereItReadsLess()
+    {
+        var text = MusicGenLmGoldenTests.Text();
+        var longer = text.Concat(text).ToArray();   // 52 tokens
+        var f32 = Goldens.Lm;
+        var ws = new LmWorkspace(f32.Dims, 2, 64);
+        var stream = new LmStream(f32.Dims, 32);
+        f32.AttachText(ws, stream, text, 26);
+        Assert.False(stream.TextFolded);
+
+        // the fixture's 4 heads × 64 wide: bf16 projections weigh as much as 64 folded tokens, int8 ones as 33
+        var bf16 = Goldens.Lm.In(WeightPrecision.BFloat16);
+        bf16.AttachText(ws, stream, longer, 52);
+        Assert.True(stream.TextFolded);
+        var int8 = Goldens.Lm.In(WeightPrecision.Int8);
+        int8.AttachText(ws, stream, text, 26);
+        Assert.True(stream.TextFolded);
+        int8.AttachText(ws, stream, longer, 52);
+        Assert.False(stream.TextFolded);
+        int8.AttachText(ws, stream, [], 0);
+        Assert.False(stream.TextFolded);
+
+        // what a step reads, as the lm benchmark reports it: 2 layers × (4 heads × 26 tokens × 64 wide × 2 rows) of bf16
+        // in place of each layer's two 256 × 64 projections
+        Assert.Equal(f32.MatrixBytes, f32.StepBytes(26));
+        Assert.Equal(bf16.MatrixBytes - 2 * 2 * 256 * 64 * 2 + 2 * 4 * 26 * 64 * 2 * 2, bf16.StepBytes(26));
+        Assert.Equal(int8.MatrixBytes, int8.StepBytes(52));
+    }
+
+    [Fact]
+    public void ACopyOrARewindOfAFoldedStreamContinuesExactlyAsItsSource()
+    {
+        var lm = Goldens.Lm.In(WeightPrecision.BFloat16);
+        var ws = new LmWorkspace(lm.Dims, 2, 32);
+        var source = new LmStream(lm.Dims, 32, CachePrecision.BFloat16);
+        Decode(lm, ws, source, MusicGenLmGoldenTests.Text(), 26, folded: true);
+        var copy = new LmStream(lm.Dims, 32, CachePrecision.BFloat16);
+        copy.CopyFrom(source, source.Length - 1, source.TextLength);
+        Assert.True(copy.TextFolded);
+        source.Rewind(source.Length - 1, source.TextLength);
+        Assert.True(source.TextFolded);
+
+        var tokens = new int[4];
+        MusicGenLmGoldenTests.Prefix().StepTokens(PrefixRow.Conditional, Steps - 1, tokens);
+        float[] Last(LmStream stream)
+        {
+            var logits = new float[lm.LogitsPerRow];
+            lm.Forward(ws, [new LmRow(stream, stream.Length, tokens, true)], logits);
+            return logits;
+        }
+        Assert.Equal(Last(source), Last(copy));
+
+        // a copy of fewer text tokens than were folded falls back to the unfolded text
+        var shorter = new LmStream(lm.Dims, 32, CachePrecision.BFloat16);
+        shorter.CopyFrom(source, 3, 20);
+        Assert.False(shorter.TextFolded);
+    }
+}
