@@ -72,7 +72,7 @@ public sealed unsafe class MusicGenLm
     /// </summary>
     public long StepBytes(int textLength)
     {
-        if (Precision == Gpu.WeightPrecision.Float32 || !TextFolding.Pays(Dims, _layers[0].CrossQuery, _layers[0].CrossOut, textLength)) return MatrixBytes;
+        if (!FoldsText(textLength)) return MatrixBytes;
         long bytes = MatrixBytes;
         foreach (var l in _layers) bytes -= l.CrossQuery.Bytes + l.CrossOut.Bytes;
         return bytes + (long)_layers.Length * 2 * Dims.Heads * textLength * Dims.Dim * sizeof(ushort);
@@ -284,7 +284,7 @@ public sealed unsafe class MusicGenLm
                 ws.Linear.Run(x, Dims.TextDim, length, _layers[l].CrossValue, stream.TextValues![l].Pointer, width, LinearOutput.Store);
             }
         stream.TextFolded = false;
-        if (Precision != Gpu.WeightPrecision.Float32 && TextFolding.Pays(Dims, _layers[0].CrossQuery, _layers[0].CrossOut, length))
+        if (FoldsText(length))
         {
             stream.EnsureFoldedText(length);
             stream.FoldedStride = length;
@@ -294,6 +294,10 @@ public sealed unsafe class MusicGenLm
         }
         stream.TextLength = length;
     }
+
+    /// <summary>Whether a text of <paramref name="length"/> tokens is folded: below float32, where it reads fewer bytes per step.</summary>
+    bool FoldsText(int length) =>
+        Precision != Gpu.WeightPrecision.Float32 && TextFolding.Pays(Dims, _layers[0].CrossQuery, _layers[0].CrossOut, length);
 
     // ---- Checks ----
 
@@ -359,10 +363,19 @@ public sealed unsafe class MusicGenLm
     public static MusicGenLm Load(SafetensorsFile file, Gpu.WeightPrecision precision = Gpu.WeightPrecision.Float32, SafetensorsFile? converted = null)
     {
         var staging = new MatrixStaging(precision);
-        RowWeights Rows(string name, int rows, int cols, string convertedName)
+        // A stored matrix: the converted file's, or the checkpoint's tensors (each [rows, cols]) stacked and converted.
+        RowWeights Matrix(string convertedName, int cols, params (string Name, int Rows)[] parts)
         {
+            int rows = 0;
+            foreach (var part in parts) rows += part.Rows;
             if (converted is not null) return ConvertedLm.Matrix(converted, convertedName, rows, cols, precision);
-            ReadInto(file, name, staging.Buffer(rows, cols), rows, cols);
+            var buffer = staging.Buffer(rows, cols);
+            int at = 0;
+            foreach (var part in parts)
+            {
+                ReadInto(file, part.Name, buffer.Slice(at * cols, part.Rows * cols), part.Rows, cols);
+                at += part.Rows;
+            }
             return staging.Store();
         }
 
@@ -391,37 +404,24 @@ public sealed unsafe class MusicGenLm
         var blocks = new LmLayer[layers];
         for (int l = 0; l < layers; l++)
         {
-            RowWeights selfQkv;
-            if (converted is not null) selfQkv = ConvertedLm.Matrix(converted, ConvertedLm.MatrixName(l, "self_qkv"), 3 * width, dim, precision);
-            else
-            {
-                var qkv = staging.Buffer(3 * width, dim);
-                ReadInto(file, L.SelfAttention(l, "to_q"), qkv[..(width * dim)], width, dim);
-                ReadInto(file, L.SelfAttention(l, "to_k"), qkv.Slice(width * dim, width * dim), width, dim);
-                ReadInto(file, L.SelfAttention(l, "to_v"), qkv.Slice(2 * width * dim, width * dim), width, dim);
-                selfQkv = staging.Store();
-            }
+            string Name(string matrix) => ConvertedLm.MatrixName(l, matrix);
             blocks[l] = new LmLayer(
-                ReadNorm(file, L.SelfAttentionNorm(l), dim), selfQkv, Rows(L.SelfAttention(l, "to_out"), dim, width, ConvertedLm.MatrixName(l, "self_out")),
+                ReadNorm(file, L.SelfAttentionNorm(l), dim),
+                Matrix(Name("self_qkv"), dim, (L.SelfAttention(l, "to_q"), width), (L.SelfAttention(l, "to_k"), width), (L.SelfAttention(l, "to_v"), width)),
+                Matrix(Name("self_out"), width, (L.SelfAttention(l, "to_out"), dim)),
                 ReadNorm(file, L.CrossAttentionNorm(l), dim),
-                Rows(L.CrossAttention(l, "to_q"), width, dim, ConvertedLm.MatrixName(l, "cross_q")),
-                Rows(L.CrossAttention(l, "to_k"), width, dims.TextDim, ConvertedLm.MatrixName(l, "cross_k")),
-                Rows(L.CrossAttention(l, "to_v"), width, dims.TextDim, ConvertedLm.MatrixName(l, "cross_v")),
-                Rows(L.CrossAttention(l, "to_out"), dim, width, ConvertedLm.MatrixName(l, "cross_out")),
+                Matrix(Name("cross_q"), dim, (L.CrossAttention(l, "to_q"), width)),
+                Matrix(Name("cross_k"), dims.TextDim, (L.CrossAttention(l, "to_k"), width)),
+                Matrix(Name("cross_v"), dims.TextDim, (L.CrossAttention(l, "to_v"), width)),
+                Matrix(Name("cross_out"), width, (L.CrossAttention(l, "to_out"), dim)),
                 ReadNorm(file, L.FeedForwardNorm(l), dim),
-                Rows(L.FeedForwardIn(l), dims.FfnDim, dim, ConvertedLm.MatrixName(l, "ffn_in")),
-                Rows(L.FeedForwardOut(l), dim, dims.FfnDim, ConvertedLm.MatrixName(l, "ffn_out")));
+                Matrix(Name("ffn_in"), dim, (L.FeedForwardIn(l), dims.FfnDim)),
+                Matrix(Name("ffn_out"), dims.FfnDim, (L.FeedForwardOut(l), dim)));
         }
 
-        RowWeights heads;
-        if (converted is not null) heads = ConvertedLm.Matrix(converted, ConvertedLm.HeadsName, codebooks * dims.Card, dim, precision);
-        else
-        {
-            var stacked = staging.Buffer(codebooks * dims.Card, dim);
-            for (int q = 0; q < codebooks; q++)
-                ReadInto(file, L.OutputHead(q), stacked.Slice(q * dims.Card * dim, dims.Card * dim), dims.Card, dim);
-            heads = staging.Store();
-        }
+        var headParts = new (string, int)[codebooks];
+        for (int q = 0; q < codebooks; q++) headParts[q] = (L.OutputHead(q), dims.Card);
+        var heads = Matrix(ConvertedLm.HeadsName, dim, headParts);
         if (converted is not null && converted.Names.Count != ConvertedLm.TensorCount(layers, precision))
             throw new CheckpointException($"{converted.Path}: holds {converted.Names.Count} tensors, not the {ConvertedLm.TensorCount(layers, precision)} of this LM");
         return new MusicGenLm(dims, embeddings, blocks, ReadNorm(file, L.FinalNorm, dim), heads);
