@@ -12,22 +12,24 @@ namespace Stage.Inference.Checkpoints;
 /// as a whole. Names dropped by safetensors' de-duplication of tied tensors are resolved through the
 /// aliases in <c>__metadata__</c> (e.g. T5's shared.weight → encoder.embed_tokens.weight).
 /// </summary>
-public sealed unsafe class SafetensorsFile : IDisposable
+public sealed unsafe class SafetensorsFile : IDisposable, Kernels.IWeightMapping
 {
     readonly MemoryMappedFile? _map;
     readonly MemoryMappedViewAccessor? _view;
     readonly byte* _base;
+    readonly long _length;
     readonly long _dataStart;
     readonly Dictionary<string, TensorEntry> _entries;
     readonly Dictionary<string, string> _metadata;
 
-    SafetensorsFile(string path, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* basePtr, long dataStart,
+    SafetensorsFile(string path, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* basePtr, long length, long dataStart,
         Dictionary<string, TensorEntry> entries, Dictionary<string, string> metadata)
     {
         Path = path;
         _map = map;
         _view = view;
         _base = basePtr;
+        _length = length;
         _dataStart = dataStart;
         _entries = entries;
         _metadata = metadata;
@@ -73,7 +75,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
                 if (e.End > dataLength)
                     throw new CheckpointException($"{path}: truncated safetensors file (tensor '{e.Name}' ends at byte {e.End} of the data section, which holds {dataLength})");
             }
-            var file = new SafetensorsFile(path, map, view, p, dataStart, entries, metadata);
+            var file = new SafetensorsFile(path, map, view, p, length, dataStart, entries, metadata);
             return file;
         }
         catch
@@ -193,7 +195,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         var stored = StoredTypeOf(e);
         byte* src = _base + _dataStart + e.Begin;
         ToFloat32(stored, new ReadOnlySpan<byte>(src, checked((int)(e.End - e.Begin))), destination);
-        LeaveWorkingSet(src, e.End - e.Begin);
+        DropPages(src, e.End - e.Begin);
     }
 
     /// <summary>The floating-point types a weight may be stored as.</summary>
@@ -245,7 +247,14 @@ public sealed unsafe class SafetensorsFile : IDisposable
     /// (they stay in the page cache, and a second read faults them back in). Otherwise a load held every page of the
     /// checkpoint resident until the file was closed: 2.4 GB on top of the converted model.
     /// </summary>
-    static void LeaveWorkingSet(byte* start, long bytes)
+    public void LeaveWorkingSet(void* start, long bytes)
+    {
+        if ((byte*)start < _base || bytes < 0 || (byte*)start + bytes > _base + _length)
+            throw new ArgumentOutOfRangeException(nameof(start), $"not memory of {Path}'s mapping");
+        DropPages((byte*)start, bytes);
+    }
+
+    static void DropPages(byte* start, long bytes)
     {
         if (!OperatingSystem.IsLinux()) return;
         long page = Environment.SystemPageSize;

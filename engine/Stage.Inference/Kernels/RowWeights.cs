@@ -54,6 +54,21 @@ public sealed unsafe class RowWeights
     public int Rows { get; }
     public int Cols { get; }
 
+    /// <summary>
+    /// Where the matrix is used in place from a mapped file (<see cref="IWeightMapping"/>), lets its pages leave the working
+    /// set until it is next read; a matrix in memory stays as it is.
+    /// </summary>
+    public void LeaveWorkingSet()
+    {
+        if (_owner is not IWeightMapping mapping) return;
+        if (IsBFloat16) mapping.LeaveWorkingSet(BFloat16, 2L * Rows * Cols);
+        else if (IsInt8)
+        {
+            mapping.LeaveWorkingSet(Int8, (long)Rows * Cols);
+            mapping.LeaveWorkingSet(Scales, 4L * Rows);
+        }
+    }
+
     /// <summary>The int8 values (row after row), or null unless stored as int8.</summary>
     public sbyte* Int8 { get; }
 

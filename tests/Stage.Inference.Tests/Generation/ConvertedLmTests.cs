@@ -10,7 +10,7 @@ namespace Stage.Inference.Tests.Generation;
 /// A bf16 or int8 LM's matrices kept next to the checkpoint by a first load and mapped by later ones
 /// (<see cref="ConvertedLm"/>): the same model either way, and a file that does not belong is written again.
 /// </summary>
-public class ConvertedLmTests
+public class ConvertedLmTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     static readonly GenerationOptions Greedy = new() { Frames = 12, TopK = 1, Prompt = "funky drums with ghost notes" };
 
@@ -57,6 +57,49 @@ public class ConvertedLmTests
             Assert.Equal(x, y);
         }
         Assert.Equal(Generate(first), Generate(mapped));
+    }
+
+    /// <summary>Linux: the pages of <paramref name="path"/>'s mappings in this process's working set, in bytes.</summary>
+    static long MappedResident(string path)
+    {
+        long bytes = 0;
+        bool inside = false;
+        foreach (var line in File.ReadLines("/proc/self/smaps"))
+        {
+            if (char.IsAsciiHexDigit(line[0]) && line.Contains('-')) inside = line.EndsWith(path, StringComparison.Ordinal);
+            else if (inside && line.StartsWith("Rss:", StringComparison.Ordinal))
+                bytes += long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        return bytes;
+    }
+
+    [Fact]
+    public void TheTextProjectionsOfAMappedLmLeaveTheWorkingSetAfterAPromptAndAreReadAgainForTheNext()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var dir = new TempDir();
+        string folder = CopyOfTheFixture(dir);
+        _ = StageModel.Load(folder, WeightPrecision.BFloat16, keepConverted: true);
+        var model = StageModel.Load(folder, WeightPrecision.BFloat16, keepConverted: true);
+        Assert.StartsWith("mapped from", model.ConvertedLmNote);
+        var context = model.EncodeContext(Goldens.Floats("encodec.signal"));
+        int[][] Take(string prompt) => new StageGenerator().Generate(model, context, Greedy with { Prompt = prompt }, null, CancellationToken.None);
+
+        var first = Take("funky drums with ghost notes");
+        _ = Take("a slow reggae one drop");   // every other matrix is in the working set by now; this prompt's projections leave it
+        string path = ConvertedPath(folder, WeightPrecision.BFloat16);
+        long projections = 0, edges = 0;   // a matrix keeps the pages it shares with its neighbours
+        foreach (var (name, weights) in model.Lm.Matrices())
+            if (name.EndsWith(".cross_k", StringComparison.Ordinal) || name.EndsWith(".cross_v", StringComparison.Ordinal))
+            {
+                projections += weights.Bytes;
+                edges += 2 * Environment.SystemPageSize;
+            }
+        long resident = MappedResident(path), file = new FileInfo(path).Length;
+        output.WriteLine($"converted file {file} bytes, {resident} in the working set; the text projections are {projections}");
+        Assert.True(resident > 0, "the converted file is not mapped");
+        Assert.True(resident <= file - projections + edges, $"{resident} of {file} bytes resident: the text projections stayed");
+        Assert.Equal(first, Take("funky drums with ghost notes"));   // read again from the page cache, the same weights
     }
 
     [Fact]

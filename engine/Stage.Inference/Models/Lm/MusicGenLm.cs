@@ -283,6 +283,13 @@ public sealed unsafe class MusicGenLm
                 ws.Linear.Run(x, Dims.TextDim, length, _layers[l].CrossKey, stream.TextKeys![l].Pointer, width, LinearOutput.Store);
                 ws.Linear.Run(x, Dims.TextDim, length, _layers[l].CrossValue, stream.TextValues![l].Pointer, width, LinearOutput.Store);
             }
+        // made once per prompt: where the LM is mapped from its converted file, these two matrices (75 MB at bf16) leave the
+        // working set until the next prompt
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            _layers[l].CrossKey.LeaveWorkingSet();
+            _layers[l].CrossValue.LeaveWorkingSet();
+        }
         stream.TextFolded = false;
         if (FoldsText(length))
         {
