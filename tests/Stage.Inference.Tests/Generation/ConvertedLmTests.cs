@@ -74,7 +74,7 @@ public class ConvertedLmTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
-    public void TheTextProjectionsOfAMappedLmLeaveTheWorkingSetAfterAPromptAndAreReadAgainForTheNext()
+    public void TheCrossAttentionMatricesOfAMappedLmLeaveTheWorkingSetAfterAPromptAndAreReadAgainForTheNext()
     {
         if (!OperatingSystem.IsLinux()) return;
         using var dir = new TempDir();
@@ -86,19 +86,20 @@ public class ConvertedLmTests(Xunit.Abstractions.ITestOutputHelper output)
         int[][] Take(string prompt) => new StageGenerator().Generate(model, context, Greedy with { Prompt = prompt }, null, CancellationToken.None);
 
         var first = Take("funky drums with ghost notes");
-        _ = Take("a slow reggae one drop");   // every other matrix is in the working set by now; this prompt's projections leave it
+        _ = Take("a slow reggae one drop");   // every other matrix is in the working set by now; this prompt's cross-attention leaves it
         string path = ConvertedPath(folder, WeightPrecision.BFloat16);
         long projections = 0, edges = 0;   // a matrix keeps the pages it shares with its neighbours
         foreach (var (name, weights) in model.Lm.Matrices())
-            if (name.EndsWith(".cross_k", StringComparison.Ordinal) || name.EndsWith(".cross_v", StringComparison.Ordinal))
+            if (name.EndsWith(".cross_k", StringComparison.Ordinal) || name.EndsWith(".cross_v", StringComparison.Ordinal)   // used once per prompt
+                || name.EndsWith(".cross_q", StringComparison.Ordinal) || name.EndsWith(".cross_out", StringComparison.Ordinal))  // folded into it
             {
                 projections += weights.Bytes;
                 edges += 2 * Environment.SystemPageSize;
             }
         long resident = MappedResident(path), file = new FileInfo(path).Length;
-        output.WriteLine($"converted file {file} bytes, {resident} in the working set; the text projections are {projections}");
+        output.WriteLine($"converted file {file} bytes, {resident} in the working set; the cross-attention matrices are {projections}");
         Assert.True(resident > 0, "the converted file is not mapped");
-        Assert.True(resident <= file - projections + edges, $"{resident} of {file} bytes resident: the text projections stayed");
+        Assert.True(resident <= file - projections + edges, $"{resident} of {file} bytes resident: the cross-attention matrices stayed");
         Assert.Equal(first, Take("funky drums with ghost notes"));   // read again from the page cache, the same weights
     }
 

@@ -31,6 +31,7 @@ public sealed class LmWorkspace
         HeadGroups = Math.Min(Pool.Workers, dims.Heads);
         FoldedPartials = new PinnedFloats((long)HeadGroups * FoldedRows * dims.Dim);
         FoldedTextAttention = new FoldedTextAttentionJob(this);
+        FoldedTextRows = new FoldedTextRowsJob(this);
     }
 
     /// <summary>Calls of at most this many rows (decode steps) cross-attend over folded text when their streams have it.</summary>
@@ -42,6 +43,7 @@ public sealed class LmWorkspace
     // [group, row, Dim]: each head group's share of a row's cross-attention output
     internal readonly PinnedFloats FoldedPartials;
     internal readonly FoldedTextAttentionJob FoldedTextAttention;
+    internal readonly FoldedTextRowsJob FoldedTextRows;
 
     /// <summary>h += the head groups' shares of the folded cross-attention, row by row.</summary>
     internal unsafe void AddFoldedText(int rows)
@@ -129,6 +131,24 @@ public sealed class LmWorkspace
             for (int h = g * d.Heads / ws.HeadGroups, end = (g + 1) * d.Heads / ws.HeadGroups; h < end; h++)
                 Kernels.FoldedTextAttention.Attend(x, keys + h * perHead, values + h * perHead, stream.TextLength, dim, 1f / MathF.Sqrt(d.HeadDim),
                     ws.Scores[worker], share);
+        }
+    }
+
+    /// <summary>Cross-attention of every row, all heads, over its stream's folded text, added straight to the row (a prefill's many rows).</summary>
+    internal sealed unsafe class FoldedTextRowsJob(LmWorkspace ws) : IChunkedWork
+    {
+        public void RunChunk(int r, int worker)
+        {
+            var d = ws.Dims;
+            var stream = ws.RowStreams[r];
+            if (stream.TextLength == 0) return;
+            int dim = d.Dim;
+            float* x = ws.Normed.Pointer + (long)r * dim, h = ws.Hidden.Pointer + (long)r * dim;
+            long perHead = (long)stream.FoldedStride * dim;
+            ushort* keys = stream.FoldedKeysOf(ws.Layer), values = stream.FoldedValuesOf(ws.Layer);
+            for (int head = 0; head < d.Heads; head++)
+                Kernels.FoldedTextAttention.Attend(x, keys + head * perHead, values + head * perHead, stream.TextLength, dim, 1f / MathF.Sqrt(d.HeadDim),
+                    ws.Scores[worker], h);
         }
     }
 

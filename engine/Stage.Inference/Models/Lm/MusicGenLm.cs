@@ -201,7 +201,7 @@ public sealed unsafe class MusicGenLm
 
     /// <summary>
     /// h += Wo' · softmax(q'·k'ᵀ/8) · v' over the stream's text; skipped (adds exactly 0) when no row has text. A decode
-    /// step over folded text (see <see cref="AttachText"/>) reads the folded rows instead of Wq' and Wo'.
+    /// step or prefill over folded text (see <see cref="AttachText"/>) reads the folded rows instead of Wq' and Wo'.
     /// </summary>
     void CrossAttention(LmWorkspace ws, LmLayer layer, int rows)
     {
@@ -215,10 +215,15 @@ public sealed unsafe class MusicGenLm
         if (!anyText) return;
         int dim = Dims.Dim, width = Dims.AttentionDim;
         Normalize(ws, layer.CrossNorm, rows);
-        if (allFolded && rows <= LmWorkspace.FoldedRows)
+        if (allFolded)
         {
-            ws.Pool.Run(ws.FoldedTextAttention, rows * ws.HeadGroups);
-            ws.AddFoldedText(rows);
+            if (rows <= LmWorkspace.FoldedRows)
+            {
+                // a decode step: each row's heads split between the workers
+                ws.Pool.Run(ws.FoldedTextAttention, rows * ws.HeadGroups);
+                ws.AddFoldedText(rows);
+            }
+            else ws.Pool.Run(ws.FoldedTextRows, rows);
             return;
         }
         ws.Linear.Run(ws.Normed.Pointer, dim, rows, layer.CrossQuery, ws.Qkv.Pointer, width, LinearOutput.Store);
@@ -283,8 +288,8 @@ public sealed unsafe class MusicGenLm
                 ws.Linear.Run(x, Dims.TextDim, length, _layers[l].CrossKey, stream.TextKeys![l].Pointer, width, LinearOutput.Store);
                 ws.Linear.Run(x, Dims.TextDim, length, _layers[l].CrossValue, stream.TextValues![l].Pointer, width, LinearOutput.Store);
             }
-        // made once per prompt: where the LM is mapped from its converted file, these two matrices (75 MB at bf16) leave the
-        // working set until the next prompt
+        // used once per prompt: where the LM is mapped from its converted file, these two matrices (75 MB at bf16) leave the
+        // working set until the next prompt (and with the text folded, the query and output projections too)
         for (int l = 0; l < _layers.Length; l++)
         {
             _layers[l].CrossKey.LeaveWorkingSet();
@@ -296,7 +301,12 @@ public sealed unsafe class MusicGenLm
             stream.EnsureFoldedText(length);
             stream.FoldedStride = length;
             for (int l = 0; l < _layers.Length; l++)
+            {
                 TextFolding.Fold(ws.Pool, Dims, _layers[l].CrossQuery, _layers[l].CrossOut, stream, l, length);
+                // read again only to fold the next prompt, or for a stream whose text is not folded
+                _layers[l].CrossQuery.LeaveWorkingSet();
+                _layers[l].CrossOut.LeaveWorkingSet();
+            }
             stream.TextFolded = true;
         }
         stream.TextLength = length;

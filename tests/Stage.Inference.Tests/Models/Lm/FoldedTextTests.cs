@@ -86,6 +86,39 @@ public unsafe class FoldedTextTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void APrefillOverFoldedTextGivesTheUnfoldedLogitsWithinBFloat16Rounding()
+    {
+        // more rows than a decode step: each row goes through all its heads in one chunk, straight into h
+        var lm = Goldens.Lm.In(WeightPrecision.BFloat16);
+        const int Rows = 24;
+        Assert.True(Rows > LmWorkspace.FoldedRows);
+        var ws = new LmWorkspace(lm.Dims, Rows, 32);
+        var prefix = MusicGenLmGoldenTests.Prefix();
+        float[] Prefill(bool folded)
+        {
+            var stream = new LmStream(lm.Dims, 32);
+            lm.AttachText(ws, stream, MusicGenLmGoldenTests.Text(), 26);
+            Assert.True(stream.TextFolded);
+            if (!folded) stream.TextFolded = false;
+            var rows = new LmRow[Rows];
+            var tokens = new int[4];
+            for (int r = 0; r < Rows; r++)
+            {
+                if (r + 1 < Steps) prefix.StepTokens(PrefixRow.Conditional, r + 1, tokens);
+                else Array.Fill(tokens, 7 * r);
+                rows[r] = new LmRow(stream, r, tokens, r == Rows - 1);
+            }
+            var logits = new float[lm.LogitsPerRow];
+            lm.Forward(ws, rows, logits);
+            return logits;
+        }
+        double worst = Goldens.MaxAbsDiff(Prefill(folded: true), Prefill(folded: false));
+        output.WriteLine($"prefill of {Rows} rows, max |Δ| logits, folded against unfolded text: {worst:E2}");
+        Assert.True(worst > 0, "folded and unfolded gave the same bits: was the folded path taken?");
+        Assert.True(worst < 4e-3, $"folding moved the logits by {worst:E2}");
+    }
+
+    [Fact]
     public void Float32NeverFoldsAndLowerPrecisionsFoldOnlyWhereItReadsLess()
     {
         var text = MusicGenLmGoldenTests.Text();
