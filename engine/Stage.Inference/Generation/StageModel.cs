@@ -83,12 +83,12 @@ public sealed class StageModel
         try
         {
             ConvertedLm.Write(lm, weights.Path);
-            return (lm, $"written to {ConvertedLm.PathFor(weights.Path, precision)} ({why})");
+            return (lm, $"written to {ConvertedLm.PathFor(weights.Path, precision)}{(why.Length > 0 ? $" (the one there was not used: {why})" : "")}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // a folder the engine may not write to: every load converts, as without the file
-            return (lm, $"not kept: {e.Message} ({why})");
+            return (lm, $"not kept: {e.Message}{(why.Length > 0 ? $" (the one there was not used: {why})" : "")}");
         }
     }
 

@@ -27,10 +27,10 @@ public static unsafe class FoldedTextAttention
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
             for (; i + 32 <= n; i += 32)
             {
-                a0 = Fma.MultiplyAdd(Avx.LoadVector256(x + i), Widen(w + i), a0);
-                a1 = Fma.MultiplyAdd(Avx.LoadVector256(x + i + 8), Widen(w + i + 8), a1);
-                a2 = Fma.MultiplyAdd(Avx.LoadVector256(x + i + 16), Widen(w + i + 16), a2);
-                a3 = Fma.MultiplyAdd(Avx.LoadVector256(x + i + 24), Widen(w + i + 24), a3);
+                a0 = Fma.MultiplyAdd(Avx.LoadVector256(x + i), RowsLinear.Bf16(w + i), a0);
+                a1 = Fma.MultiplyAdd(Avx.LoadVector256(x + i + 8), RowsLinear.Bf16(w + i + 8), a1);
+                a2 = Fma.MultiplyAdd(Avx.LoadVector256(x + i + 16), RowsLinear.Bf16(w + i + 16), a2);
+                a3 = Fma.MultiplyAdd(Avx.LoadVector256(x + i + 24), RowsLinear.Bf16(w + i + 24), a3);
             }
             sum = Vector256.Sum((a0 + a1) + (a2 + a3));
         }
@@ -53,10 +53,10 @@ public static unsafe class FoldedTextAttention
                 {
                     var a = Vector256.Create(p[j]);
                     ushort* r = rows + (long)j * dim + o;
-                    y0 = Fma.MultiplyAdd(a, Widen(r), y0); y1 = Fma.MultiplyAdd(a, Widen(r + 8), y1);
-                    y2 = Fma.MultiplyAdd(a, Widen(r + 16), y2); y3 = Fma.MultiplyAdd(a, Widen(r + 24), y3);
-                    y4 = Fma.MultiplyAdd(a, Widen(r + 32), y4); y5 = Fma.MultiplyAdd(a, Widen(r + 40), y5);
-                    y6 = Fma.MultiplyAdd(a, Widen(r + 48), y6); y7 = Fma.MultiplyAdd(a, Widen(r + 56), y7);
+                    y0 = Fma.MultiplyAdd(a, RowsLinear.Bf16(r), y0); y1 = Fma.MultiplyAdd(a, RowsLinear.Bf16(r + 8), y1);
+                    y2 = Fma.MultiplyAdd(a, RowsLinear.Bf16(r + 16), y2); y3 = Fma.MultiplyAdd(a, RowsLinear.Bf16(r + 24), y3);
+                    y4 = Fma.MultiplyAdd(a, RowsLinear.Bf16(r + 32), y4); y5 = Fma.MultiplyAdd(a, RowsLinear.Bf16(r + 40), y5);
+                    y6 = Fma.MultiplyAdd(a, RowsLinear.Bf16(r + 48), y6); y7 = Fma.MultiplyAdd(a, RowsLinear.Bf16(r + 56), y7);
                 }
                 Avx.Store(y + o, y0); Avx.Store(y + o + 8, y1); Avx.Store(y + o + 16, y2); Avx.Store(y + o + 24, y3);
                 Avx.Store(y + o + 32, y4); Avx.Store(y + o + 40, y5); Avx.Store(y + o + 48, y6); Avx.Store(y + o + 56, y7);
@@ -68,7 +68,4 @@ public static unsafe class FoldedTextAttention
             y[o] = sum;
         }
     }
-
-    static Vector256<float> Widen(ushort* p) =>
-        Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(Sse2.LoadVector128(p)), 16).AsSingle();
 }

@@ -368,7 +368,7 @@ public sealed unsafe class RowsLinear : IChunkedWork
     static void Widen(ushort* source, Span<float> destination) => RowWeights.Widen(source, destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> Bf16(ushort* p) =>
+    internal static Vector256<float> Bf16(ushort* p) =>
         Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(Sse2.LoadVector128(p)), 16).AsSingle();
 
     /// <summary>One or two rows × four bfloat16 weight rows, widened 8 at a time in registers (AVX2).</summary>

@@ -34,14 +34,14 @@ public static unsafe class ConvertedLm
 
     /// <summary>
     /// The converted file of <paramref name="checkpointPath"/> at <paramref name="precision"/>, mapped, when one made from
-    /// this checkpoint is there; otherwise null and <paramref name="why"/> says why not.
+    /// this checkpoint is there; otherwise null, and <paramref name="why"/> says what was wrong with the one there (empty when there is none).
     /// </summary>
     public static SafetensorsFile? TryOpen(string checkpointPath, WeightPrecision precision, out string why)
     {
         string path = PathFor(checkpointPath, precision);
         if (!File.Exists(path))
         {
-            why = $"{path} is not there yet";
+            why = "";
             return null;
         }
         SafetensorsFile file;
