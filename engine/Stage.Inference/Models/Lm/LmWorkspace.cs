@@ -34,7 +34,7 @@ public sealed class LmWorkspace
         FoldedTextRows = new FoldedTextRowsJob(this);
     }
 
-    /// <summary>Calls of at most this many rows (decode steps) cross-attend over folded text when their streams have it.</summary>
+    /// <summary>Over folded text, calls of at most this many rows (decode steps) split each row's heads between the workers; longer ones (a prefill) take a row per chunk.</summary>
     internal const int FoldedRows = 16;
 
     /// <summary>Folded cross-attention splits a row's heads into this many groups, one chunk each.</summary>
