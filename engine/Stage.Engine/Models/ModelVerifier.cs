@@ -35,7 +35,7 @@ public static class ModelVerifier
                     dtypes.Add(entry.DType);
                     parameters += entry.ElementCount;
                 }
-            _ = StageModel.Load(folder);
+            StageModel.Load(folder).Dispose();   // it keeps the checkpoint open, and the folder is renamed next
         }
         catch (Exception e) when (e is CheckpointException or IOException or InvalidDataException or FormatException or ArgumentException)
         {

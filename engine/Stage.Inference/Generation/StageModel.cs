@@ -11,7 +11,7 @@ namespace Stage.Inference.Generation;
 /// (context audio ↔ codes), the T5 text conditioner (prompt → projected states) and the LM.
 /// Immutable after loading; generators share it.
 /// </summary>
-public sealed class StageModel
+public sealed class StageModel : IDisposable
 {
     StageModel(StageConfig config, EncodecModel codec, TextConditioner textConditioner, MusicGenLm lm, string convertedLm)
     {
@@ -46,20 +46,33 @@ public sealed class StageModel
     {
         var folder = ModelFolder.Open(modelFolder);
         using var weights = folder.OpenWeights();
+        StageModel model;
         // T5 first: it is read whole as float32 (440 MB for t5-base) before it is converted, and that garbage is collected
         // before the LM arrives, so the two never share the working set.
         // An LM stored below float32 moves its logits more than bfloat16 text weights move the text states: T5 follows it.
         var text = TextConditioner.Load(folder, weights, bfloat16: lmPrecision != Gpu.WeightPrecision.Float32);
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        var (lm, convertedNote) = LoadLm(weights, lmPrecision, keepConverted);
-        if (text.Dim != lm.Dims.TextDim)
-            throw new CheckpointException($"{weights.Path}: the text projection gives {text.Dim}-d states but the LM cross-attends {lm.Dims.TextDim}-d ones");
-        // EnCodec follows too: bfloat16 convolutions move a decoded stem far below what a producer could hear
-        // (EncodecBFloat16Tests), and its LSTMs' recurrent steps read half the bytes.
-        var codec = EncodecModel.Load(weights, folder.Config.Encodec, codecBackend, bfloat16: lmPrecision != Gpu.WeightPrecision.Float32);
-        if (codec.Codebooks != lm.Dims.Codebooks)
-            throw new CheckpointException($"{weights.Path}: EnCodec has {codec.Codebooks} codebooks but the LM {lm.Dims.Codebooks}");
-        var model = new StageModel(folder.Config, codec, text, lm, convertedNote);
+        MusicGenLm? lm = null;
+        try
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            (lm, var convertedNote) = LoadLm(weights, lmPrecision, keepConverted);
+            if (text.Dim != lm.Dims.TextDim)
+                throw new CheckpointException($"{weights.Path}: the text projection gives {text.Dim}-d states but the LM cross-attends {lm.Dims.TextDim}-d ones");
+            // EnCodec follows too: bfloat16 convolutions move a decoded stem far below what a producer could hear
+            // (EncodecBFloat16Tests), and its LSTMs' recurrent steps read half the bytes.
+            var codec = EncodecModel.Load(weights, folder.Config.Encodec, codecBackend, bfloat16: lmPrecision != Gpu.WeightPrecision.Float32);
+            if (codec.Codebooks != lm.Dims.Codebooks)
+                throw new CheckpointException($"{weights.Path}: EnCodec has {codec.Codebooks} codebooks but the LM {lm.Dims.Codebooks}");
+            model = new StageModel(folder.Config, codec, text, lm, convertedNote);
+        }
+        catch
+        {
+            // the parts read so far keep the checkpoint open (their embeddings, a mapped LM): an installer that refuses this
+            // folder deletes it next, which Windows will not do around an open file
+            text.Encoder.Embedding.Dispose();
+            lm?.Dispose();
+            throw;
+        }
         // A load leaves float32 staging behind (the LM's conversion buffers): return it to the system now rather than carry
         // it in the engine's working set until a later collection.
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
@@ -90,6 +103,16 @@ public sealed class StageModel
             // a folder the engine may not write to: every load converts, as without the file
             return (lm, $"not kept: {e.Message}{(why.Length > 0 ? $" (the one there was not used: {why})" : "")}");
         }
+    }
+
+    /// <summary>
+    /// Closes the checkpoint files the model keeps open (its token embeddings, a mapped LM), for a model that is done with
+    /// (the installer's verification loads one, then renames its folder). The model must not be used after.
+    /// </summary>
+    public void Dispose()
+    {
+        TextConditioner.Encoder.Embedding.Dispose();
+        Lm.Dispose();
     }
 
     /// <summary>The projected T5 states <c>[L, Dim]</c> of a prompt; empty for the null condition (null or "").</summary>

@@ -103,6 +103,37 @@ public class ConvertedLmTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(first, Take("funky drums with ghost notes"));   // read again from the page cache, the same weights
     }
 
+    /// <summary>Linux: this process's open files inside <paramref name="folder"/>.</summary>
+    static int OpenFilesIn(string folder)
+    {
+        int open = 0;
+        foreach (var fd in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            try
+            {
+                if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith(folder + "/", StringComparison.Ordinal)) open++;
+            }
+            catch (IOException) { }   // closed while listed
+        }
+        return open;
+    }
+
+    [Fact]
+    public void ADisposedModelLeavesNoFileOfItsFolderOpen()
+    {
+        // the installer verifies a model by loading it, then renames its folder: Windows refuses around an open file
+        if (!OperatingSystem.IsLinux()) return;
+        using var dir = new TempDir();
+        string folder = CopyOfTheFixture(dir);
+        StageModel.Load(folder, WeightPrecision.BFloat16, keepConverted: true).Dispose();
+        Assert.Equal(0, OpenFilesIn(dir.Path));
+        var mapped = StageModel.Load(folder, WeightPrecision.BFloat16, keepConverted: true);
+        Assert.StartsWith("mapped from", mapped.ConvertedLmNote);
+        Assert.True(OpenFilesIn(dir.Path) > 0, "the loaded model reads nothing from its folder: is the test looking in the right place?");
+        mapped.Dispose();
+        Assert.Equal(0, OpenFilesIn(dir.Path));
+    }
+
     [Fact]
     public void AFileMadeFromAnotherCheckpointIsWrittenAgain()
     {

@@ -16,7 +16,7 @@ namespace Stage.Inference.Models.Lm;
 /// reads each weight once.
 /// </para>
 /// </summary>
-public sealed unsafe class MusicGenLm
+public sealed unsafe class MusicGenLm : IDisposable
 {
     public const float NormEps = 1e-5f;
 
@@ -26,8 +26,11 @@ public sealed unsafe class MusicGenLm
     readonly Norm _finalNorm;
     readonly RowWeights _heads;                  // the four output heads stacked: [Codebooks · Card, Dim]
 
-    MusicGenLm(LmDimensions dims, EmbeddingTable[] tokenEmbeddings, LmLayer[] layers, Norm finalNorm, RowWeights heads)
+    readonly IDisposable? _mapping;               // the converted file the matrices are used from, if they are
+
+    MusicGenLm(LmDimensions dims, EmbeddingTable[] tokenEmbeddings, LmLayer[] layers, Norm finalNorm, RowWeights heads, IDisposable? mapping = null)
     {
+        _mapping = mapping;
         Dims = dims;
         _tokenEmbeddings = tokenEmbeddings;
         _positions = new SinusoidalPositions(dims.Dim);
@@ -46,6 +49,13 @@ public sealed unsafe class MusicGenLm
     internal ReadOnlySpan<LmLayer> Layers => _layers;
     internal Norm FinalNorm => _finalNorm;
     internal RowWeights OutputHeads => _heads;
+
+    /// <summary>Closes the files the LM reads from (its embeddings' checkpoint, its converted matrices); it must not be used after.</summary>
+    public void Dispose()
+    {
+        foreach (var table in _tokenEmbeddings) table.Dispose();
+        _mapping?.Dispose();
+    }
 
     /// <summary>Whether the matrices are stored as bfloat16 (<see cref="InBFloat16"/>) rather than float32.</summary>
     public bool IsBFloat16 => _heads.IsBFloat16;
@@ -441,7 +451,7 @@ public sealed unsafe class MusicGenLm
         var heads = Matrix(ConvertedLm.HeadsName, dim, headParts);
         if (converted is not null && converted.Names.Count != ConvertedLm.TensorCount(layers, precision))
             throw new CheckpointException($"{converted.Path}: holds {converted.Names.Count} tensors, not the {ConvertedLm.TensorCount(layers, precision)} of this LM");
-        return new MusicGenLm(dims, embeddings, blocks, ReadNorm(file, L.FinalNorm, dim), heads);
+        return new MusicGenLm(dims, embeddings, blocks, ReadNorm(file, L.FinalNorm, dim), heads, converted);
     }
 
     /// <summary>
