@@ -135,6 +135,29 @@ public class ConvertedLmTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void ALoadThatFailsAfterTheTextAndTheLmLeavesNoFileOfItsFolderOpen()
+    {
+        // an installer deletes a folder it refuses, which Windows will not do around an open file
+        if (!OperatingSystem.IsLinux()) return;
+        using var dir = new TempDir();
+        string folder = CopyOfTheFixture(dir);
+        string checkpoint = Path.Combine(folder, ModelFolder.WeightsFileName);
+        string missing = StageCheckpointLayout.Encodec.Codebook(3);   // EnCodec loads last
+        var builder = new SafetensorsBuilder();
+        using (var file = SafetensorsFile.Open(checkpoint))
+        {
+            foreach (var name in file.Names)
+                if (name != missing) builder.Add(name, file.Entry(name).Shape, file.ReadFloat32(name));
+            foreach (var (alias, target) in file.Metadata) builder.Alias(alias, target);
+        }
+        builder.WriteTo(checkpoint);
+        var e = Assert.Throws<CheckpointException>(() => StageModel.Load(folder, WeightPrecision.BFloat16, keepConverted: true));
+        Assert.Contains(missing, e.Message);
+        Assert.True(File.Exists(ConvertedPath(folder, WeightPrecision.BFloat16)), "the LM was not loaded before the failure");
+        Assert.Equal(0, OpenFilesIn(dir.Path));
+    }
+
+    [Fact]
     public void AFileMadeFromAnotherCheckpointIsWrittenAgain()
     {
         using var dir = new TempDir();
