@@ -119,37 +119,32 @@ public sealed class LmWorkspace
     {
         public void RunChunk(int chunk, int worker)
         {
-            var d = ws.Dims;
-            int r = chunk / ws.HeadGroups, g = chunk % ws.HeadGroups, dim = d.Dim;
+            int r = chunk / ws.HeadGroups, g = chunk % ws.HeadGroups, dim = ws.Dims.Dim, heads = ws.Dims.Heads;
             float* share = ws.FoldedPartials.Pointer + (long)(g * FoldedRows + r) * dim;
             new Span<float>(share, dim).Clear();
-            var stream = ws.RowStreams[r];
-            if (stream.TextLength == 0) return;
-            float* x = ws.Normed.Pointer + (long)r * dim;
-            long perHead = (long)stream.FoldedStride * dim;
-            ushort* keys = stream.FoldedKeysOf(ws.Layer), values = stream.FoldedValuesOf(ws.Layer);
-            for (int h = g * d.Heads / ws.HeadGroups, end = (g + 1) * d.Heads / ws.HeadGroups; h < end; h++)
-                Kernels.FoldedTextAttention.Attend(x, keys + h * perHead, values + h * perHead, stream.TextLength, dim, 1f / MathF.Sqrt(d.HeadDim),
-                    ws.Scores[worker], share);
+            ws.AttendFoldedText(r, g * heads / ws.HeadGroups, (g + 1) * heads / ws.HeadGroups, share, worker);
         }
     }
 
     /// <summary>Cross-attention of every row, all heads, over its stream's folded text, added straight to the row (a prefill's many rows).</summary>
     internal sealed unsafe class FoldedTextRowsJob(LmWorkspace ws) : IChunkedWork
     {
-        public void RunChunk(int r, int worker)
-        {
-            var d = ws.Dims;
-            var stream = ws.RowStreams[r];
-            if (stream.TextLength == 0) return;
-            int dim = d.Dim;
-            float* x = ws.Normed.Pointer + (long)r * dim, h = ws.Hidden.Pointer + (long)r * dim;
-            long perHead = (long)stream.FoldedStride * dim;
-            ushort* keys = stream.FoldedKeysOf(ws.Layer), values = stream.FoldedValuesOf(ws.Layer);
-            for (int head = 0; head < d.Heads; head++)
-                Kernels.FoldedTextAttention.Attend(x, keys + head * perHead, values + head * perHead, stream.TextLength, dim, 1f / MathF.Sqrt(d.HeadDim),
-                    ws.Scores[worker], h);
-        }
+        public void RunChunk(int r, int worker) =>
+            ws.AttendFoldedText(r, 0, ws.Dims.Heads, ws.Hidden.Pointer + (long)r * ws.Dims.Dim, worker);
+    }
+
+    /// <summary>y += row <paramref name="r"/>'s cross-attention over its folded text through heads <c>[from, to)</c>; nothing without text.</summary>
+    unsafe void AttendFoldedText(int r, int from, int to, float* y, int worker)
+    {
+        var stream = RowStreams[r];
+        if (stream.TextLength == 0) return;
+        int dim = Dims.Dim;
+        float* x = Normed.Pointer + (long)r * dim;
+        long perHead = (long)stream.FoldedStride * dim;
+        ushort* keys = stream.FoldedKeysOf(Layer), values = stream.FoldedValuesOf(Layer);
+        for (int h = from; h < to; h++)
+            Kernels.FoldedTextAttention.Attend(x, keys + h * perHead, values + h * perHead, stream.TextLength, dim, 1f / MathF.Sqrt(Dims.HeadDim),
+                Scores[worker], y);
     }
 
     /// <summary>Cross-attention of every (row, head) over its stream's text; rows without text get zeros.</summary>
