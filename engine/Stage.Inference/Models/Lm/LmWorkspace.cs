@@ -31,10 +31,10 @@ public sealed class LmWorkspace
         HeadGroups = Math.Min(Pool.Workers, dims.Heads);
         FoldedPartials = new PinnedFloats((long)HeadGroups * FoldedRows * dims.Dim);
         FoldedTextAttention = new FoldedTextAttentionJob(this);
-        FoldedTextRows = new FoldedTextRowsJob(this);
+        FoldedTextRows = new FoldedTextRows(Pool);
     }
 
-    /// <summary>Over folded text, calls of at most this many rows (decode steps) split each row's heads between the workers; longer ones (a prefill) take a row per chunk.</summary>
+    /// <summary>Over folded text, calls of at most this many rows (decode steps) split each row's heads between the workers; longer ones (a prefill) go through <see cref="AttendFoldedTextRows"/>.</summary>
     internal const int FoldedRows = 16;
 
     /// <summary>Folded cross-attention splits a row's heads into this many groups, one chunk each.</summary>
@@ -43,7 +43,7 @@ public sealed class LmWorkspace
     // [group, row, Dim]: each head group's share of a row's cross-attention output
     internal readonly PinnedFloats FoldedPartials;
     internal readonly FoldedTextAttentionJob FoldedTextAttention;
-    internal readonly FoldedTextRowsJob FoldedTextRows;
+    internal readonly FoldedTextRows FoldedTextRows;
 
     /// <summary>h += the head groups' shares of the folded cross-attention, row by row.</summary>
     internal unsafe void AddFoldedText(int rows)
@@ -126,11 +126,21 @@ public sealed class LmWorkspace
         }
     }
 
-    /// <summary>Cross-attention of every row, all heads, over its stream's folded text, added straight to the row (a prefill's many rows).</summary>
-    internal sealed unsafe class FoldedTextRowsJob(LmWorkspace ws) : IChunkedWork
+    /// <summary>
+    /// h += cross-attention over the folded text for a prefill's many rows: each run of consecutive rows of one stream
+    /// goes through <see cref="Kernels.FoldedTextRows"/> together.
+    /// </summary>
+    internal unsafe void AttendFoldedTextRows(int rows)
     {
-        public void RunChunk(int r, int worker) =>
-            ws.AttendFoldedText(r, 0, ws.Dims.Heads, ws.Hidden.Pointer + (long)r * ws.Dims.Dim, worker);
+        int dim = Dims.Dim;
+        for (int first = 0, end; first < rows; first = end)
+        {
+            var stream = RowStreams[first];
+            for (end = first + 1; end < rows && RowStreams[end] == stream;) end++;
+            if (stream.TextLength == 0) continue;
+            FoldedTextRows.Attend(Normed.Pointer + (long)first * dim, dim, end - first, stream.FoldedKeysOf(Layer), stream.FoldedValuesOf(Layer),
+                Dims.Heads, stream.TextLength, dim, 1f / MathF.Sqrt(Dims.HeadDim), Hidden.Pointer + (long)first * dim, dim);
+        }
     }
 
     /// <summary>y += row <paramref name="r"/>'s cross-attention over its folded text through heads <c>[from, to)</c>; nothing without text.</summary>

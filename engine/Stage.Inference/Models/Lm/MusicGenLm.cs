@@ -233,7 +233,7 @@ public sealed unsafe class MusicGenLm : IDisposable
                 ws.Pool.Run(ws.FoldedTextAttention, rows * ws.HeadGroups);
                 ws.AddFoldedText(rows);
             }
-            else ws.Pool.Run(ws.FoldedTextRows, rows);
+            else ws.AttendFoldedTextRows(rows);
             return;
         }
         ws.Linear.Run(ws.Normed.Pointer, dim, rows, layer.CrossQuery, ws.Qkv.Pointer, width, LinearOutput.Store);

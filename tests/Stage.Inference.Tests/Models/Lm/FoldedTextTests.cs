@@ -49,6 +49,40 @@ public unsafe class FoldedTextTests(ITestOutputHelper output)
         for (int o = 0; o < dim; o++) Assert.Equal(expected[o], y[o], 1e-5);
     }
 
+    [Theory]
+    [InlineData(1024, 16, 20, 37)]   // the model's shape: S is 320 columns wide, ten panels
+    [InlineData(72, 3, 5, 7)]        // a width and a text that no panel divides
+    [InlineData(64, 2, 1, 1)]        // one token, one row
+    public void ManyRowsAtOnceEqualTheKernelRowByRow(int dim, int heads, int length, int rows)
+    {
+        var random = new Random(dim + rows);
+        float[] Floats(int n, double range) => Enumerable.Range(0, n).Select(_ => (float)((random.NextDouble() * 2 - 1) * range)).ToArray();
+        const int Ldx = 3;   // rows of x and y sit in wider buffers, as the workspace's do
+        var x = Floats(rows * Ldx * dim, 1);
+        var keys = Floats(heads * length * dim, 0.1).Select(RowWeights.RoundToBFloat16).ToArray();
+        var values = Floats(heads * length * dim, 1).Select(RowWeights.RoundToBFloat16).ToArray();
+        var start = Floats(rows * Ldx * dim, 1);
+        var expected = (float[])start.Clone();
+        var y = (float[])start.Clone();
+        using var pool = new WorkerPool(2);
+        fixed (float* xp = x, ep = expected, yp = y)
+        fixed (ushort* kp = keys, vp = values)
+        {
+            for (int r = 0; r < rows; r++)
+                for (int h = 0; h < heads; h++)
+                    FoldedTextAttention.Attend(xp + r * Ldx * dim, kp + h * length * dim, vp + h * length * dim, length, dim, 0.125f, new float[length],
+                        ep + r * Ldx * dim);
+            new FoldedTextRows(pool).Attend(xp, Ldx * dim, rows, kp, vp, heads, length, dim, 0.125f, yp, Ldx * dim);
+        }
+        double worst = 0;
+        for (int i = 0; i < y.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - y[i]));
+        output.WriteLine($"max |Δ| against row by row: {worst:E2}");
+        Assert.True(worst < 2e-5, $"rows at once differ from row by row by {worst:E2}");
+        // the columns between rows are not the rows' and stay as they were
+        for (int r = 0; r < rows; r++)
+            for (int i = dim; i < Ldx * dim; i++) Assert.Equal(start[r * Ldx * dim + i], y[r * Ldx * dim + i]);
+    }
+
     /// <summary>The conditional stream decoded step by step (one row per call, as a decode step) with the fixture's 26 text tokens.</summary>
     static float[][] Decode(MusicGenLm lm, LmWorkspace ws, LmStream stream, float[] text, int textLength, bool folded)
     {
