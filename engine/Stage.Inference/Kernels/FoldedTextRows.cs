@@ -1,6 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Stage.Inference.Kernels;
 
@@ -99,20 +97,11 @@ public sealed unsafe class FoldedTextRows : IChunkedWork
         }
     }
 
-    /// <summary>Outputs <c>32c …</c> of y: column block c of every Ṽ row, widened k-major (it is already), times S.</summary>
+    /// <summary>Outputs <c>32c …</c> of y: column block c of every Ṽ row (Ṽ is k-major already), times S.</summary>
     void Mix(int chunk, float* panel)
     {
         int first = chunk * Width, cols = Math.Min(Width, _dim - first), depth = _heads * _length;
-        for (int i = 0; i < depth; i++)
-        {
-            ushort* source = _values + (long)i * _dim + first;
-            float* line = panel + (long)i * Width;
-            int o = 0;
-            if (Avx2.IsSupported && cols == Width)
-                for (; o < Width; o += 8) Avx.Store(line + o, RowsLinear.Bf16(source + o));
-            for (; o < cols; o++) line[o] = BitConverter.Int32BitsToSingle(source[o] << 16);
-            for (; o < Width; o++) line[o] = 0;
-        }
+        WeightPanel.PackLines(_values + first, _dim, depth, cols, panel);
         MatMul.PanelProduct(_s, _ld, _rows, panel, depth, _y + first, _ldy, cols);
     }
 }

@@ -147,6 +147,36 @@ public unsafe class LmKernelTests
         for (int i = 0; i < d; i++) Assert.Equal(expected[i], actual[i], tolerance);
     }
 
+    [Theory]
+    [InlineData(0, 70, 3, 64)]     // a first prefill: every row sees the rows before it, two blocks of rows
+    [InlineData(37, 25, 2, 64)]    // a prefill after cached steps: the first row already sees 38
+    [InlineData(5, 1, 1, 40)]      // one row, a head narrower than a panel
+    public void ManyRowsAtOnceEqualTheCachedAttentionRowByRow(int firstSlot, int rows, int heads, int headDim)
+    {
+        var random = new Random(firstSlot + rows);
+        int capacity = firstSlot + rows + 3, width = heads * headDim, ldq = 3 * width;
+        float Next() => (float)(random.NextDouble() * 2 - 1);
+        var keys = Enumerable.Range(0, heads * capacity * headDim).Select(_ => RowWeights.RoundToBFloat16(Next())).ToArray();
+        var values = Enumerable.Range(0, heads * capacity * headDim).Select(_ => RowWeights.RoundToBFloat16(Next())).ToArray();
+        var q = Enumerable.Range(0, rows * ldq).Select(_ => Next()).ToArray();
+        var expected = new float[rows * width];
+        var output = Enumerable.Repeat(float.NaN, rows * width).ToArray();   // every output is written, none added to
+        for (int r = 0; r < rows; r++)
+            for (int h = 0; h < heads; h++)
+            {
+                int seen = firstSlot + r + 1;
+                CachedCausalAttention.Attend(q.AsSpan(r * ldq + h * headDim, headDim), keys.AsSpan(h * capacity * headDim, seen * headDim),
+                    values.AsSpan(h * capacity * headDim, seen * headDim), seen, 0.125f, new float[seen], expected.AsSpan(r * width + h * headDim, headDim));
+            }
+        using var pool = new WorkerPool(2);
+        fixed (float* qp = q, op = output)
+        fixed (ushort* kp = keys, vp = values)
+            new CausalAttentionRows(pool).Attend(qp, ldq, rows, firstSlot, kp, vp, (long)capacity * headDim, heads, headDim, 0.125f, op, width);
+        double worst = 0;
+        for (int i = 0; i < output.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - output[i]));
+        Assert.True(worst < 1e-5, $"rows at once differ from row by row by {worst:E2}");
+    }
+
     [Fact]
     public void Int8CacheRowsRoundToTheirLargestMagnitude()
     {

@@ -29,13 +29,18 @@ public sealed class LmWorkspace
         SelfAttention = new SelfAttentionJob(this);
         TextAttention = new TextAttentionJob(this);
         HeadGroups = Math.Min(Pool.Workers, dims.Heads);
-        FoldedPartials = new PinnedFloats((long)HeadGroups * FoldedRows * dims.Dim);
+        FoldedPartials = new PinnedFloats((long)HeadGroups * DecodeRows * dims.Dim);
         FoldedTextAttention = new FoldedTextAttentionJob(this);
         FoldedTextRows = new FoldedTextRows(Pool);
+        CausalRows = new CausalAttentionRows(Pool);
     }
 
-    /// <summary>Over folded text, calls of at most this many rows (decode steps) split each row's heads between the workers; longer ones (a prefill) go through <see cref="AttendFoldedTextRows"/>.</summary>
-    internal const int FoldedRows = 16;
+    /// <summary>
+    /// Calls of at most this many rows are decode steps: over folded text each row's heads are split between the workers.
+    /// Longer calls are a prefill, whose attention goes through the blocked kernels (<see cref="AttendFoldedTextRows"/>,
+    /// <see cref="AttendCausalRows"/>).
+    /// </summary>
+    internal const int DecodeRows = 16;
 
     /// <summary>Folded cross-attention splits a row's heads into this many groups, one chunk each.</summary>
     internal readonly int HeadGroups;
@@ -53,7 +58,7 @@ public sealed class LmWorkspace
             for (int r = 0; r < rows; r++)
             {
                 var h = Hidden.Span.Slice(r * dim, dim);
-                System.Numerics.Tensors.TensorPrimitives.Add(h, FoldedPartials.Span.Slice((g * FoldedRows + r) * dim, dim), h);
+                System.Numerics.Tensors.TensorPrimitives.Add(h, FoldedPartials.Span.Slice((g * DecodeRows + r) * dim, dim), h);
             }
     }
 
@@ -74,6 +79,29 @@ public sealed class LmWorkspace
     /// <summary>The rows of the call in progress (valid only inside <see cref="MusicGenLm.Forward"/>).</summary>
     internal LmStream[] RowStreams = [];
     internal int Layer;
+
+    internal readonly CausalAttentionRows CausalRows;
+
+    /// <summary>
+    /// A prefill's causal self-attention over bfloat16 caches: each run of consecutive rows of one stream at consecutive
+    /// slots goes through <see cref="CausalAttentionRows"/> together. False (nothing done) when a row's cache is not
+    /// bfloat16; those keep the row-by-row <see cref="SelfAttention"/>.
+    /// </summary>
+    internal unsafe bool AttendCausalRows(int rows)
+    {
+        for (int r = 0; r < rows; r++)
+            if (RowStreams[r].Precision != CachePrecision.BFloat16) return false;
+        int width = Dims.AttentionDim, hd = Dims.HeadDim;
+        for (int first = 0, end; first < rows; first = end)
+        {
+            var stream = RowStreams[first];
+            for (end = first + 1; end < rows && RowStreams[end] == stream && Slots[end] == Slots[first] + end - first;) end++;
+            CausalRows.Attend(Qkv.Pointer + (long)first * 3 * width, 3 * width, end - first, Slots[first],
+                stream.KeysBFloat16(Layer), stream.ValuesBFloat16(Layer), stream.HeadOffset(1), Dims.Heads, hd, 1f / MathF.Sqrt(hd),
+                Attended.Pointer + (long)first * width, width);
+        }
+        return true;
+    }
 
     /// <summary>Causal self-attention of every (row, head) over its stream's cache up to its own slot.</summary>
     internal sealed class SelfAttentionJob(LmWorkspace ws) : IChunkedWork
@@ -120,7 +148,7 @@ public sealed class LmWorkspace
         public void RunChunk(int chunk, int worker)
         {
             int r = chunk / ws.HeadGroups, g = chunk % ws.HeadGroups, dim = ws.Dims.Dim, heads = ws.Dims.Heads;
-            float* share = ws.FoldedPartials.Pointer + (long)(g * FoldedRows + r) * dim;
+            float* share = ws.FoldedPartials.Pointer + (long)(g * DecodeRows + r) * dim;
             new Span<float>(share, dim).Clear();
             ws.AttendFoldedText(r, g * heads / ws.HeadGroups, (g + 1) * heads / ws.HeadGroups, share, worker);
         }

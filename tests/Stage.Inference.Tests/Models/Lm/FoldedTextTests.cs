@@ -125,7 +125,7 @@ public unsafe class FoldedTextTests(ITestOutputHelper output)
         // more rows than a decode step: each row goes through all its heads in one chunk, straight into h
         var lm = Goldens.Lm.In(WeightPrecision.BFloat16);
         const int Rows = 24;
-        Assert.True(Rows > LmWorkspace.FoldedRows);
+        Assert.True(Rows > LmWorkspace.DecodeRows);
         var ws = new LmWorkspace(lm.Dims, Rows, 32);
         var prefix = MusicGenLmGoldenTests.Prefix();
         float[] Prefill(bool folded)
