@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Stage.Inference.Kernels;
 
@@ -21,59 +22,103 @@ public static class Activations
     }
 
     /// <summary>
-    /// ELU(alpha): x &gt; 0 ? x : alpha · expm1(x). Vectorised: exp(x) − 1 is evaluated in double by
-    /// TensorPrimitives, and very near zero a short Taylor series of expm1 is used, so the result
-    /// stays within a float ulp of PyTorch's expm1 (the codec's output gains amplify ELU errors).
+    /// ELU(alpha): x &gt; 0 ? x : alpha · expm1(x), within half a float ulp of expm1 (the codec's output gains amplify ELU
+    /// errors, and exp(x) − 1 in float loses every digit near zero). expm1 is evaluated in double, vectorised: x = n·ln2 + r
+    /// with |r| ≤ ln2/2, expm1(r) by its Taylor series to r¹¹ (error below 1e-12), then expm1(x) = 2ⁿ·expm1(r) + (2ⁿ − 1),
+    /// whose two terms are exact and whose one rounding is double's. No cancellation is left, and n = 0 gives expm1(r) itself.
+    /// Long inputs (a convolution's whole padded input) are split over <see cref="KernelThreads"/>.
     /// </summary>
     public static void Elu(ReadOnlySpan<float> x, Span<float> y, float alpha = 1f)
     {
         CheckLength(x, y);
-        const int Block = 1024;
-        Span<float> e = stackalloc float[Block];
-        Span<double> wide = stackalloc double[Block];
-        for (int start = 0; start < x.Length; start += Block)
+        bool inPlaceOrApart = !x.Overlaps(y, out int offset) || offset == 0;   // tasks may not write what another reads
+        if (x.Length >= 2 * EluTask && KernelThreads.Count > 1 && inPlaceOrApart)
         {
-            int n = Math.Min(Block, x.Length - start);
-            var xs = x.Slice(start, n);
-            var ys = y.Slice(start, n);
-            var es = e[..n];
-            // exp(x) − 1 in double: no cancellation left that float could see.
-            var ws = wide[..n];
-            TensorPrimitives.ConvertChecked<float, double>(xs, ws);
-            TensorPrimitives.Exp(ws, ws);
-            TensorPrimitives.Subtract(ws, 1.0, ws);
-            TensorPrimitives.ConvertTruncating<double, float>(ws, es);
-            int i = 0;
-            if (Vector256.IsHardwareAccelerated)
+            unsafe
             {
-                var one = Vector256.Create(1f);
-                var small = Vector256.Create(1e-3f);
-                var a = Vector256.Create(alpha);
-                var half = Vector256.Create(0.5f);
-                var sixth = Vector256.Create(1f / 6f);
-                var twentyFourth = Vector256.Create(1f / 24f);
-                for (; i + 8 <= n; i += 8)
+                fixed (float* px = x, py = y)
                 {
-                    var v = Vector256.Create(xs.Slice(i, 8));
-                    var ev = Vector256.Create(es.Slice(i, 8));
-                    var series = v * (one + v * (half + v * (sixth + v * twentyFourth)));
-                    var m1 = Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(v), small), series, ev);
-                    Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, a * m1).CopyTo(ys.Slice(i, 8));
+                    nint xa = (nint)px, ya = (nint)py;
+                    int n = x.Length, tasks = (n + EluTask - 1) / EluTask;
+                    KernelThreads.For(tasks, t =>
+                    {
+                        int start = t * EluTask, count = Math.Min(EluTask, n - start);
+                        EluSerial(new ReadOnlySpan<float>((float*)xa + start, count), new Span<float>((float*)ya + start, count), alpha);
+                    });
                 }
             }
-            for (; i < n; i++)
+            return;
+        }
+        EluSerial(x, y, alpha);
+    }
+
+    /// <summary>Elements per task of a long ELU: long enough that a task's dispatch is noise.</summary>
+    const int EluTask = 1 << 16;
+
+    static unsafe void EluSerial(ReadOnlySpan<float> x, Span<float> y, float alpha)
+    {
+        int i = 0;
+        if (Avx2.IsSupported && Fma.IsSupported)
+            fixed (float* px = x, py = y)
             {
-                float v = xs[i];
-                ys[i] = v > 0f ? v : alpha * ExpM1(v, es[i]);
+                // Four floats widened to a double vector at a time, the whole evaluation written out here: the JIT would not
+                // inline it as a method, and a call per vector cost as much as the arithmetic.
+                var a = Vector128.Create(alpha);
+                var floor = Vector256.Create(-40.0);
+                var shifter = Vector256.Create(6755399441055744.0);   // 1.5·2⁵²: adding it rounds to an integer in the low bits
+                var bias = Vector256.Create(1023L);
+                for (; i + 4 <= x.Length; i += 4)
+                {
+                    var v = Sse.LoadVector128(px + i);
+                    var positive = Sse.CompareGreaterThan(v, Vector128<float>.Zero);
+                    if (Sse.MoveMask(positive) == 0xF) { Sse.Store(py + i, v); continue; }
+                    var wide = Avx.ConvertToVector256Double(v);
+                    var d = Avx.Max(wide, floor);   // NaN gives −40 here and is put back below
+                    var t = Fma.MultiplyAdd(d, Vector256.Create(1.4426950408889634), shifter);
+                    var n = Avx.Subtract(t, shifter);
+                    var r = Fma.MultiplyAddNegated(n, Vector256.Create(0.6931471805599453), d);
+                    r = Fma.MultiplyAddNegated(n, Vector256.Create(2.3190468138462996e-17), r);
+                    var p = Fma.MultiplyAdd(Vector256.Create(1.0 / 39916800), r, Vector256.Create(1.0 / 3628800));
+                    p = Fma.MultiplyAdd(p, r, Vector256.Create(1.0 / 362880));
+                    p = Fma.MultiplyAdd(p, r, Vector256.Create(1.0 / 40320));
+                    p = Fma.MultiplyAdd(p, r, Vector256.Create(1.0 / 5040));
+                    p = Fma.MultiplyAdd(p, r, Vector256.Create(1.0 / 720));
+                    p = Fma.MultiplyAdd(p, r, Vector256.Create(1.0 / 120));
+                    p = Fma.MultiplyAdd(p, r, Vector256.Create(1.0 / 24));
+                    p = Fma.MultiplyAdd(p, r, Vector256.Create(1.0 / 6));
+                    p = Fma.MultiplyAdd(p, r, Vector256.Create(0.5));
+                    p = Fma.MultiplyAdd(Avx.Multiply(p, r), r, r);   // expm1(r) = r + r²·(1/2 + r/6 + …)
+                    var scale = Avx2.ShiftLeftLogical(Avx2.Add(Avx2.Subtract(t.AsInt64(), shifter.AsInt64()), bias), 52).AsDouble();   // 2ⁿ
+                    var m1 = Avx.ConvertToVector128Single(Fma.MultiplyAdd(scale, p, Avx.Subtract(scale, Vector256<double>.One)));
+                    var negative = Sse.Multiply(a, m1);
+                    var isNumber = Sse.CompareOrdered(v, v);
+                    Sse.Store(py + i, Sse.Or(Sse.And(positive, v), Sse.AndNot(positive, Sse.Or(Sse.And(isNumber, negative), Sse.AndNot(isNumber, v)))));
+                }
             }
+        for (; i < x.Length; i++)
+        {
+            float v = x[i];
+            y[i] = v > 0f ? v : alpha * (float)ExpM1(v);
         }
     }
 
+    /// <summary>The same evaluation for one value, on any CPU.</summary>
+    static double ExpM1(double x)
+    {
+        if (double.IsNaN(x)) return x;
+        double d = Math.Max(x, -40.0), n = Math.Round(d * 1.4426950408889634);
+        double r = Math.FusedMultiplyAdd(-n, 2.3190468138462996e-17, Math.FusedMultiplyAdd(-n, 0.6931471805599453, d));
+        double p = 1.0 / 39916800;
+        foreach (double c in ExpM1Series) p = Math.FusedMultiplyAdd(p, r, c);
+        p = Math.FusedMultiplyAdd(p * r, r, r);
+        double scale = Math.ScaleB(1.0, (int)n);
+        return Math.FusedMultiplyAdd(scale, p, scale - 1.0);
+    }
+
+    static readonly double[] ExpM1Series = [1.0 / 3628800, 1.0 / 362880, 1.0 / 40320, 1.0 / 5040, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5];
+
     /// <summary>In-place ELU over a buffer.</summary>
     public static void Elu(Span<float> x, float alpha = 1f) => Elu(x, x, alpha);
-
-    static float ExpM1(float v, float expM1) =>
-        MathF.Abs(v) < 1e-3f ? v * (1f + v * (0.5f + v * (1f / 6f + v * (1f / 24f)))) : expM1;
 
     static void CheckLength(ReadOnlySpan<float> x, Span<float> y)
     {

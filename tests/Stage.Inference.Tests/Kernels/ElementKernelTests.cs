@@ -61,6 +61,50 @@ public class ElementKernelTests
     }
 
     [Fact]
+    public void EluIsExpm1CorrectlyRoundedOnTheNegativeSideFromTinyToSaturated()
+    {
+        // every float exponent from 2⁻¹²⁶ up to 64, 40 mantissas each, negative; and the edges
+        var x = new List<float> { 0f, -0f, float.Epsilon * -1, -40f, -41f, -88f, -1e30f, float.NegativeInfinity, float.NaN, 1e-30f, 3f, float.PositiveInfinity };
+        var random = new Random(5);
+        for (int e = -126; e <= 6; e++)
+            for (int m = 0; m < 40; m++) x.Add(-MathF.ScaleB(1f + (float)random.NextDouble(), e));
+        var input = x.ToArray();
+        var y = new float[input.Length];
+        Activations.Elu(input, y);
+        for (int i = 0; i < input.Length; i++)
+        {
+            double v = input[i];
+            if (float.IsNaN(input[i])) { Assert.True(float.IsNaN(y[i])); continue; }
+            if (v > 0) { Assert.Equal(input[i], y[i]); continue; }
+            double expected = Math.Abs(v) < 1e-5 ? v + v * v / 2 + v * v * v / 6 : Math.Exp(v) - 1.0;
+            double ulp = Math.Max(MathF.BitIncrement(MathF.Abs(y[i])) - MathF.Abs(y[i]), float.Epsilon);
+            Assert.True(Math.Abs(y[i] - expected) <= 0.5 * ulp * (1 + 1e-6) + 1e-45, $"elu({input[i]:R}) = {y[i]:R}, expm1 is {expected:R}");
+        }
+        // the vector body and the scalar tail agree
+        for (int i = 0; i < input.Length; i++)
+        {
+            var one = new float[1];
+            Activations.Elu(input.AsSpan(i, 1), one);
+            Assert.Equal(y[i], one[0]);
+        }
+    }
+
+    [Fact]
+    public void ALongEluSplitOverThreadsEqualsItsPiecesAndRunsInPlace()
+    {
+        var random = new Random(9);
+        var x = Enumerable.Range(0, 3 * 65536 + 5).Select(_ => (float)(random.NextDouble() * 8 - 6)).ToArray();
+        var whole = new float[x.Length];
+        Activations.Elu(x, whole, 0.5f);
+        var pieces = new float[x.Length];
+        for (int start = 0; start < x.Length; start += 1000)
+            Activations.Elu(x.AsSpan(start, Math.Min(1000, x.Length - start)), pieces.AsSpan(start), 0.5f);
+        Assert.Equal(pieces, whole);
+        Activations.Elu(x.AsSpan(), 0.5f);
+        Assert.Equal(whole, x);
+    }
+
+    [Fact]
     public void LayerNormAndRmsNorm()
     {
         float[] x = [1f, 2f, 3f, 4f, 10f, 10f, 10f, 10f];
