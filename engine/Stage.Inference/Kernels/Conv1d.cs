@@ -50,8 +50,7 @@ public static class Conv1d
         {
             rented = ArrayPool<float>.Shared.Rent(padded * ci);
             var p = rented.AsSpan(0, padded * ci);
-            TimePadding.Pad(x, length, ci, padLeft, padRight, mode, p);
-            if (eluInput) Activations.Elu(p);
+            TimePadding.Pad(x, length, ci, padLeft, padRight, mode, p, eluInput);
             source = p;
         }
         try

@@ -39,8 +39,7 @@ public static class ConvTranspose1d
         try
         {
             var p = rented.AsSpan(0, padded * ci);
-            TimePadding.Pad(x, length, ci, taps - 1, taps - 1, PaddingMode.Zero, p);
-            if (eluInput) Activations.Elu(p);
+            TimePadding.Pad(x, length, ci, taps - 1, taps - 1, PaddingMode.Zero, p, eluInput);
 
             // Window row t produces output frames [t·s, t·s + s). Rows that fall wholly inside the
             // kept range [trimLeft, trimLeft + outLength) are written in place; edge rows go through a

@@ -89,6 +89,24 @@ public class ConvolutionTests
                 Assert.True(Math.Abs(y[t * co + o] - (1 + expected[o * length + t])) < 1e-4);
     }
 
+    [Theory]
+    [InlineData(40, 3, 4, true)]
+    [InlineData(2, 6, 5, true)]     // shorter than the padding: zero-extended, then mirrored
+    [InlineData(40, 3, 4, false)]
+    [InlineData(0, 2, 1, false)]
+    public void PaddingWithTheEluFusedEqualsPaddingThenElu(int length, int left, int right, bool reflect)
+    {
+        const int Channels = 3;
+        var x = Random(length * Channels, 8);
+        var mode = reflect ? PaddingMode.Reflect : PaddingMode.Zero;
+        var expected = new float[(left + length + right) * Channels];
+        TimePadding.Pad(x, length, Channels, left, right, mode, expected);
+        Activations.Elu(expected);
+        var fused = Enumerable.Repeat(float.NaN, expected.Length).ToArray();
+        TimePadding.Pad(x, length, Channels, left, right, mode, fused, elu: true);
+        Assert.Equal(expected, fused);
+    }
+
     [Fact]
     public void ExtraPaddingFollowsTheSpec()
     {
