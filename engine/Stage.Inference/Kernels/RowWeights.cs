@@ -142,21 +142,25 @@ public sealed unsafe class RowWeights
         return result;
     }
 
-    /// <summary><paramref name="n"/> weights rounded to bfloat16, to nearest even (weights have no NaNs).</summary>
+    /// <summary><paramref name="n"/> values rounded to bfloat16, to nearest even, as <see cref="RoundToBFloat16(float)"/> rounds each (a NaN stays a NaN).</summary>
     public static void RoundToBFloat16(float* source, ushort* target, long n)
     {
         long i = 0;
         if (Vector256.IsHardwareAccelerated)
             for (; i + 16 <= n; i += 16)
-            {
-                // add 0x7FFF plus the lowest kept bit, keep the top half
-                var lo = Vector256.Load((uint*)(source + i));
-                var hi = Vector256.Load((uint*)(source + i + 8));
-                lo = Vector256.ShiftRightLogical(lo + Vector256.Create(0x7FFFu) + (Vector256.ShiftRightLogical(lo, 16) & Vector256<uint>.One), 16);
-                hi = Vector256.ShiftRightLogical(hi + Vector256.Create(0x7FFFu) + (Vector256.ShiftRightLogical(hi, 16) & Vector256<uint>.One), 16);
-                Vector256.Store(Vector256.Narrow(lo, hi), target + i);
-            }
+                Vector256.Store(Vector256.Narrow(RoundToBFloat16(source + i), RoundToBFloat16(source + i + 8)), target + i);
         for (; i < n; i++) target[i] = RoundToBFloat16(source[i]);
+    }
+
+    /// <summary>Eight values rounded to bfloat16, each in the low half of its lane.</summary>
+    static Vector256<uint> RoundToBFloat16(float* source)
+    {
+        // add 0x7FFF plus the lowest kept bit, keep the top half; a NaN keeps its top half with a quiet bit
+        var value = Vector256.Load(source);
+        var bits = value.AsUInt32();
+        var top = Vector256.ShiftRightLogical(bits, 16);
+        var rounded = Vector256.ShiftRightLogical(bits + Vector256.Create(0x7FFFu) + (top & Vector256<uint>.One), 16);
+        return Vector256.ConditionalSelect(Vector256.Equals(value, value).AsUInt32(), rounded, top | Vector256.Create(0x40u));
     }
 
     /// <summary>Row <paramref name="row"/> as float32 (exact for float32 storage, widened for bfloat16).</summary>

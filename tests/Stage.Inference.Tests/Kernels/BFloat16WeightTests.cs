@@ -15,6 +15,25 @@ public unsafe class BFloat16WeightTests
         Assert.Equal((ushort)expected, RowWeights.RoundToBFloat16(value));
 
     [Fact]
+    public void A_span_rounds_as_each_value_does_NaNs_and_infinities_included()
+    {
+        // the vector body takes 16 at a time, the tail the rest; a KV cache stores activations, which may be NaN
+        var random = new Random(4);
+        var values = Enumerable.Range(0, 16 * 40 + 7).Select(_ => BitConverter.UInt32BitsToSingle((uint)random.NextInt64(0, 1L << 32))).ToArray();
+        values[3] = float.NaN;
+        values[17] = float.PositiveInfinity;
+        values[18] = float.NegativeInfinity;
+        values[19] = BitConverter.UInt32BitsToSingle(0x7F80_0001);   // a signalling NaN whose top half alone is an infinity
+        values[20] = float.MaxValue;                                   // rounds up to infinity
+        var rounded = new ushort[values.Length];
+        fixed (float* source = values)
+        fixed (ushort* target = rounded)
+            RowWeights.RoundToBFloat16(source, target, values.Length);
+        for (int i = 0; i < values.Length; i++) Assert.Equal(RowWeights.RoundToBFloat16(values[i]), rounded[i]);
+        Assert.True(float.IsNaN(BitConverter.UInt32BitsToSingle((uint)rounded[19] << 16)));
+    }
+
+    [Fact]
     public void A_bfloat16_linear_equals_the_float32_linear_on_the_rounded_weights_bit_for_bit()
     {
         var random = new Random(3);

@@ -104,6 +104,30 @@ public class ElementKernelTests
         Assert.Equal(whole, x);
     }
 
+    [Theory]
+    [InlineData(1024)]
+    [InlineData(1027)]   // a tail past the vector body
+    public void LayerNormOfALongRowFarFromZeroMatchesDoublePrecision(int dim)
+    {
+        // a large mean over small spread: float sums would lose the variance
+        var random = new Random(dim);
+        var x = Enumerable.Range(0, 2 * dim).Select(i => (float)(1000 + (i < dim ? 1 : 3) * (random.NextDouble() - 0.5))).ToArray();
+        var w = Enumerable.Range(0, dim).Select(_ => (float)(random.NextDouble() + 0.5)).ToArray();
+        var b = Enumerable.Range(0, dim).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        var y = new float[x.Length];
+        Norms.LayerNorm(x, y, dim, w, b, 1e-5f);
+        for (int r = 0; r < 2; r++)
+        {
+            var row = x.AsSpan(r * dim, dim).ToArray();
+            double mean = row.Average(v => (double)v), variance = row.Average(v => (v - mean) * (v - mean));
+            for (int i = 0; i < dim; i++)
+            {
+                double expected = (row[i] - mean) / Math.Sqrt(variance + 1e-5) * w[i] + b[i];
+                Assert.True(Math.Abs(y[r * dim + i] - expected) < 2e-4, $"row {r}, {i}: {y[r * dim + i]} vs {expected}");
+            }
+        }
+    }
+
     [Fact]
     public void LayerNormAndRmsNorm()
     {

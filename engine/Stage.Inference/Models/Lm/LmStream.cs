@@ -89,11 +89,10 @@ public sealed unsafe class LmStream
                 value.CopyTo(Values[layer].Span.Slice(at, value.Length));
                 return;
             case CachePrecision.BFloat16:
-                ushort* k = KeysBFloat16(layer) + at, v = ValuesBFloat16(layer) + at;
-                for (int i = 0; i < key.Length; i++)
+                fixed (float* k = key, v = value)
                 {
-                    k[i] = RowWeights.RoundToBFloat16(key[i]);
-                    v[i] = RowWeights.RoundToBFloat16(value[i]);
+                    RowWeights.RoundToBFloat16(k, KeysBFloat16(layer) + at, key.Length);
+                    RowWeights.RoundToBFloat16(v, ValuesBFloat16(layer) + at, value.Length);
                 }
                 return;
             default:
