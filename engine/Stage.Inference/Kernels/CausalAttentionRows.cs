@@ -3,8 +3,8 @@ using System.Numerics.Tensors;
 namespace Stage.Inference.Kernels;
 
 /// <summary>
-/// <see cref="CachedCausalAttention"/> for many consecutive rows of one stream at once (a prefill), over a bfloat16 cache
-/// kept head-major (<c>[head][slot][headDim]</c>, as <c>LmStream</c> keeps it). Per head and block of rows, the scores
+/// <see cref="CachedCausalAttention"/> for many consecutive rows of one stream at once (a prefill), over a bfloat16 or int8
+/// cache kept head-major (<c>[head][slot][headDim]</c>, as <c>LmStream</c> keeps it). Per head and block of rows, the scores
 /// are a GEMM of the rows' queries against the cached keys, then a causal softmax per row, then a GEMM of the
 /// probabilities against the cached values, both through the GEMM's register tiles (<see cref="MatMul.PanelProduct"/>).
 /// Row by row, every row had read its head's whole cache once for the scores and once for the values.
@@ -23,9 +23,11 @@ public sealed unsafe class CausalAttentionRows : IChunkedWork
     float[][] _scores = [], _panels = [];
 
     float* _q, _out;
-    ushort* _keys, _values;
+    ushort* _keys, _values;              // a bfloat16 cache
+    sbyte* _keys8, _values8;             // or an int8 one, each slot's head with one scale
+    float* _keyScales, _valueScales;
     int _rows, _firstSlot, _heads, _headDim, _ldq, _ldo, _blocks, _ld;
-    long _headStride;
+    long _headStride, _scaleStride;
     float _scale;
 
     public CausalAttentionRows(WorkerPool pool) => _pool = pool;
@@ -38,16 +40,40 @@ public sealed unsafe class CausalAttentionRows : IChunkedWork
     public void Attend(float* q, int ldq, int rows, int firstSlot, ushort* keys, ushort* values, long headStride, int heads, int headDim,
         float scale, float* output, int ldo)
     {
-        if (rows <= 0) return;
-        int length = firstSlot + rows;
-        _ld = (length + Width - 1) / Width * Width;
-        EnsureScratch(Math.Max(headDim, length));
-        _q = q; _ldq = ldq; _rows = rows; _firstSlot = firstSlot; _keys = keys; _values = values; _headStride = headStride;
-        _heads = heads; _headDim = headDim; _scale = scale; _out = output; _ldo = ldo;
-        _blocks = (rows + BlockRows - 1) / BlockRows;
-        _pool.Run(this, heads * _blocks);
-        _q = _out = null;
-        _keys = _values = null;
+        _keys = keys; _values = values;
+        Run(q, ldq, rows, firstSlot, headStride, heads, headDim, scale, output, ldo);
+    }
+
+    /// <summary>
+    /// As the bfloat16 overload, over an int8 cache: slot s of head h is its codes times
+    /// <c>scales[h·scaleStride + s]</c>, widened exactly as the float32 product rounds it.
+    /// </summary>
+    public void Attend(float* q, int ldq, int rows, int firstSlot, sbyte* keys, float* keyScales, sbyte* values, float* valueScales,
+        long headStride, long scaleStride, int heads, int headDim, float scale, float* output, int ldo)
+    {
+        _keys8 = keys; _values8 = values; _keyScales = keyScales; _valueScales = valueScales; _scaleStride = scaleStride;
+        Run(q, ldq, rows, firstSlot, headStride, heads, headDim, scale, output, ldo);
+    }
+
+    void Run(float* q, int ldq, int rows, int firstSlot, long headStride, int heads, int headDim, float scale, float* output, int ldo)
+    {
+        try
+        {
+            if (rows <= 0) return;
+            int length = firstSlot + rows;
+            _ld = (length + Width - 1) / Width * Width;
+            EnsureScratch(Math.Max(headDim, length));
+            _q = q; _ldq = ldq; _rows = rows; _firstSlot = firstSlot; _headStride = headStride;
+            _heads = heads; _headDim = headDim; _scale = scale; _out = output; _ldo = ldo;
+            _blocks = (rows + BlockRows - 1) / BlockRows;
+            _pool.Run(this, heads * _blocks);
+        }
+        finally
+        {
+            _q = _out = _keyScales = _valueScales = null;
+            _keys = _values = null;
+            _keys8 = _values8 = null;
+        }
     }
 
     void EnsureScratch(int depth)
@@ -80,7 +106,9 @@ public sealed unsafe class CausalAttentionRows : IChunkedWork
                 // rows before slot j − firstSlot do not see these keys
                 int from = Math.Max(0, j - _firstSlot - first);
                 if (from >= n) break;
-                WeightPanel.Pack(keys + (long)j * _headDim, Math.Min(Width, depth - j), _headDim, panel);
+                if (_keys8 != null)
+                    WeightPanel.Pack(_keys8 + h * _headStride + (long)j * _headDim, _keyScales + h * _scaleStride + j, Math.Min(Width, depth - j), _headDim, panel);
+                else WeightPanel.Pack(keys + (long)j * _headDim, Math.Min(Width, depth - j), _headDim, panel);
                 MatMul.PanelProduct(q + (long)from * _ldq, _ldq, n - from, panel, _headDim, s + (long)from * _ld + j, _ld, Math.Min(Width, depth - j));
             }
             for (int i = 0; i < n; i++)
@@ -94,7 +122,9 @@ public sealed unsafe class CausalAttentionRows : IChunkedWork
             for (int o = 0; o < _headDim; o += Width)
             {
                 int cols = Math.Min(Width, _headDim - o);
-                WeightPanel.PackLines(values + o, _headDim, depth, cols, panel);
+                if (_values8 != null)
+                    WeightPanel.PackLines(_values8 + h * _headStride + o, _valueScales + h * _scaleStride, _headDim, depth, cols, panel);
+                else WeightPanel.PackLines(values + o, _headDim, depth, cols, panel);
                 float* y = _out + (long)first * _ldo + h * _headDim + o;
                 for (int i = 0; i < n; i++) new Span<float>(y + (long)i * _ldo, cols).Clear();
                 MatMul.PanelProduct(s, _ld, n, panel, depth, y, _ldo, cols);

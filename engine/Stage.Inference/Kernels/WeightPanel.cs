@@ -61,24 +61,6 @@ static unsafe class WeightPanel
     }
 
     /// <summary>int8 rows with one scale per row: each weight becomes code × scale, as the float32 product rounds it.</summary>
-    /// <summary>
-    /// The other orientation: a bfloat16 matrix whose rows are already the depth (<c>[depth, ld]</c>, e.g. attention
-    /// values), columns <c>0 … cols</c> of each row widened into a line, zero past <paramref name="cols"/>.
-    /// </summary>
-    public static void PackLines(ushort* bf16, int ld, int depth, int cols, float* panel)
-    {
-        for (int i = 0; i < depth; i++)
-        {
-            ushort* source = bf16 + (long)i * ld;
-            float* line = panel + (long)i * Width;
-            int c = 0;
-            if (Avx2.IsSupported && cols == Width)
-                for (; c < Width; c += 8) Avx.Store(line + c, Widen(source + c));
-            for (; c < cols; c++) line[c] = BitConverter.Int32BitsToSingle(source[c] << 16);
-            for (; c < Width; c++) line[c] = 0;
-        }
-    }
-
     public static void Pack(sbyte* int8, float* scales, int rows, int k, float* panel)
     {
         if (Avx2.IsSupported && rows == Width && k % 8 == 0)
@@ -110,6 +92,40 @@ static unsafe class WeightPanel
             float* line = panel + (long)i * Width;
             for (int j = 0; j < rows; j++) line[j] = int8[(long)j * k + i] * scales[j];
             for (int j = rows; j < Width; j++) line[j] = 0;
+        }
+    }
+
+    /// <summary>
+    /// The other orientation: a bfloat16 matrix whose rows are already the depth (<c>[depth, ld]</c>, e.g. attention
+    /// values), columns <c>0 … cols</c> of each row widened into a line, zero past <paramref name="cols"/>.
+    /// </summary>
+    public static void PackLines(ushort* bf16, int ld, int depth, int cols, float* panel)
+    {
+        for (int i = 0; i < depth; i++)
+        {
+            ushort* source = bf16 + (long)i * ld;
+            float* line = panel + (long)i * Width;
+            int c = 0;
+            if (Avx2.IsSupported && cols == Width)
+                for (; c < Width; c += 8) Avx.Store(line + c, Widen(source + c));
+            for (; c < cols; c++) line[c] = BitConverter.Int32BitsToSingle(source[c] << 16);
+            for (; c < Width; c++) line[c] = 0;
+        }
+    }
+
+    /// <summary>As the bfloat16 <see cref="PackLines(ushort*, int, int, int, float*)"/>, for int8 rows with one scale per row (line).</summary>
+    public static void PackLines(sbyte* int8, float* scales, int ld, int depth, int cols, float* panel)
+    {
+        for (int i = 0; i < depth; i++)
+        {
+            sbyte* source = int8 + (long)i * ld;
+            float* line = panel + (long)i * Width;
+            float scale = scales[i];
+            int c = 0;
+            if (Avx2.IsSupported && cols == Width)
+                for (; c < Width; c += 8) Avx.Store(line + c, Avx.Multiply(Codes(source + c), Vector256.Create(scale)));
+            for (; c < cols; c++) line[c] = source[c] * scale;
+            for (; c < Width; c++) line[c] = 0;
         }
     }
 

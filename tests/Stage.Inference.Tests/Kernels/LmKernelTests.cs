@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Stage.Inference.Kernels;
 using Stage.Inference.Models.Lm;
 
@@ -175,6 +176,43 @@ public unsafe class LmKernelTests
         double worst = 0;
         for (int i = 0; i < output.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - output[i]));
         Assert.True(worst < 1e-5, $"rows at once differ from row by row by {worst:E2}");
+    }
+
+    [Theory]
+    [InlineData(0, 70, 3)]
+    [InlineData(37, 25, 2)]
+    public void ManyRowsAtOnceOverAnInt8CacheAreTheFloat32AttentionOverTheScaledValues(int firstSlot, int rows, int heads)
+    {
+        const int HeadDim = 64;
+        var random = new Random(firstSlot + rows);
+        int capacity = firstSlot + rows + 3, width = heads * HeadDim, ldq = 3 * width;
+        var keys = new sbyte[heads * capacity * HeadDim];
+        var values = new sbyte[keys.Length];
+        random.NextBytes(MemoryMarshal.AsBytes(keys.AsSpan()));
+        random.NextBytes(MemoryMarshal.AsBytes(values.AsSpan()));
+        // slots of different loudness, so a scale applied to the wrong slot or head shows
+        var keyScales = Enumerable.Range(0, heads * capacity).Select(i => (1 + i % 7) / 800f).ToArray();
+        var valueScales = Enumerable.Range(0, heads * capacity).Select(i => (1 + i % 5) / 100f).ToArray();
+        var wideKeys = keys.Select((k, i) => k * keyScales[i / HeadDim]).ToArray();
+        var wideValues = values.Select((v, i) => v * valueScales[i / HeadDim]).ToArray();
+        var q = Enumerable.Range(0, rows * ldq).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var expected = new float[rows * width];
+        for (int r = 0; r < rows; r++)
+            for (int h = 0; h < heads; h++)
+            {
+                int seen = firstSlot + r + 1;
+                CachedCausalAttention.Attend(q.AsSpan(r * ldq + h * HeadDim, HeadDim), wideKeys.AsSpan(h * capacity * HeadDim, seen * HeadDim),
+                    wideValues.AsSpan(h * capacity * HeadDim, seen * HeadDim), HeadDim, seen, 0.125f, new float[seen],
+                    expected.AsSpan(r * width + h * HeadDim, HeadDim));
+            }
+        var output = Enumerable.Repeat(float.NaN, rows * width).ToArray();
+        using var pool = new WorkerPool(2);
+        fixed (float* qp = q, op = output, ks = keyScales, vs = valueScales)
+        fixed (sbyte* kp = keys, vp = values)
+            new CausalAttentionRows(pool).Attend(qp, ldq, rows, firstSlot, kp, ks, vp, vs, (long)capacity * HeadDim, capacity, heads, HeadDim, 0.125f, op, width);
+        double worst = 0;
+        for (int i = 0; i < output.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - output[i]));
+        Assert.True(worst < 1e-5, $"rows at once differ from the float32 attention by {worst:E2}");
     }
 
     [Fact]

@@ -83,22 +83,28 @@ public sealed class LmWorkspace
     internal readonly CausalAttentionRows CausalRows;
 
     /// <summary>
-    /// A prefill's causal self-attention over bfloat16 caches: each run of consecutive rows of one stream at consecutive
-    /// slots goes through <see cref="CausalAttentionRows"/> together. False (nothing done) when a row's cache is not
-    /// bfloat16; those keep the row-by-row <see cref="SelfAttention"/>.
+    /// A prefill's causal self-attention over bfloat16 or int8 caches: each run of consecutive rows of one stream at
+    /// consecutive slots goes through <see cref="CausalAttentionRows"/> together. False (nothing done) when a row's cache
+    /// is float32, which keeps the row-by-row <see cref="SelfAttention"/> and STAGE's order of operations.
     /// </summary>
     internal unsafe bool AttendCausalRows(int rows)
     {
         for (int r = 0; r < rows; r++)
-            if (RowStreams[r].Precision != CachePrecision.BFloat16) return false;
+            if (RowStreams[r].Precision == CachePrecision.Float32) return false;
         int width = Dims.AttentionDim, hd = Dims.HeadDim;
+        float scale = 1f / MathF.Sqrt(hd);
         for (int first = 0, end; first < rows; first = end)
         {
             var stream = RowStreams[first];
             for (end = first + 1; end < rows && RowStreams[end] == stream && Slots[end] == Slots[first] + end - first;) end++;
-            CausalRows.Attend(Qkv.Pointer + (long)first * 3 * width, 3 * width, end - first, Slots[first],
-                stream.KeysBFloat16(Layer), stream.ValuesBFloat16(Layer), stream.HeadOffset(1), Dims.Heads, hd, 1f / MathF.Sqrt(hd),
-                Attended.Pointer + (long)first * width, width);
+            float* q = Qkv.Pointer + (long)first * 3 * width, output = Attended.Pointer + (long)first * width;
+            if (stream.Precision == CachePrecision.BFloat16)
+                CausalRows.Attend(q, 3 * width, end - first, Slots[first], stream.KeysBFloat16(Layer), stream.ValuesBFloat16(Layer),
+                    stream.HeadOffset(1), Dims.Heads, hd, scale, output, width);
+            else
+                CausalRows.Attend(q, 3 * width, end - first, Slots[first], stream.KeysInt8(Layer), stream.KeyScales![Layer].Pointer,
+                    stream.ValuesInt8(Layer), stream.ValueScales![Layer].Pointer, stream.HeadOffset(1), stream.ScaleOffset(1), Dims.Heads, hd,
+                    scale, output, width);
         }
         return true;
     }

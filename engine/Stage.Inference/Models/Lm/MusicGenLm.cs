@@ -205,7 +205,7 @@ public sealed unsafe class MusicGenLm : IDisposable
             for (int h = 0, hd = Dims.HeadDim; h < Dims.Heads; h++)
                 stream.Store(ws.Layer, h, ws.Slots[r], qkv.Slice(width + h * hd, hd), qkv.Slice(2 * width + h * hd, hd));
         }
-        // a prefill's rows over a bfloat16 cache attend together; a decode step's (and other caches') row by row
+        // a prefill's rows over a bfloat16 or int8 cache attend together; a decode step's (and float32's) row by row
         if (rows <= LmWorkspace.DecodeRows || !ws.AttendCausalRows(rows)) ws.Pool.Run(ws.SelfAttention, rows * Dims.Heads);
         ws.Linear.Run(ws.Attended.Pointer, width, rows, layer.SelfOut, ws.Hidden.Pointer, dim, LinearOutput.Accumulate);
     }
