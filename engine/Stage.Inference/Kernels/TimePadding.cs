@@ -36,7 +36,7 @@ public static class TimePadding
         int extended = length + extra;   // the zero-extended source that is mirrored
         for (int i = 0; i < total; i++)
         {
-            if (i == left) i += length;
+            if (i == left) i += length;   // the middle is written
             if (i >= total) break;
             int j = i - left;
             if (j < 0) j = -j;

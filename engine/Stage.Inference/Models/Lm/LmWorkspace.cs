@@ -49,6 +49,7 @@ public sealed class LmWorkspace
     internal readonly PinnedFloats FoldedPartials;
     internal readonly FoldedTextAttentionJob FoldedTextAttention;
     internal readonly FoldedTextRows FoldedTextRows;
+    internal readonly CausalAttentionRows CausalRows;
 
     /// <summary>h += the head groups' shares of the folded cross-attention, row by row.</summary>
     internal unsafe void AddFoldedText(int rows)
@@ -79,8 +80,6 @@ public sealed class LmWorkspace
     /// <summary>The rows of the call in progress (valid only inside <see cref="MusicGenLm.Forward"/>).</summary>
     internal LmStream[] RowStreams = [];
     internal int Layer;
-
-    internal readonly CausalAttentionRows CausalRows;
 
     /// <summary>
     /// A prefill's causal self-attention over bfloat16 or int8 caches: each run of consecutive rows of one stream at
